@@ -1,0 +1,109 @@
+# depcheck: one Makefile for the daemon, the client, the tests and the
+# benchmarks.  `make` builds build/bin/{depcheck,depcheckd}; `make check`
+# runs every test twice: normal build, then built with ASan and UBSan.
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+DESTDIR	?=
+
+CC	?= cc
+O	?= build
+SAN	?=
+
+PKGS	 = libuv sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS	?= -O2 -g
+WFLAGS	 = -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
+	   -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WFLAGS) $(CFLAGS) -MMD -MP -Iproto
+ifneq ($(SAN),)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	      -fno-sanitize-recover=undefined
+SAN_LDFLAGS = -fsanitize=address,undefined
+endif
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+PROTO_SRCS  = proto/proto.c proto/xmalloc.c
+DAEMON_SRCS = daemon/main.c daemon/log.c daemon/index.c daemon/db.c \
+	      daemon/watch.c daemon/scan.c daemon/sync.c daemon/server.c \
+	      daemon/conn.c daemon/util.c
+CLIENT_SRCS = client/depcheck.c client/client.c client/resolve.c \
+	      client/compare.c client/json.c client/cmd-check.c \
+	      client/cmd-start.c client/cmd-status.c client/fallback.c
+UNIT_SRCS   = $(wildcard tests/unit/*.c)
+
+obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
+PROTO_OBJS  = $(call obj,$(PROTO_SRCS))
+DAEMON_OBJS = $(call obj,$(DAEMON_SRCS))
+CLIENT_OBJS = $(call obj,$(CLIENT_SRCS))
+UNIT_OBJS   = $(call obj,$(UNIT_SRCS))
+
+DEPCHECK  = $(O)/bin/depcheck
+DEPCHECKD = $(O)/bin/depcheckd
+UNIT      = $(O)/bin/unit
+
+all: $(DEPCHECK) $(DEPCHECKD)
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(if $(filter daemon/% tests/%,$<),$(PKG_CFLAGS) -Idaemon -Iclient) -c -o $@ $<
+
+$(DEPCHECKD): $(DAEMON_OBJS) $(PROTO_OBJS)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The client links libc only: it runs once per make recipe.
+$(DEPCHECK): $(CLIENT_OBJS) $(PROTO_OBJS)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $^
+
+UNIT_LINK = $(filter-out $(O)/obj/daemon/main.o,$(DAEMON_OBJS)) \
+	    $(call obj,client/compare.c client/json.c) $(PROTO_OBJS)
+$(UNIT): $(UNIT_OBJS) $(UNIT_LINK)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# check: unit and integration tests, normal build, then sanitizers.
+check: all $(UNIT)
+	$(UNIT)
+	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/integ/run
+	$(MAKE) check-san
+
+check-san:
+	$(MAKE) O=build-san SAN=1 CC=clang all build-san/bin/unit
+	ASAN_OPTIONS=detect_leaks=1 build-san/bin/unit
+	DEPCHECK_BINDIR=$(CURDIR)/build-san/bin tests/integ/run
+
+bench: all
+	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/bench/run
+
+demo: all
+	contrib/demo.sh $(CURDIR)/$(O)/bin
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(DEPCHECK) $(DEPCHECKD) $(DESTDIR)$(BINDIR)/
+	if [ -f client/depcheck.1 ]; then install -m 644 client/depcheck.1 \
+	    $(DESTDIR)$(MANDIR)/man1/; fi
+	if [ -f daemon/depcheckd.8 ]; then install -m 644 daemon/depcheckd.8 \
+	    $(DESTDIR)$(MANDIR)/man8/; fi
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all check check-san bench demo install clean
+
+-include $(shell find $(O)/obj -name '*.d' 2>/dev/null)

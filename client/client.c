@@ -1,0 +1,306 @@
+/*
+ * The client side of the protocol (see client.h).  Blocking I/O on one
+ * unix socket, bounded by DEPCHECK_TIMEOUT seconds per reply.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+
+#define CLIENT_NAME	"depcheck"
+
+int
+client_root_arg(const char *dir, char **root, char **cause)
+{
+	char		buf[PATH_MAX];
+	struct stat	st;
+
+	if (realpath(dir, buf) == NULL) {
+		xasprintf(cause, "cannot use root '%s': %s", dir,
+		    strerror(errno));
+		return (-1);
+	}
+	if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		xasprintf(cause, "root '%s' is not a directory", dir);
+		return (-1);
+	}
+	*root = xstrdup(buf);
+	return (0);
+}
+
+int
+client_find_root(char **root, char **cause)
+{
+	const char	*env = getenv("DEPCHECK_ROOT");
+	char		 buf[PATH_MAX], *slash;
+	struct stat	 st;
+	size_t		 len;
+
+	if (env != NULL && *env != '\0')
+		return (client_root_arg(env, root, cause));
+	if (getcwd(buf, sizeof buf - sizeof "/.depcheck") == NULL) {
+		xasprintf(cause, "cannot get the working directory: %s",
+		    strerror(errno));
+		return (-1);
+	}
+	for (;;) {
+		len = strlen(buf);
+		strcpy(buf + len, len == 1 ? ".depcheck" : "/.depcheck");
+		if (lstat(buf, &st) == 0 && S_ISDIR(st.st_mode)) {
+			buf[len] = '\0';
+			*root = xstrdup(buf);
+			return (0);
+		}
+		buf[len] = '\0';
+		if (len == 1)
+			break;
+		slash = strrchr(buf, '/');
+		if (slash == buf)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if (getcwd(buf, sizeof buf) == NULL) {
+		xasprintf(cause, "cannot get the working directory: %s",
+		    strerror(errno));
+		return (-1);
+	}
+	*root = xstrdup(buf);
+	return (1);
+}
+
+/* The socket path: ROOT/.depcheck/sock, or what ROOT/.depcheck/sockpath says. */
+static char *
+client_sockpath(const char *root)
+{
+	char	*note, *path, line[PATH_MAX];
+	FILE	*f;
+
+	xasprintf(&note, "%s/.depcheck/sockpath", root);
+	f = fopen(note, "re");
+	free(note);
+	if (f != NULL) {
+		if (fgets(line, sizeof line, f) != NULL) {
+			line[strcspn(line, "\n")] = '\0';
+			fclose(f);
+			return (xstrdup(line));
+		}
+		fclose(f);
+	}
+	xasprintf(&path, "%s/.depcheck/sock", root);
+	return (path);
+}
+
+static int
+client_timeout_ms(void)
+{
+	const char	*env = getenv("DEPCHECK_TIMEOUT");
+	long		 s;
+
+	if (env == NULL || (s = strtol(env, NULL, 10)) <= 0 || s > 86400)
+		return (30000);
+	return ((int)(s * 1000));
+}
+
+static int
+client_write_all(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+/* Read exactly len bytes; -1 with errno (ETIMEDOUT, or 0 for EOF). */
+static int
+client_read_all(int fd, uint8_t *p, size_t len, int timeout_ms)
+{
+	struct pollfd	pfd;
+	ssize_t		n;
+	int		rc;
+
+	while (len > 0) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if ((rc = poll(&pfd, 1, timeout_ms)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		if (rc == 0) {
+			errno = ETIMEDOUT;
+			return (-1);
+		}
+		if ((n = read(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		if (n == 0) {
+			errno = 0;
+			return (-1);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+int
+client_request(struct client *c, struct pbuf *b, uint32_t *type,
+    uint8_t **payload, uint32_t *len, char **cause)
+{
+	struct preader	 r;
+	uint8_t		 hdr[PROTO_HDR_LEN], *p;
+	const uint8_t	*msg;
+	const char	*why;
+	uint32_t	 code, msglen;
+	int		 timeout = client_timeout_ms();
+
+	*payload = NULL;
+	if (client_write_all(c->fd, b->data, b->len) != 0) {
+		xasprintf(cause, "cannot send to the daemon for '%s': %s",
+		    c->root, strerror(errno));
+		return (-1);
+	}
+	if (client_read_all(c->fd, hdr, sizeof hdr, timeout) != 0)
+		goto read_fail;
+	if (proto_unpack_header(hdr, type, len, &why) != 0) {
+		xasprintf(cause, "bad reply from the daemon for '%s': %s",
+		    c->root, why);
+		return (-1);
+	}
+	p = xmalloc(*len);
+	if (client_read_all(c->fd, p, *len, timeout) != 0) {
+		free(p);
+		goto read_fail;
+	}
+	if (*type == PROTO_MSG_ERROR) {
+		preader_init(&r, p, *len);
+		if (preader_u32(&r, &code) != 0 ||
+		    preader_bytes(&r, &msg, &msglen, PROTO_MAX_MSG) != 0)
+			xasprintf(cause, "bad error reply from the daemon for"
+			    " '%s'", c->root);
+		else
+			xasprintf(cause, "daemon for '%s': %.*s", c->root,
+			    (int)msglen, (const char *)msg);
+		free(p);
+		return (-1);
+	}
+	*payload = p;
+	return (0);
+
+read_fail:
+	if (errno == ETIMEDOUT)
+		xasprintf(cause, "the daemon for '%s' did not answer within"
+		    " %d s (DEPCHECK_TIMEOUT)", c->root, timeout / 1000);
+	else
+		xasprintf(cause, "lost the daemon for '%s': %s", c->root,
+		    errno == 0 ? "connection closed" : strerror(errno));
+	return (-1);
+}
+
+int
+client_simple(struct client *c, uint32_t type, uint32_t want,
+    uint8_t **payload, uint32_t *len, char **cause)
+{
+	struct pbuf	b;
+	uint32_t	got;
+	int		rc;
+
+	pbuf_init(&b);
+	proto_end(&b, proto_begin(&b, type));
+	rc = client_request(c, &b, &got, payload, len, cause);
+	pbuf_free(&b);
+	if (rc == 0 && got != want) {
+		xasprintf(cause, "unexpected %s reply from the daemon for"
+		    " '%s'", proto_msg_name(got), c->root);
+		free(*payload);
+		*payload = NULL;
+		return (-1);
+	}
+	return (rc);
+}
+
+int
+client_connect(struct client *c, const char *root, char **cause)
+{
+	struct sockaddr_un	 sun;
+	struct preader		 r;
+	struct pbuf		 b;
+	uint8_t			*p;
+	uint32_t		 type, len, version;
+	char			*path;
+	size_t			 off;
+	int			 rc;
+
+	c->fd = -1;
+	c->root = xstrdup(root);
+	path = client_sockpath(root);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		xasprintf(cause, "socket path '%s' is too long", path);
+		free(path);
+		return (-1);
+	}
+	strcpy(sun.sun_path, path);
+	free(path);
+	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		xasprintf(cause, "socket: %s", strerror(errno));
+		return (-1);
+	}
+	if (connect(c->fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			return (1);
+		xasprintf(cause, "cannot connect to the daemon for '%s': %s",
+		    root, strerror(errno));
+		return (-1);
+	}
+	pbuf_init(&b);
+	off = proto_begin(&b, PROTO_MSG_HELLO);
+	pbuf_put_u32(&b, PROTO_VERSION);
+	pbuf_put_str(&b, CLIENT_NAME);
+	proto_end(&b, off);
+	rc = client_request(c, &b, &type, &p, &len, cause);
+	pbuf_free(&b);
+	if (rc != 0)
+		return (-1);
+	preader_init(&r, p, len);
+	if (type != PROTO_MSG_HELLO_OK || preader_u32(&r, &version) != 0 ||
+	    preader_u64(&r, &c->daemon_pid) != 0) {
+		xasprintf(cause, "bad handshake from the daemon for '%s'",
+		    root);
+		free(p);
+		return (-1);
+	}
+	free(p);
+	return (0);
+}
+
+void
+client_close(struct client *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	free(c->root);
+	c->root = NULL;
+}

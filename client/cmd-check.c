@@ -1,0 +1,319 @@
+/*
+ * depcheck [check]: is TARGET older than its dependencies?  Gathers the
+ * facts (the daemon's seqs for paths under the root, mtimes elsewhere or
+ * without a daemon), lets compare.c decide, and explains (--why, --newer,
+ * --json).
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+#include "client.h"
+#include "cmd.h"
+#include "compare.h"
+#include "fallback.h"
+#include "json.h"
+#include "resolve.h"
+
+struct item {
+	struct resolved		res;
+	struct compare_fact	fact;
+	int			queried;	/* asked the daemon */
+};
+
+struct check_opts {
+	int	why;
+	int	newer;
+	int	zero;
+	int	json;
+	int	strict;
+	int	nosync;
+};
+
+/*
+ * Ask the daemon for every item under the root, in as many QUERY frames
+ * as the protocol's bounds need; only the first one syncs (the later
+ * ones are answered from a state at least as new).
+ */
+static int
+check_query(struct client *c, struct item *items, int n, int sync,
+    char **cause)
+{
+	struct proto_record	*recs;
+	struct pbuf		 b;
+	char			**paths;
+	uint8_t			*p;
+	uint32_t		 type, len;
+	uint64_t		 high;
+	const char		*why;
+	size_t			 size;
+	int			 i, j, k, count, *idx, rc = 0;
+
+	paths = xcalloc((size_t)n, sizeof *paths);
+	idx = xcalloc((size_t)n, sizeof *idx);
+	recs = xcalloc(PROTO_MAX_PATHS, sizeof *recs);
+	pbuf_init(&b);
+	for (i = 0; i < n && rc == 0; i = j) {
+		count = 0;
+		size = 8;
+		for (j = i; j < n; j++) {
+			if (!items[j].queried)
+				continue;
+			if (count == PROTO_MAX_PATHS || size + 4 +
+			    strlen(items[j].res.rel) > PROTO_MAX_MSG)
+				break;
+			size += 4 + strlen(items[j].res.rel);
+			idx[count] = j;
+			paths[count++] = items[j].res.rel;
+		}
+		if (count == 0)
+			break;
+		pbuf_reset(&b);
+		if (proto_pack_query(&b, sync ? PROTO_QUERY_SYNC : 0, paths,
+		    (size_t)count) != 0) {
+			xasprintf(cause, "query too large");
+			rc = -1;
+			break;
+		}
+		sync = 0;
+		if (client_request(c, &b, &type, &p, &len, cause) != 0) {
+			rc = -1;
+			break;
+		}
+		if (type != PROTO_MSG_RECORDS || proto_unpack_records(p, len,
+		    &high, recs, (uint32_t)count, &why) != 0) {
+			xasprintf(cause, "bad reply from the daemon for '%s':"
+			    " %s", c->root, type != PROTO_MSG_RECORDS ?
+			    "not records" : why);
+			free(p);
+			rc = -1;
+			break;
+		}
+		free(p);
+		for (k = 0; k < count; k++) {
+			struct compare_fact *f = &items[idx[k]].fact;
+
+			if (recs[k].state == PROTO_UNWATCHED)
+				continue;	/* keep the mtime facts */
+			f->rule = COMPARE_SEQ;
+			f->exists = recs[k].state == PROTO_EXISTS;
+			f->seq = recs[k].seq;
+		}
+	}
+	pbuf_free(&b);
+	free(recs);
+	free(idx);
+	free(paths);
+	return (rc);
+}
+
+static const char *
+check_rule_name(int rule)
+{
+	return (rule == COMPARE_SEQ ? "seq" : "mtime");
+}
+
+static void
+check_why(const struct item *t, const struct item *deps,
+    const struct compare_dep *out, int n, int verdict)
+{
+	const struct compare_fact	*tf = &t->fact, *df, *newest = NULL;
+	int				 i, by_mtime = 0;
+
+	if (verdict == EXIT_TROUBLE)
+		return;
+	if (!tf->exists) {
+		cmd_warn("%s is stale: it does not exist", tf->arg);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		df = &deps[i].fact;
+		if (out[i].rule == COMPARE_MTIME)
+			by_mtime = 1;
+		if (!out[i].newer) {
+			if (newest == NULL || (out[i].rule == COMPARE_SEQ ?
+			    df->seq > newest->seq :
+			    df->mtime_ns > newest->mtime_ns))
+				newest = df;
+			continue;
+		}
+		if (out[i].rule == COMPARE_SEQ)
+			cmd_warn("%s is stale: %s written %s it (seq %" PRIu64
+			    " %s %" PRIu64 ")", tf->arg, df->arg,
+			    df->seq > tf->seq ? "after" : "at the same seq as",
+			    df->seq, df->seq > tf->seq ? ">" : "=", tf->seq);
+		else
+			cmd_warn("%s is stale: %s not older by mtime"
+			    " (%" PRId64 ".%09" PRId64 " >= %" PRId64 ".%09"
+			    PRId64 ")", tf->arg, df->arg,
+			    df->mtime_ns / 1000000000,
+			    df->mtime_ns % 1000000000,
+			    tf->mtime_ns / 1000000000,
+			    tf->mtime_ns % 1000000000);
+	}
+	if (verdict != EXIT_FRESH)
+		return;
+	if (n == 0)
+		cmd_warn("%s is up to date: it exists and has no"
+		    " dependencies", tf->arg);
+	else if (!by_mtime)
+		cmd_warn("%s is up to date: %d dependenc%s written before it"
+		    " (newest %s, seq %" PRIu64 " < %" PRIu64 ")", tf->arg, n,
+		    n == 1 ? "y" : "ies", newest->arg, newest->seq, tf->seq);
+	else
+		cmd_warn("%s is up to date: %d dependenc%s older by %s"
+		    " (newest %s)", tf->arg, n, n == 1 ? "y" : "ies",
+		    tf->rule == COMPARE_SEQ ? "seq and mtime" : "mtime",
+		    newest->arg);
+}
+
+static void
+check_json(const struct item *t, const struct item *deps,
+    const struct compare_dep *out, int n, int verdict)
+{
+	int	i;
+
+	fputc('{', stdout);
+	json_put_path(stdout, "target", t->fact.arg);
+	printf(",\"exit\":%d,\"stale\":%s,\"target_exists\":%s", verdict,
+	    verdict == EXIT_STALE ? "true" : "false",
+	    t->fact.exists ? "true" : "false");
+	if (t->fact.rule == COMPARE_SEQ)
+		printf(",\"target_seq\":%" PRIu64, t->fact.seq);
+	else
+		printf(",\"target_seq\":null");
+	printf(",\"rule\":\"%s\",\"deps\":[", check_rule_name(t->fact.rule));
+	for (i = 0; i < n; i++) {
+		printf("%s{", i == 0 ? "" : ",");
+		json_put_path(stdout, "path", deps[i].fact.arg);
+		printf(",\"exists\":%s", deps[i].fact.exists ? "true" :
+		    "false");
+		if (deps[i].fact.rule == COMPARE_SEQ)
+			printf(",\"seq\":%" PRIu64, deps[i].fact.seq);
+		else
+			printf(",\"seq\":null");
+		printf(",\"rule\":\"%s\",\"newer\":%s}",
+		    check_rule_name(out[i].rule),
+		    out[i].newer ? "true" : "false");
+	}
+	printf("]}\n");
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "why",	no_argument, NULL, 'v' },
+		{ "newer",	no_argument, NULL, 'n' },
+		{ "json",	no_argument, NULL, 'j' },
+		{ "strict",	no_argument, NULL, 's' },
+		{ "no-sync",	no_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct check_opts	 o;
+	struct client		 c;
+	struct item		*items;
+	struct compare_fact	*facts;
+	struct compare_dep	*out;
+	const char		*env;
+	char			*root, *cause;
+	int			 ch, n, i, found, connected = 0, verdict;
+	int			 nquery = 0;
+
+	memset(&o, 0, sizeof o);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "vn0", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'v': o.why = 1; break;
+		case 'n': o.newer = 1; break;
+		case '0': o.zero = 1; break;
+		case 'j': o.json = 1; break;
+		case 's': o.strict = 1; break;
+		case 'S': o.nosync = 1; break;
+		default:
+			cmd_usage("check", "unknown option");
+		}
+	}
+	if ((env = getenv("DEPCHECK_STRICT")) != NULL && strcmp(env, "1") == 0)
+		o.strict = 1;
+	n = argc - optind;
+	if (n < 1)
+		cmd_usage("check", "missing TARGET");
+
+	if ((found = client_find_root(&root, &cause)) == -1)
+		cmd_fail("%s", cause);
+	items = xcalloc((size_t)n, sizeof *items);
+	for (i = 0; i < n; i++) {
+		items[i].fact.arg = argv[optind + i];
+		items[i].fact.rule = COMPARE_MTIME;
+		if (resolve_path(root, argv[optind + i], &items[i].res,
+		    &cause) != 0)
+			cmd_fail("%s", cause);
+		if (fallback_stat(argv[optind + i], &items[i].fact,
+		    &cause) != 0)
+			cmd_fail("%s", cause);
+		if (items[i].res.dangling)
+			items[i].fact.exists = 0;
+		if (items[i].res.rel != NULL && !items[i].res.dangling) {
+			items[i].queried = 1;
+			nquery++;
+		}
+	}
+
+	memset(&c, 0, sizeof c);
+	c.fd = -1;
+	if (found == 0 && nquery > 0) {
+		switch (client_connect(&c, root, &cause)) {
+		case -1:
+			cmd_fail("%s", cause);
+		case 0:
+			connected = 1;
+			break;
+		}
+	}
+	if (!connected && nquery > 0) {
+		if (o.strict)
+			cmd_fail("no daemon for '%s' (run: depcheck start)",
+			    root);
+		cmd_warn("no daemon for '%s'; comparing mtimes (equal counts"
+		    " as stale)", root);
+	}
+	if (connected && check_query(&c, items, n, !o.nosync, &cause) != 0)
+		cmd_fail("%s", cause);
+	client_close(&c);
+
+	facts = xcalloc((size_t)n, sizeof *facts);
+	out = xcalloc((size_t)n, sizeof *out);
+	for (i = 0; i < n; i++)
+		facts[i] = items[i].fact;
+	verdict = compare_check(&facts[0], facts + 1, n - 1, out);
+	for (i = 1; i < n; i++) {
+		if (!facts[i].exists)
+			cmd_warn("dependency '%s' does not exist",
+			    facts[i].arg);
+	}
+	if (o.why)
+		check_why(&items[0], items + 1, out, n - 1, verdict);
+	if (o.newer) {
+		for (i = 1; i < n; i++) {
+			if (out[i - 1].newer && facts[i].exists)
+				printf("%s%c", facts[i].arg,
+				    o.zero ? '\0' : '\n');
+		}
+	}
+	if (o.json)
+		check_json(&items[0], items + 1, out, n - 1, verdict);
+	if (fflush(stdout) != 0)
+		cmd_fail("cannot write output: %s", "stdout");
+
+	for (i = 0; i < n; i++)
+		resolve_free(&items[i].res);
+	free(items);
+	free(facts);
+	free(out);
+	free(root);
+	return (verdict);
+}

@@ -1,0 +1,232 @@
+/*
+ * depcheck start and stop: run depcheckd for a root and wait until it
+ * watches the tree; ask it to stop and wait until it has exited.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "client.h"
+#include "cmd.h"
+
+#define EXIT_RUNNING	3	/* depcheckd: another daemon holds the root */
+
+/* The daemon binary: $DEPCHECKD, else beside this program, else PATH. */
+static char *
+start_daemon_path(void)
+{
+	const char	*env = getenv("DEPCHECKD");
+	char		 self[PATH_MAX], *slash, *path;
+	ssize_t		 n;
+
+	if (env != NULL && *env != '\0')
+		return (xstrdup(env));
+	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			xasprintf(&path, "%s/depcheckd", self);
+			if (access(path, X_OK) == 0)
+				return (path);
+			free(path);
+		}
+	}
+	return (xstrdup("depcheckd"));
+}
+
+/* The root named by DIR, else DEPCHECK_ROOT or the working directory. */
+static char *
+start_root(const char *dir)
+{
+	const char	*env = getenv("DEPCHECK_ROOT");
+	char		*root, *cause;
+
+	if (dir == NULL)
+		dir = env != NULL && *env != '\0' ? env : ".";
+	if (client_root_arg(dir, &root, &cause) != 0)
+		cmd_fail("%s", cause);
+	return (root);
+}
+
+/* Is a daemon answering for root?  Its pid, or 0. */
+static uint64_t
+start_running(const char *root)
+{
+	struct client	c;
+	char		*cause;
+	uint64_t	 pid;
+
+	switch (client_connect(&c, root, &cause)) {
+	case 1:
+		client_close(&c);
+		return (0);
+	case -1:
+		cmd_fail("%s", cause);
+	}
+	pid = c.daemon_pid;
+	client_close(&c);
+	return (pid);
+}
+
+int
+cmd_start(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "foreground",	no_argument,	   NULL, 'f' },
+		{ "ignore",	required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char	**args, *root, *daemon;
+	int	  ch, nargs = 0, foreground = 0, status;
+	pid_t	  pid;
+	uint64_t  running;
+
+	args = xcalloc((size_t)argc * 2 + 8, sizeof *args);
+	args[nargs++] = NULL;	/* the daemon's path, below */
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "fi:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			foreground = 1;
+			break;
+		case 'i':
+			args[nargs++] = "--ignore";
+			args[nargs++] = optarg;
+			break;
+		default:
+			cmd_usage("start", "unknown option");
+		}
+	}
+	if (argc - optind > 1)
+		cmd_usage("start", "too many arguments");
+	root = start_root(argc - optind == 1 ? argv[optind] : NULL);
+	if ((running = start_running(root)) != 0) {
+		cmd_warn("daemon already running for '%s' (pid %" PRIu64 ")",
+		    root, running);
+		return (0);
+	}
+	daemon = start_daemon_path();
+	args[0] = daemon;
+	args[nargs++] = "--root";
+	args[nargs++] = root;
+	if (foreground)
+		args[nargs++] = "--foreground";
+	args[nargs] = NULL;
+	fflush(stdout);
+	if (foreground) {
+		execvp(daemon, args);
+		cmd_fail("cannot run '%s': %s", daemon, strerror(errno));
+	}
+	if ((pid = fork()) == -1)
+		cmd_fail("cannot fork: %s", strerror(errno));
+	if (pid == 0) {
+		execvp(daemon, args);
+		cmd_warn("cannot run '%s': %s", daemon, strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR)
+			cmd_fail("cannot wait for '%s': %s", daemon,
+			    strerror(errno));
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		status = 0;
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_RUNNING) {
+		/* Another start won the race: that is fine. */
+		status = 0;
+	} else {
+		if (!WIFEXITED(status) || WEXITSTATUS(status) == 127 ||
+		    WIFSIGNALED(status))
+			cmd_warn("daemon for '%s' did not start", root);
+		status = EXIT_TROUBLE;
+	}
+	free(daemon);
+	free(args);
+	free(root);
+	return (status);
+}
+
+static void
+stop_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Wait for the daemon to exit: it holds ROOT/.depcheck/lock until then.
+ * Bounded by DEPCHECK_TIMEOUT.
+ */
+static void
+stop_wait(const char *root)
+{
+	struct sigaction	 sa;
+	const char		*env = getenv("DEPCHECK_TIMEOUT");
+	char			*path;
+	int			 fd;
+	long			 timeout = 30;
+
+	if (env != NULL && strtol(env, NULL, 10) > 0)
+		timeout = strtol(env, NULL, 10);
+	xasprintf(&path, "%s/.depcheck/lock", root);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		free(path);
+		return;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = stop_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	alarm((unsigned)timeout);
+	if (flock(fd, LOCK_SH) != 0)
+		cmd_fail("daemon for '%s' did not stop within %ld s: %s",
+		    root, timeout, strerror(errno));
+	alarm(0);
+	close(fd);
+	free(path);
+}
+
+int
+cmd_stop(int argc, char **argv)
+{
+	struct client	 c;
+	uint8_t		*p;
+	uint32_t	 len;
+	char		*root, *cause;
+
+	if (argc > 2)
+		cmd_usage("stop", "too many arguments");
+	if (argc == 2 && argv[1][0] == '-')
+		cmd_usage("stop", "unknown option '%s'", argv[1]);
+	if (argc == 2)
+		root = start_root(argv[1]);
+	else if (client_find_root(&root, &cause) == -1)
+		cmd_fail("%s", cause);
+	switch (client_connect(&c, root, &cause)) {
+	case 1:
+		cmd_warn("no daemon for '%s'", root);
+		client_close(&c);
+		free(root);
+		return (0);
+	case -1:
+		cmd_fail("%s", cause);
+	}
+	if (client_simple(&c, PROTO_MSG_STOP, PROTO_MSG_STOP_OK, &p, &len,
+	    &cause) != 0)
+		cmd_fail("%s", cause);
+	free(p);
+	client_close(&c);
+	stop_wait(root);
+	free(root);
+	return (0);
+}

@@ -1,0 +1,139 @@
+/*
+ * depcheck: the command line.  Finds the subcommand in cmd_table and
+ * runs it; anything that is not a subcommand is a check
+ * ("depcheck TARGET DEP...").  One request per run.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "proto.h"
+#include "cmd.h"
+
+#define DEPCHECK_VERSION	"0.1.0"
+
+struct cmd_entry {
+	const char	*name;
+	int		(*fn)(int, char **);
+	const char	*usage;
+};
+
+static const struct cmd_entry cmd_table[] = {
+	{ "check", cmd_check, "check [--why] [--newer] [-0] [--json]"
+	    " [--strict] [--no-sync] TARGET [DEP...]" },
+	{ "run", NULL, "run [--why] TARGET DEP... -- CMD [ARG...]" },
+	{ "start", cmd_start, "start [--foreground] [--ignore GLOB]... [DIR]" },
+	{ "stop", cmd_stop, "stop [DIR]" },
+	{ "status", cmd_status, "status [--json]" },
+	{ "seq", cmd_seq, "seq [--json] PATH..." },
+	{ "since", NULL, "since [--json] SEQ" },
+	{ "watch", NULL, "watch [--json]" },
+	{ "log", NULL, "log [--json] [-n N] [PATH]" },
+};
+#define CMD_COUNT	(sizeof cmd_table / sizeof cmd_table[0])
+
+void
+cmd_warn(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fputs("depcheck: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+cmd_fail(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fputs("depcheck: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_TROUBLE);
+}
+
+void
+cmd_usage(const char *name, const char *fmt, ...)
+{
+	va_list	ap;
+	size_t	i;
+
+	fputs("depcheck: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	for (i = 0; i < CMD_COUNT; i++) {
+		if (strcmp(cmd_table[i].name, name) == 0)
+			fprintf(stderr, "usage: depcheck %s\n",
+			    cmd_table[i].usage);
+	}
+	exit(EXIT_TROUBLE);
+}
+
+const char *
+cmd_time(int64_t ns)
+{
+	static char	buf[64];
+	struct tm	tm;
+	time_t		t = (time_t)(ns / 1000000000);
+	size_t		len;
+
+	if (ns <= 0)
+		return ("-");
+	gmtime_r(&t, &tm);
+	len = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + len, sizeof buf - len, ".%03dZ",
+	    (int)(ns % 1000000000 / 1000000));
+	return (buf);
+}
+
+static void
+usage(FILE *f)
+{
+	size_t	i;
+
+	fprintf(f, "usage: depcheck [--why|-v] [--newer|-n] [-0] [--json]"
+	    " [--strict] [--no-sync] TARGET [DEP...]\n");
+	for (i = 0; i < CMD_COUNT; i++)
+		fprintf(f, "       depcheck %s\n", cmd_table[i].usage);
+	fprintf(f, "       depcheck --help | --version\n"
+	    "exit status: 0 up to date, 1 stale, 2 error\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t	i;
+
+	if (argc < 2) {
+		fprintf(stderr, "depcheck: missing TARGET or subcommand\n");
+		usage(stderr);
+		return (EXIT_TROUBLE);
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return (0);
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("depcheck %s (protocol %d)\n", DEPCHECK_VERSION,
+		    PROTO_VERSION);
+		return (0);
+	}
+	for (i = 0; i < CMD_COUNT; i++) {
+		if (strcmp(argv[1], cmd_table[i].name) != 0)
+			continue;
+		if (cmd_table[i].fn == NULL)
+			cmd_fail("'%s' is not available in this version",
+			    argv[1]);
+		return (cmd_table[i].fn(argc - 1, argv + 1));
+	}
+	return (cmd_check(argc, argv));
+}

@@ -1,0 +1,59 @@
+/*
+ * The daemon's one instance: what every module reaches for (loop, root,
+ * the index, the database, the watcher).  Owned by main.c; each module
+ * keeps its own state behind its own struct.
+ */
+#ifndef DAEMON_H
+#define DAEMON_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#define DEPCHECK_VERSION	"0.1.0"
+#define STATE_DIR		".depcheck"
+
+struct index;
+struct db;
+struct watch;
+struct sync;
+struct server;
+
+struct daemon {
+	uv_loop_t	*loop;
+	char		*root;		/* absolute, resolved */
+	int		 rootfd;	/* O_PATH|O_DIRECTORY on root */
+	char		*statedir;	/* ROOT/.depcheck */
+	char		*sockpath;
+	char		*dbpath;
+	char		*logpath;
+	char	       **ignore;	/* --ignore globs, NULL-terminated */
+	int		 nignore;
+	int		 foreground;
+	unsigned	 sync_timeout_ms;
+	int64_t		 started_ns;
+
+	struct index	*index;
+	struct db	*db;
+	struct watch	*watch;
+	struct sync	*sync;
+	struct server	*server;
+
+	int		 db_failed;	/* last commit failed: answer errors */
+	char		*db_cause;
+	uint64_t	 overflows;
+	uint64_t	 rescans;
+	int64_t		 last_rescan_ns;
+	int64_t		 observed_ns;	/* every write before this was seen */
+	int		 stopping;
+};
+
+extern struct daemon *daemon_self;
+
+/* Commit the current batch and answer the sync waiters it satisfies. */
+void	 daemon_batch_end(struct daemon *);
+/* Begin an orderly shutdown: stop the loop once replies are out. */
+void	 daemon_shutdown(struct daemon *);
+/* Is relpath excluded by --ignore or the state directory? */
+int	 daemon_ignored(struct daemon *, const char *);
+
+#endif

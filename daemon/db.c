@@ -1,0 +1,301 @@
+/*
+ * sqlite storage (see db.h).  Every statement is prepared once at open from
+ * db_sql[] and run through db_run(); sqlite's own messages name the cause
+ * when something fails.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "proto.h"
+#include "db.h"
+#include "index.h"
+#include "log.h"
+
+#define DB_SCHEMA_VERSION	1
+/* The write history keeps about this many writes (DESIGN section 6). */
+#define DB_HISTORY_MAX		1000000
+#define DB_HISTORY_TRIM_EVERY	4096
+
+enum db_stmt {
+	DB_PUT_RECORD,
+	DB_ADD_HISTORY,
+	DB_SET_META,
+	DB_GET_META,
+	DB_LOAD_RECORDS,
+	DB_TRIM_HISTORY,
+	DB_BEGIN,
+	DB_COMMIT,
+	DB_ROLLBACK,
+	DB_NSTMT
+};
+
+static const char *db_sql[DB_NSTMT] = {
+	[DB_PUT_RECORD] = "INSERT OR REPLACE INTO record (path, seq, present,"
+	    " kind, mtime_ns, ctime_ns, size, ino, dev, wtime_ns)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[DB_ADD_HISTORY] = "INSERT INTO history (seq, path, present, wtime_ns)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	[DB_SET_META] = "INSERT OR REPLACE INTO meta (key, value)"
+	    " VALUES (?1, ?2)",
+	[DB_GET_META] = "SELECT value FROM meta WHERE key = ?1",
+	[DB_LOAD_RECORDS] = "SELECT path, seq, present, kind, mtime_ns,"
+	    " ctime_ns, size, ino, dev, wtime_ns FROM record",
+	[DB_TRIM_HISTORY] = "DELETE FROM history WHERE rowid <"
+	    " (SELECT max(rowid) FROM history) - ?1",
+	[DB_BEGIN] = "BEGIN",
+	[DB_COMMIT] = "COMMIT",
+	[DB_ROLLBACK] = "ROLLBACK",
+};
+
+/*
+ * Schema version 1.  "build" holds recorded builds (depcheck run): the
+ * seq at which a recipe started, per target.
+ */
+static const char db_schema[] =
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "CREATE TABLE record (path BLOB PRIMARY KEY, seq INTEGER NOT NULL,"
+    " present INTEGER NOT NULL, kind INTEGER NOT NULL, mtime_ns INTEGER,"
+    " ctime_ns INTEGER, size INTEGER, ino INTEGER, dev INTEGER,"
+    " wtime_ns INTEGER) WITHOUT ROWID;"
+    "CREATE TABLE history (seq INTEGER NOT NULL, path BLOB NOT NULL,"
+    " present INTEGER NOT NULL, wtime_ns INTEGER);"
+    "CREATE INDEX history_seq ON history (seq);"
+    "CREATE TABLE build (target BLOB PRIMARY KEY, seq_started INTEGER,"
+    " seq_finished INTEGER, wtime_ns INTEGER) WITHOUT ROWID;"
+    "PRAGMA user_version = 1;";
+
+struct db {
+	sqlite3		*conn;
+	sqlite3_stmt	*stmt[DB_NSTMT];
+	int		 in_txn;
+	unsigned	 history_adds;
+};
+
+const char *
+db_errmsg(struct db *db)
+{
+	return (sqlite3_errmsg(db->conn));
+}
+
+/* Step a statement to completion, reset it, clear its bindings. */
+static int
+db_run(struct db *db, enum db_stmt which)
+{
+	sqlite3_stmt	*s = db->stmt[which];
+	int		 rc;
+
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		log_warn("db_run: %s: %s", db_sql[which],
+		    sqlite3_errmsg(db->conn));
+		return (-1);
+	}
+	return (0);
+}
+
+struct db *
+db_open(const char *path, char **cause)
+{
+	struct db	*db;
+	sqlite3_stmt	*s;
+	int		 i, version = -1;
+	char		*err = NULL;
+
+	db = xcalloc(1, sizeof *db);
+	if (sqlite3_open_v2(path, &db->conn, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_busy_timeout(db->conn, 5000);
+	if (sqlite3_exec(db->conn, "PRAGMA journal_mode = WAL;"
+	    "PRAGMA synchronous = NORMAL;", NULL, NULL, &err) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_prepare_v2(db->conn, "PRAGMA user_version", -1, &s,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (version == 0) {
+		if (sqlite3_exec(db->conn, db_schema, NULL, NULL, &err) !=
+		    SQLITE_OK)
+			goto fail;
+		log_info("database '%s' created (schema %d)", log_esc(path),
+		    DB_SCHEMA_VERSION);
+	} else if (version != DB_SCHEMA_VERSION) {
+		xasprintf(cause, "database '%s' has schema %d, this depcheckd"
+		    " knows %d", path, version, DB_SCHEMA_VERSION);
+		db_close(db);
+		return (NULL);
+	}
+	for (i = 0; i < DB_NSTMT; i++) {
+		if (sqlite3_prepare_v3(db->conn, db_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &db->stmt[i], NULL) != SQLITE_OK)
+			goto fail;
+	}
+	return (db);
+
+fail:
+	xasprintf(cause, "cannot open database '%s': %s", path,
+	    err != NULL ? err : db->conn != NULL ?
+	    sqlite3_errmsg(db->conn) : "out of memory");
+	sqlite3_free(err);
+	db_close(db);
+	return (NULL);
+}
+
+void
+db_close(struct db *db)
+{
+	int	i;
+
+	if (db == NULL)
+		return;
+	for (i = 0; i < DB_NSTMT; i++)
+		sqlite3_finalize(db->stmt[i]);
+	sqlite3_close(db->conn);
+	free(db);
+}
+
+int64_t
+db_get_meta(struct db *db, const char *key, int64_t dflt)
+{
+	sqlite3_stmt	*s = db->stmt[DB_GET_META];
+	int64_t		 v = dflt;
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return (v);
+}
+
+int
+db_load(struct db *db, struct index *ix, char **cause)
+{
+	sqlite3_stmt	*s = db->stmt[DB_LOAD_RECORDS];
+	struct rec	*r;
+	char		*path;
+	uint64_t	 max = 0, reserved;
+	int		 rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		path = xstrndup(sqlite3_column_blob(s, 0),
+		    (size_t)sqlite3_column_bytes(s, 0));
+		r = index_get(ix, path);
+		free(path);
+		r->seq = (uint64_t)sqlite3_column_int64(s, 1);
+		r->exists = sqlite3_column_int(s, 2) != 0;
+		r->kind = (uint8_t)sqlite3_column_int(s, 3);
+		r->mtime_ns = sqlite3_column_int64(s, 4);
+		r->ctime_ns = sqlite3_column_int64(s, 5);
+		r->size = (uint64_t)sqlite3_column_int64(s, 6);
+		r->ino = (uint64_t)sqlite3_column_int64(s, 7);
+		r->dev = (uint64_t)sqlite3_column_int64(s, 8);
+		r->wtime_ns = sqlite3_column_int64(s, 9);
+		if (r->seq > max)
+			max = r->seq;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		xasprintf(cause, "cannot read database: %s",
+		    sqlite3_errmsg(db->conn));
+		return (-1);
+	}
+	/* Start at the reserved mark: seqs below it may have been used. */
+	reserved = (uint64_t)db_get_meta(db, "seq_reserved", 1);
+	if (reserved <= max)
+		reserved = max + 1;
+	index_set_seq(ix, reserved, reserved);
+	return (0);
+}
+
+int
+db_begin(struct db *db)
+{
+	assert(!db->in_txn);
+	if (db_run(db, DB_BEGIN) != 0)
+		return (-1);
+	db->in_txn = 1;
+	return (0);
+}
+
+int
+db_commit(struct db *db, char **cause)
+{
+	assert(db->in_txn);
+	if (db->history_adds >= DB_HISTORY_TRIM_EVERY) {
+		db->history_adds = 0;
+		sqlite3_bind_int64(db->stmt[DB_TRIM_HISTORY], 1,
+		    DB_HISTORY_MAX);
+		if (db_run(db, DB_TRIM_HISTORY) != 0)
+			goto fail;
+	}
+	if (db_run(db, DB_COMMIT) != 0)
+		goto fail;
+	db->in_txn = 0;
+	return (0);
+fail:
+	xasprintf(cause, "cannot write database: %s",
+	    sqlite3_errmsg(db->conn));
+	db_rollback(db);
+	return (-1);
+}
+
+void
+db_rollback(struct db *db)
+{
+	if (!db->in_txn)
+		return;
+	db_run(db, DB_ROLLBACK);
+	db->in_txn = 0;
+}
+
+int
+db_put_record(struct db *db, const struct rec *r)
+{
+	sqlite3_stmt	*s = db->stmt[DB_PUT_RECORD];
+
+	assert(db->in_txn);
+	sqlite3_bind_blob(s, 1, r->path, (int)strlen(r->path), SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (int64_t)r->seq);
+	sqlite3_bind_int(s, 3, r->exists);
+	sqlite3_bind_int(s, 4, r->kind);
+	sqlite3_bind_int64(s, 5, r->mtime_ns);
+	sqlite3_bind_int64(s, 6, r->ctime_ns);
+	sqlite3_bind_int64(s, 7, (int64_t)r->size);
+	sqlite3_bind_int64(s, 8, (int64_t)r->ino);
+	sqlite3_bind_int64(s, 9, (int64_t)r->dev);
+	sqlite3_bind_int64(s, 10, r->wtime_ns);
+	return (db_run(db, DB_PUT_RECORD));
+}
+
+int
+db_add_history(struct db *db, const struct rec *r)
+{
+	sqlite3_stmt	*s = db->stmt[DB_ADD_HISTORY];
+
+	assert(db->in_txn);
+	db->history_adds++;
+	sqlite3_bind_int64(s, 1, (int64_t)r->seq);
+	sqlite3_bind_blob(s, 2, r->path, (int)strlen(r->path), SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, r->exists);
+	sqlite3_bind_int64(s, 4, r->wtime_ns);
+	return (db_run(db, DB_ADD_HISTORY));
+}
+
+int
+db_set_meta(struct db *db, const char *key, int64_t v)
+{
+	sqlite3_stmt	*s = db->stmt[DB_SET_META];
+
+	assert(db->in_txn);
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, v);
+	return (db_run(db, DB_SET_META));
+}

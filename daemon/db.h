@@ -1,0 +1,36 @@
+/*
+ * The durable copy of the index and the write history, in sqlite
+ * (ROOT/.depcheck/state.db, WAL).  Writes happen only between db_begin()
+ * and db_commit(), one transaction per batch of events.  Called by main.c
+ * (open, load) and daemon_batch_end() (commit).
+ */
+#ifndef DB_H
+#define DB_H
+
+#include <stdint.h>
+
+struct db;
+struct index;
+struct rec;
+
+/* Open (creating the schema if new).  NULL and an allocated cause. */
+struct db	*db_open(const char *, char **);
+void		 db_close(struct db *);
+/*
+ * Load every record into the index and set its seq counter from the
+ * reserved mark.  Returns 0, or -1 with an allocated cause.
+ */
+int		 db_load(struct db *, struct index *, char **);
+int64_t		 db_get_meta(struct db *, const char *, int64_t);
+
+int		 db_begin(struct db *);
+/* Commit; on failure roll back and return -1 with an allocated cause. */
+int		 db_commit(struct db *, char **);
+void		 db_rollback(struct db *);
+int		 db_put_record(struct db *, const struct rec *);
+int		 db_add_history(struct db *, const struct rec *);
+int		 db_set_meta(struct db *, const char *, int64_t);
+/* The last sqlite error message, for causes. */
+const char	*db_errmsg(struct db *);
+
+#endif

@@ -1,0 +1,250 @@
+/*
+ * The in-memory index (see index.h): an open-addressing hash table of
+ * records, FNV-1a hashed, grown at 70% load.  Records are never deleted,
+ * so no tombstones are needed.  Called by watch.c, scan.c, conn.c, db.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+#include "index.h"
+#include "util.h"
+
+/* Seqs are reserved in the database this far ahead of use. */
+#define INDEX_RESERVE_STEP	65536
+
+struct index {
+	struct rec	**slots;
+	size_t		  nslots;	/* a power of two */
+	size_t		  count;
+	uint64_t	  next_seq;
+	uint64_t	  reserved;	/* persisted: no seq >= this given */
+	struct rec	**dirty;
+	size_t		  ndirty;
+	size_t		  dirty_cap;
+};
+
+static uint32_t
+index_hash(const char *s)
+{
+	uint32_t	h = 2166136261u;
+
+	while (*s != '\0') {
+		h ^= (unsigned char)*s++;
+		h *= 16777619u;
+	}
+	return (h);
+}
+
+struct index *
+index_new(void)
+{
+	struct index	*ix;
+
+	ix = xcalloc(1, sizeof *ix);
+	ix->nslots = 1024;
+	ix->slots = xcalloc(ix->nslots, sizeof *ix->slots);
+	ix->next_seq = 1;
+	ix->reserved = 1;
+	return (ix);
+}
+
+void
+index_free(struct index *ix)
+{
+	size_t	i;
+
+	if (ix == NULL)
+		return;
+	for (i = 0; i < ix->nslots; i++)
+		free(ix->slots[i]);
+	free(ix->slots);
+	free(ix->dirty);
+	free(ix);
+}
+
+static struct rec **
+index_slot(struct rec **slots, size_t nslots, const char *path, uint32_t h)
+{
+	size_t	i = h & (nslots - 1);
+
+	while (slots[i] != NULL) {
+		if (slots[i]->hash == h && strcmp(slots[i]->path, path) == 0)
+			break;
+		i = (i + 1) & (nslots - 1);
+	}
+	return (&slots[i]);
+}
+
+static void
+index_grow(struct index *ix)
+{
+	struct rec	**slots, **s;
+	size_t		  nslots = ix->nslots * 2, i;
+
+	slots = xcalloc(nslots, sizeof *slots);
+	for (i = 0; i < ix->nslots; i++) {
+		if (ix->slots[i] == NULL)
+			continue;
+		s = index_slot(slots, nslots, ix->slots[i]->path,
+		    ix->slots[i]->hash);
+		*s = ix->slots[i];
+	}
+	free(ix->slots);
+	ix->slots = slots;
+	ix->nslots = nslots;
+}
+
+struct rec *
+index_find(struct index *ix, const char *path)
+{
+	return (*index_slot(ix->slots, ix->nslots, path, index_hash(path)));
+}
+
+struct rec *
+index_get(struct index *ix, const char *path)
+{
+	struct rec	**s, *r;
+	uint32_t	  h = index_hash(path);
+	size_t		  len;
+
+	s = index_slot(ix->slots, ix->nslots, path, h);
+	if (*s != NULL)
+		return (*s);
+	if ((ix->count + 1) * 10 > ix->nslots * 7) {
+		index_grow(ix);
+		s = index_slot(ix->slots, ix->nslots, path, h);
+	}
+	len = strlen(path);
+	r = xcalloc(1, sizeof *r + len + 1);
+	memcpy(r->path, path, len + 1);
+	r->hash = h;
+	*s = r;
+	ix->count++;
+	return (r);
+}
+
+size_t
+index_count(struct index *ix)
+{
+	return (ix->count);
+}
+
+void
+index_foreach(struct index *ix, void (*fn)(struct rec *, void *), void *arg)
+{
+	size_t	i;
+
+	for (i = 0; i < ix->nslots; i++) {
+		if (ix->slots[i] != NULL)
+			fn(ix->slots[i], arg);
+	}
+}
+
+uint64_t
+index_next_seq(struct index *ix)
+{
+	return (ix->next_seq++);
+}
+
+uint64_t
+index_peek_seq(struct index *ix)
+{
+	return (ix->next_seq);
+}
+
+void
+index_set_seq(struct index *ix, uint64_t next, uint64_t reserved)
+{
+	ix->next_seq = next;
+	ix->reserved = reserved;
+}
+
+/*
+ * The reserved mark is persisted in the same transaction as the records
+ * that use seqs below it, and always ahead of them: after a crash the
+ * daemon restarts at the mark, so no seq is handed out twice even if
+ * records written since the last commit were lost.
+ */
+int
+index_need_reserve(struct index *ix, uint64_t *mark)
+{
+	if (ix->next_seq + INDEX_RESERVE_STEP / 2 < ix->reserved)
+		return (0);
+	ix->reserved = ix->next_seq + INDEX_RESERVE_STEP;
+	*mark = ix->reserved;
+	return (1);
+}
+
+void
+index_touch(struct index *ix, struct rec *r)
+{
+	if (r->dirty)
+		return;
+	if (ix->ndirty == ix->dirty_cap) {
+		ix->dirty_cap = ix->dirty_cap == 0 ? 256 : ix->dirty_cap * 2;
+		ix->dirty = xreallocarray(ix->dirty, ix->dirty_cap,
+		    sizeof *ix->dirty);
+	}
+	ix->dirty[ix->ndirty++] = r;
+	r->dirty = INDEX_TOUCHED;
+}
+
+void
+index_write(struct index *ix, struct rec *r, uint64_t seq, int exists)
+{
+	r->seq = seq;
+	r->exists = exists != 0;
+	r->wtime_ns = util_now_ns();
+	index_touch(ix, r);
+	r->dirty = INDEX_WRITTEN;
+}
+
+static int
+index_kind(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return (REC_FILE);
+	if (S_ISDIR(mode))
+		return (REC_DIR);
+	if (S_ISLNK(mode))
+		return (REC_LINK);
+	return (REC_OTHER);
+}
+
+void
+index_set_facts(struct rec *r, const struct stat *st)
+{
+	r->mtime_ns = util_ts_ns(&st->st_mtim);
+	r->ctime_ns = util_ts_ns(&st->st_ctim);
+	r->size = (uint64_t)st->st_size;
+	r->ino = st->st_ino;
+	r->dev = st->st_dev;
+	r->kind = (uint8_t)index_kind(st->st_mode);
+}
+
+int
+index_facts_differ(const struct rec *r, const struct stat *st)
+{
+	return (r->mtime_ns != util_ts_ns(&st->st_mtim) ||
+	    r->ctime_ns != util_ts_ns(&st->st_ctim) ||
+	    r->size != (uint64_t)st->st_size || r->ino != st->st_ino ||
+	    r->dev != st->st_dev || r->kind != index_kind(st->st_mode));
+}
+
+struct rec **
+index_dirty(struct index *ix, size_t *n)
+{
+	*n = ix->ndirty;
+	return (ix->dirty);
+}
+
+void
+index_clear_dirty(struct index *ix)
+{
+	size_t	i;
+
+	for (i = 0; i < ix->ndirty; i++)
+		ix->dirty[i]->dirty = 0;
+	ix->ndirty = 0;
+}

@@ -1,0 +1,497 @@
+/*
+ * depcheckd: options, the state directory and its lock, start-up (crawl,
+ * then listen), the loop, and shutdown.  Everything else is called from
+ * here or from libuv callbacks set up here.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+#include <uv.h>
+
+#include "proto.h"
+#include "daemon.h"
+#include "db.h"
+#include "index.h"
+#include "log.h"
+#include "scan.h"
+#include "server.h"
+#include "sync.h"
+#include "util.h"
+#include "watch.h"
+
+#define EXIT_RUNNING	3	/* another daemon holds the root */
+
+struct daemon	*daemon_self;
+
+static int	 ready_fd = -1;		/* to the parent, until ready */
+static uv_signal_t sig_term, sig_int;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: depcheckd [--foreground] [--root DIR]"
+	    " [--ignore GLOB]... [--sync-timeout MS]\n");
+	exit(2);
+}
+
+/*
+ * Fail during start-up: the message goes to the parent waiting in
+ * daemon_fork() (or stderr in the foreground) and to the log.
+ */
+static void __attribute__((noreturn, format(printf, 2, 3)))
+start_fail(int status, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		exit(2);
+	va_end(ap);
+	if (ready_fd != -1) {
+		dprintf(ready_fd, "%d %s\n", status, msg);
+		log_close();
+	}
+	log_warn("%s", msg);
+	exit(status);
+}
+
+/*
+ * Go to the background, but return in the parent only once the child
+ * says the tree is watched (or why it failed): "depcheck start" relies on
+ * it.  Only the child returns.
+ */
+static void
+daemon_fork(void)
+{
+	char	 buf[8192];
+	ssize_t	 n;
+	size_t	 len = 0;
+	int	 fds[2], status, devnull;
+	pid_t	 pid;
+
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		fprintf(stderr, "depcheckd: pipe: %s\n", strerror(errno));
+		exit(2);
+	}
+	if ((pid = fork()) == -1) {
+		fprintf(stderr, "depcheckd: fork: %s\n", strerror(errno));
+		exit(2);
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		ready_fd = fds[1];
+		setsid();
+		if ((devnull = open("/dev/null", O_RDWR)) != -1) {
+			dup2(devnull, STDIN_FILENO);
+			dup2(devnull, STDOUT_FILENO);
+			if (devnull > STDERR_FILENO)
+				close(devnull);
+		}
+		return;
+	}
+	close(fds[1]);
+	while (len < sizeof buf - 1 &&
+	    (n = read(fds[0], buf + len, sizeof buf - 1 - len)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (strncmp(buf, "0 ", 2) == 0)
+		exit(0);
+	if (len == 0) {
+		fprintf(stderr, "depcheckd: the daemon exited while starting"
+		    " (see its log)\n");
+		exit(2);
+	}
+	status = atoi(buf);
+	fprintf(stderr, "depcheckd: %s", strchr(buf, ' ') != NULL ?
+	    strchr(buf, ' ') + 1 : buf);
+	exit(status == EXIT_RUNNING ? EXIT_RUNNING : 2);
+}
+
+int
+daemon_ignored(struct daemon *d, const char *relpath)
+{
+	const char	*base;
+	int		 i;
+
+	if (util_under(relpath, STATE_DIR))
+		return (1);
+	if (d->nignore == 0)
+		return (0);
+	base = strrchr(relpath, '/');
+	base = base != NULL ? base + 1 : relpath;
+	for (i = 0; i < d->nignore; i++) {
+		if (fnmatch(d->ignore[i], relpath, 0) == 0 ||
+		    fnmatch(d->ignore[i], base, 0) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * One transaction per batch: refresh the stat facts of what changed,
+ * write records, history, the seq reservation and the time up to which
+ * every write was seen; only then answer the syncs this batch satisfied.
+ */
+void
+daemon_batch_end(struct daemon *d)
+{
+	struct rec	**dirty, *r;
+	struct stat	  st;
+	size_t		  n, i;
+	uint64_t	  mark;
+	char		 *cause = NULL;
+	int		  rc = 0;
+
+	dirty = index_dirty(d->index, &n);
+	if (n == 0) {
+		sync_batch_done(d->sync, d->db_failed ? d->db_cause : NULL);
+		return;
+	}
+	if (db_begin(d->db) != 0)
+		rc = -1;
+	for (i = 0; rc == 0 && i < n; i++) {
+		r = dirty[i];
+		if (r->exists && fstatat(d->rootfd, *r->path ? r->path : ".",
+		    &st, AT_SYMLINK_NOFOLLOW) == 0)
+			index_set_facts(r, &st);
+		if (db_put_record(d->db, r) != 0 ||
+		    (r->dirty == INDEX_WRITTEN && db_add_history(d->db, r) != 0))
+			rc = -1;
+	}
+	if (rc == 0 && index_need_reserve(d->index, &mark))
+		rc = db_set_meta(d->db, "seq_reserved", (int64_t)mark);
+	if (rc == 0)
+		rc = db_set_meta(d->db, "observed_ns", d->observed_ns);
+	if (rc == 0)
+		rc = db_commit(d->db, &cause);
+	else {
+		xasprintf(&cause, "cannot write database: %s",
+		    db_errmsg(d->db));
+		db_rollback(d->db);
+	}
+	if (rc != 0) {
+		/* Keep the batch dirty: the next one retries it. */
+		if (!d->db_failed)
+			log_warn("%s", cause);
+		free(d->db_cause);
+		d->db_cause = cause;
+		d->db_failed = 1;
+		sync_batch_done(d->sync, cause);
+		return;
+	}
+	if (d->db_failed)
+		log_info("database writes work again");
+	d->db_failed = 0;
+	index_clear_dirty(d->index);
+	sync_batch_done(d->sync, NULL);
+}
+
+static void
+daemon_walk_close_cb(uv_handle_t *h, void *arg)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+void
+daemon_shutdown(struct daemon *d)
+{
+	if (d->stopping)
+		return;
+	d->stopping = 1;
+	uv_stop(d->loop);
+}
+
+static void
+daemon_signal_cb(uv_signal_t *h, int signo)
+{
+	log_info("signal %d: stopping", signo);
+	daemon_shutdown(h->data);
+}
+
+/* A short socket path when ROOT/.depcheck/sock does not fit sun_path. */
+static char *
+daemon_sockpath(struct daemon *d)
+{
+	struct sockaddr_un	 sun;
+	const char		*dir;
+	char			*path, *note;
+	uint64_t		 h = 14695981039346656037ULL;
+	const char		*p;
+	FILE			*f;
+
+	xasprintf(&path, "%s/sock", d->statedir);
+	xasprintf(&note, "%s/sockpath", d->statedir);
+	if (strlen(path) < sizeof sun.sun_path) {
+		unlink(note);
+		free(note);
+		return (path);
+	}
+	free(path);
+	for (p = d->root; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	if ((dir = getenv("XDG_RUNTIME_DIR")) == NULL || *dir == '\0' ||
+	    strlen(dir) > 64)
+		dir = "/tmp";
+	xasprintf(&path, "%s/depcheck-%u-%016" PRIx64 ".sock", dir,
+	    (unsigned)getuid(), h);
+	if ((f = fopen(note, "we")) == NULL || fprintf(f, "%s\n", path) < 0 ||
+	    fclose(f) != 0)
+		start_fail(2, "cannot write '%s': %s", note, strerror(errno));
+	free(note);
+	return (path);
+}
+
+static void
+daemon_lock(struct daemon *d)
+{
+	char	*path, buf[32];
+	ssize_t	 n;
+	int	 fd;
+
+	xasprintf(&path, "%s/lock", d->statedir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1)
+		start_fail(2, "cannot open '%s': %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK)
+			start_fail(2, "cannot lock '%s': %s", path,
+			    strerror(errno));
+		n = pread(fd, buf, sizeof buf - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		start_fail(EXIT_RUNNING, "'%s' is already watched by pid %s",
+		    d->root, *buf ? buf : "?");
+	}
+	/* Kept open (and locked) until exit. */
+	if (ftruncate(fd, 0) != 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0)
+		start_fail(2, "cannot write '%s': %s", path, strerror(errno));
+	free(path);
+}
+
+static void
+daemon_mkdir(const char *path)
+{
+	struct stat	st;
+
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		start_fail(2, "cannot create '%s': %s", path, strerror(errno));
+	if (lstat(path, &st) != 0)
+		start_fail(2, "cannot stat '%s': %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		start_fail(2, "'%s' is not a directory", path);
+}
+
+/* Remove cookies left by an earlier daemon (names are decimal only). */
+static void
+daemon_clean_cookies(const char *path)
+{
+	struct dirent	*de;
+	DIR		*dir;
+
+	if ((dir = opendir(path)) == NULL)
+		start_fail(2, "cannot open '%s': %s", path, strerror(errno));
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] != '\0' &&
+		    strspn(de->d_name, "0123456789") == strlen(de->d_name))
+			unlinkat(dirfd(dir), de->d_name, 0);
+	}
+	closedir(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "foreground",	  no_argument,	     NULL, 'f' },
+		{ "root",	  required_argument, NULL, 'r' },
+		{ "ignore",	  required_argument, NULL, 'i' },
+		{ "sync-timeout", required_argument, NULL, 's' },
+		{ "help",	  no_argument,	     NULL, 'h' },
+		{ "version",	  no_argument,	     NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct daemon	 d;
+	uv_loop_t	 loop;
+	char		*cause, *cookies, rootbuf[PATH_MAX];
+	const char	*root = ".";
+	struct stat	 st;
+	int64_t		 racy_ns;
+	unsigned long	 ms;
+	char		*end;
+	size_t		 found;
+	int		 ch, rc;
+
+	memset(&d, 0, sizeof d);
+	daemon_self = &d;
+	d.sync_timeout_ms = 10000;
+	while ((ch = getopt_long(argc, argv, "fr:i:s:hV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			d.foreground = 1;
+			break;
+		case 'r':
+			root = optarg;
+			break;
+		case 'i':
+			d.ignore = xreallocarray(d.ignore, d.nignore + 2,
+			    sizeof *d.ignore);
+			d.ignore[d.nignore++] = optarg;
+			d.ignore[d.nignore] = NULL;
+			break;
+		case 's':
+			errno = 0;
+			ms = strtoul(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || ms == 0 ||
+			    ms > 3600000) {
+				fprintf(stderr, "depcheckd: bad --sync-timeout"
+				    " '%s' (1 to 3600000 ms)\n", optarg);
+				exit(2);
+			}
+			d.sync_timeout_ms = (unsigned)ms;
+			break;
+		case 'V':
+			printf("depcheckd %s (protocol %d)\n",
+			    DEPCHECK_VERSION, PROTO_VERSION);
+			exit(0);
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	umask(077);
+	if (realpath(root, rootbuf) == NULL) {
+		fprintf(stderr, "depcheckd: cannot use root '%s': %s\n", root,
+		    strerror(errno));
+		exit(2);
+	}
+	if (stat(rootbuf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "depcheckd: root '%s' is not a directory\n",
+		    rootbuf);
+		exit(2);
+	}
+	d.root = xstrdup(rootbuf);
+	xasprintf(&d.statedir, "%s/%s", d.root, STATE_DIR);
+	xasprintf(&d.dbpath, "%s/state.db", d.statedir);
+	xasprintf(&d.logpath, "%s/depcheckd.log", d.statedir);
+	xasprintf(&cookies, "%s/cookies", d.statedir);
+
+	if (!d.foreground)
+		daemon_fork();
+	daemon_mkdir(d.statedir);
+	daemon_lock(&d);
+	daemon_mkdir(cookies);
+	daemon_clean_cookies(cookies);
+	if (log_open(d.logpath, d.foreground) != 0)
+		start_fail(2, "cannot open log '%s': %s", d.logpath,
+		    strerror(errno));
+	d.started_ns = util_now_ns();
+	d.sockpath = daemon_sockpath(&d);
+	log_info("depcheckd %s (libuv %s, sqlite %s) root '%s' socket '%s'"
+	    " protocol %d pid %ld", DEPCHECK_VERSION, uv_version_string(),
+	    sqlite3_libversion(), log_esc(d.root), log_esc(d.sockpath),
+	    PROTO_VERSION, (long)getpid());
+	if ((d.rootfd = open(d.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		start_fail(2, "cannot open '%s': %s", d.root, strerror(errno));
+
+	if ((d.db = db_open(d.dbpath, &cause)) == NULL)
+		start_fail(2, "%s", cause);
+	d.index = index_new();
+	if (db_load(d.db, d.index, &cause) != 0)
+		start_fail(2, "%s", cause);
+	racy_ns = scan_racy_threshold(db_get_meta(d.db, "observed_ns", 0));
+
+	uv_loop_init(&loop);
+	d.loop = &loop;
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	uv_signal_init(d.loop, &sig_term);
+	uv_signal_init(d.loop, &sig_int);
+	sig_term.data = sig_int.data = &d;
+	uv_signal_start(&sig_term, daemon_signal_cb, SIGTERM);
+	uv_signal_start(&sig_int, daemon_signal_cb, SIGINT);
+
+	if ((d.watch = watch_new(&d, &cause)) == NULL)
+		start_fail(2, "%s", cause);
+	if ((d.sync = sync_new(&d, cookies, d.sync_timeout_ms,
+	    &cause)) == NULL)
+		start_fail(2, "%s", cause);
+	if (watch_add_cookie_dir(d.watch, cookies, &cause) != 0)
+		start_fail(2, "%s", cause);
+
+	/* Writes from here on are either crawled or queued as events. */
+	d.observed_ns = util_now_ns();
+	found = scan_tree(&d, "", SCAN_RECONCILE, racy_ns);
+	daemon_batch_end(&d);
+	if (d.db_failed)
+		start_fail(2, "%s", d.db_cause);
+	if (watch_start(d.watch, &cause) != 0)
+		start_fail(2, "%s", cause);
+	if ((d.server = server_new(&d, d.sockpath, &cause)) == NULL)
+		start_fail(2, "%s", cause);
+	log_info("watching '%s': %zu entries, %zu directories, seq %" PRIu64,
+	    log_esc(d.root), found, watch_count(d.watch),
+	    index_peek_seq(d.index) - 1);
+
+	if (ready_fd != -1) {
+		dprintf(ready_fd, "0 ready\n");
+		close(ready_fd);
+		ready_fd = -1;
+		if ((rc = open("/dev/null", O_WRONLY)) != -1) {
+			dup2(rc, STDERR_FILENO);
+			close(rc);
+		}
+	}
+
+	uv_run(d.loop, UV_RUN_DEFAULT);
+
+	log_info("stopping");
+	server_free(d.server);
+	daemon_batch_end(&d);
+	sync_free(d.sync);
+	watch_free(d.watch);
+	uv_walk(d.loop, daemon_walk_close_cb, NULL);
+	uv_run(d.loop, UV_RUN_DEFAULT);
+	if ((rc = uv_loop_close(d.loop)) != 0)
+		log_warn("loop close: %s", uv_strerror(rc));
+	db_close(d.db);
+	index_free(d.index);
+	close(d.rootfd);
+	log_info("stopped");
+	log_close();
+	free(d.ignore);
+	free(d.db_cause);
+	free(d.root);
+	free(d.statedir);
+	free(d.sockpath);
+	free(d.dbpath);
+	free(d.logpath);
+	free(cookies);
+	return (0);
+}

@@ -1,0 +1,240 @@
+/*
+ * Crawl and reconcile (see scan.h).  Called from main.c at start, from
+ * watch_apply() for new directories, and after an overflow.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "daemon.h"
+#include "index.h"
+#include "log.h"
+#include "scan.h"
+#include "sync.h"
+#include "util.h"
+#include "watch.h"
+
+struct found {
+	struct rec	*rec;
+	struct stat	 st;
+};
+
+struct scan {
+	struct daemon	*d;
+	struct found	*found;
+	size_t		 nfound;
+	size_t		 cap;
+	char	       **stack;
+	size_t		 nstack;
+	size_t		 stack_cap;
+};
+
+static void
+scan_push_dir(struct scan *s, const char *relpath)
+{
+	if (s->nstack == s->stack_cap) {
+		s->stack_cap = s->stack_cap == 0 ? 64 : s->stack_cap * 2;
+		s->stack = xreallocarray(s->stack, s->stack_cap,
+		    sizeof *s->stack);
+	}
+	s->stack[s->nstack++] = xstrdup(relpath);
+}
+
+static void
+scan_add(struct scan *s, const char *relpath, const struct stat *st)
+{
+	struct found	*f;
+
+	if (s->nfound == s->cap) {
+		s->cap = s->cap == 0 ? 256 : s->cap * 2;
+		s->found = xreallocarray(s->found, s->cap, sizeof *s->found);
+	}
+	f = &s->found[s->nfound++];
+	f->rec = index_get(s->d->index, relpath);
+	f->rec->seen = 1;
+	f->st = *st;
+}
+
+/*
+ * Add the watch before listing the directory: a file created in between
+ * is then seen by the listing, reported by inotify, or both, but never
+ * missed (tests/integ/t2001-watch.sh, mkdir -p).
+ */
+static void
+scan_dir(struct scan *s, const char *relpath)
+{
+	struct daemon	*d = s->d;
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*dir;
+	char		*cause, *child;
+	int		 fd;
+
+	if (watch_add_dir(d->watch, relpath, &cause) != 0) {
+		if (watch_is_unwatched(d->watch, relpath))
+			log_warn("%s; mtime rules apply below it", cause);
+		free(cause);
+		return;
+	}
+	fd = openat(d->rootfd, *relpath ? relpath : ".",
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 || (dir = fdopendir(fd)) == NULL) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			log_warn("cannot list '%s': %s", log_esc(relpath),
+			    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		child = util_join(relpath, de->d_name);
+		if (daemon_ignored(d, child) ||
+		    fstatat(dirfd(dir), de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) != 0) {
+			free(child);
+			continue;
+		}
+		scan_add(s, child, &st);
+		/* Symlinked directories are recorded, never followed. */
+		if (S_ISDIR(st.st_mode))
+			scan_push_dir(s, child);
+		free(child);
+	}
+	closedir(dir);
+}
+
+static int
+scan_cmp_ctime(const void *a, const void *b)
+{
+	const struct found	*fa = a, *fb = b;
+	int64_t			 ca = util_ts_ns(&fa->st.st_ctim);
+	int64_t			 cb = util_ts_ns(&fb->st.st_ctim);
+
+	if (ca != cb)
+		return (ca < cb ? -1 : 1);
+	return (strcmp(fa->rec->path, fb->rec->path));
+}
+
+struct scan_gone {
+	struct daemon	*d;
+	const char	*prefix;
+	uint64_t	 seq;
+	size_t		 count;
+};
+
+static void
+scan_gone_cb(struct rec *r, void *arg)
+{
+	struct scan_gone	*g = arg;
+
+	if (r->seen) {
+		r->seen = 0;
+		return;
+	}
+	if (!r->exists || !util_under(r->path, g->prefix) ||
+	    watch_is_unwatched(g->d->watch, r->path))
+		return;
+	if (g->seq == 0)
+		g->seq = index_next_seq(g->d->index);
+	index_write(g->d->index, r, g->seq, 0);
+	g->count++;
+}
+
+size_t
+scan_tree(struct daemon *d, const char *relpath, enum scan_mode mode,
+    int64_t racy_ns)
+{
+	struct scan	 s;
+	struct scan_gone g;
+	struct found	*f;
+	struct stat	 st;
+	size_t		 i, nchanged = 0;
+	int64_t		 ctime_ns, last_ctime = 0;
+	uint64_t	 seq = 0;
+	char		*dir;
+
+	memset(&s, 0, sizeof s);
+	s.d = d;
+	if (fstatat(d->rootfd, *relpath ? relpath : ".", &st,
+	    AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
+		return (0);
+	scan_add(&s, relpath, &st);
+	scan_push_dir(&s, relpath);
+	while (s.nstack > 0) {
+		dir = s.stack[--s.nstack];
+		scan_dir(&s, dir);
+		free(dir);
+	}
+
+	/* Keep only what changed, then stamp it in ctime order. */
+	for (i = 0; i < s.nfound; i++) {
+		f = &s.found[i];
+		if (mode == SCAN_NEW || !f->rec->exists || f->rec->seq == 0 ||
+		    index_facts_differ(f->rec, &f->st) ||
+		    util_ts_ns(&f->st.st_ctim) >= racy_ns)
+			s.found[nchanged++] = *f;
+		else
+			index_set_facts(f->rec, &f->st);
+	}
+	qsort(s.found, nchanged, sizeof *s.found, scan_cmp_ctime);
+	for (i = 0; i < nchanged; i++) {
+		f = &s.found[i];
+		ctime_ns = util_ts_ns(&f->st.st_ctim);
+		/* Equal ctimes: nobody saw their order; share one seq. */
+		if (seq == 0 || ctime_ns != last_ctime)
+			seq = index_next_seq(d->index);
+		last_ctime = ctime_ns;
+		index_write(d->index, f->rec, seq, 1);
+		index_set_facts(f->rec, &f->st);
+	}
+
+	/* Records below relpath that were not found are gone. */
+	if (mode == SCAN_RECONCILE) {
+		memset(&g, 0, sizeof g);
+		g.d = d;
+		g.prefix = relpath;
+		index_foreach(d->index, scan_gone_cb, &g);
+		log_info("reconciled '%s': %zu entries, %zu changed, %zu gone",
+		    log_esc(relpath), s.nfound, nchanged, g.count);
+	} else {
+		for (i = 0; i < nchanged; i++)
+			s.found[i].rec->seen = 0;
+	}
+	i = s.nfound;
+	free(s.found);
+	free(s.stack);
+	return (i);
+}
+
+int64_t
+scan_racy_threshold(int64_t observed_ns)
+{
+	const int64_t	sec = 1000000000;
+
+	return (observed_ns / sec * sec - sec);
+}
+
+/*
+ * Events were lost: everything may have changed since the queue was last
+ * drained (d->observed_ns).  A file whose ctime is not older than that,
+ * rounded down, may have been rewritten with matching stat facts (racily
+ * clean), so it counts as changed.
+ */
+void
+scan_rescan(struct daemon *d, const char *why)
+{
+	log_warn("%s: rescanning '%s'", why, log_esc(d->root));
+	d->rescans++;
+	d->last_rescan_ns = util_now_ns();
+	scan_tree(d, "", SCAN_RECONCILE, scan_racy_threshold(d->observed_ns));
+	sync_all_seen(d->sync);
+}

@@ -1,0 +1,133 @@
+/*
+ * The listening socket (see server.h).  Created by main.c once the tree
+ * is watched; every accepted connection becomes a struct conn.
+ */
+#include <sys/queue.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "proto.h"
+#include "conn.h"
+#include "daemon.h"
+#include "log.h"
+#include "server.h"
+
+struct server_conn {
+	TAILQ_ENTRY(server_conn) entry;
+	struct conn	*conn;
+};
+
+struct server {
+	struct daemon	*d;
+	uv_pipe_t	 pipe;
+	char		*path;
+	unsigned	 nconns;
+	TAILQ_HEAD(, server_conn) conns;
+};
+
+static void	 server_accept_cb(uv_stream_t *, int);
+
+struct server *
+server_new(struct daemon *d, const char *path, char **cause)
+{
+	struct server	*s;
+	int		 rc;
+
+	s = xcalloc(1, sizeof *s);
+	s->d = d;
+	s->path = xstrdup(path);
+	TAILQ_INIT(&s->conns);
+	uv_pipe_init(d->loop, &s->pipe, 0);
+	s->pipe.data = s;
+	/* We hold the lock: a socket left here is stale. */
+	if (unlink(path) != 0 && errno != ENOENT) {
+		rc = uv_translate_sys_error(errno);
+		goto fail;
+	}
+	if ((rc = uv_pipe_bind(&s->pipe, path)) != 0)
+		goto fail;
+	if (chmod(path, 0600) != 0) {
+		rc = uv_translate_sys_error(errno);
+		goto fail;
+	}
+	if ((rc = uv_listen((uv_stream_t *)&s->pipe, 128,
+	    server_accept_cb)) != 0)
+		goto fail;
+	return (s);
+fail:
+	xasprintf(cause, "cannot listen on '%s': %s", path, uv_strerror(rc));
+	uv_close((uv_handle_t *)&s->pipe, NULL);
+	free(s->path);
+	free(s);
+	return (NULL);
+}
+
+static void
+server_accept_cb(uv_stream_t *h, int status)
+{
+	struct server		*s = h->data;
+	struct server_conn	*sc;
+	struct conn		*c;
+
+	if (status != 0) {
+		log_warn("accept: %s", uv_strerror(status));
+		return;
+	}
+	c = conn_new(s->d, s);
+	if (uv_accept(h, conn_stream(c)) != 0) {
+		conn_close(c);
+		return;
+	}
+	sc = xcalloc(1, sizeof *sc);
+	sc->conn = c;
+	TAILQ_INSERT_TAIL(&s->conns, sc, entry);
+	s->nconns++;
+	conn_start(c, s->nconns > SERVER_MAX_CONNS);
+}
+
+void
+server_conn_gone(struct server *s, struct conn *c)
+{
+	struct server_conn	*sc;
+
+	TAILQ_FOREACH(sc, &s->conns, entry) {
+		if (sc->conn == c) {
+			TAILQ_REMOVE(&s->conns, sc, entry);
+			free(sc);
+			s->nconns--;
+			return;
+		}
+	}
+}
+
+static void
+server_close_cb(uv_handle_t *h)
+{
+	struct server	*s = h->data;
+
+	free(s->path);
+	free(s);
+}
+
+void
+server_free(struct server *s)
+{
+	struct server_conn	*sc;
+
+	if (s == NULL)
+		return;
+	while ((sc = TAILQ_FIRST(&s->conns)) != NULL) {
+		TAILQ_REMOVE(&s->conns, sc, entry);
+		conn_detach(sc->conn);
+		conn_close(sc->conn);
+		free(sc);
+	}
+	unlink(s->path);
+	uv_close((uv_handle_t *)&s->pipe, server_close_cb);
+}

@@ -1,0 +1,34 @@
+/*
+ * Sync: prove that every write completed before a request was sent has
+ * been seen.  A cookie file is created in the daemon's own watched
+ * directory (ROOT/.depcheck/cookies); inotify queues events in order, so
+ * once the cookie's event is read, every earlier write's event has been
+ * read too.  Requests that arrive in one loop iteration share one cookie.
+ */
+#ifndef SYNC_H
+#define SYNC_H
+
+struct daemon;
+struct sync;
+struct sync_waiter;
+
+/* Called once the sync is done: cause NULL on success, else borrowed. */
+typedef void (*sync_cb)(void *, const char *);
+
+struct sync	*sync_new(struct daemon *, const char *, unsigned, char **);
+void		 sync_free(struct sync *);
+/* Wait for a sync; the returned waiter is owned by sync.c. */
+struct sync_waiter *sync_request(struct sync *, sync_cb, void *);
+/* Forget a waiter whose requester went away. */
+void		 sync_cancel(struct sync *, struct sync_waiter *);
+/* The cookie named name was seen in the event stream. */
+void		 sync_cookie_seen(struct sync *, const char *);
+/* A rescan covered everything: every created cookie counts as seen. */
+void		 sync_all_seen(struct sync *);
+/*
+ * The batch was committed (cause NULL) or failed: answer the waiters of
+ * every seen cookie.
+ */
+void		 sync_batch_done(struct sync *, const char *);
+
+#endif

@@ -1,0 +1,54 @@
+/* Times and relative paths, for every daemon module. */
+#include <string.h>
+#include <time.h>
+
+#include "proto.h"
+#include "util.h"
+
+int64_t
+util_ts_ns(const struct timespec *ts)
+{
+	return ((int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec);
+}
+
+int64_t
+util_now_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (util_ts_ns(&ts));
+}
+
+char *
+util_join(const char *relpath, const char *name)
+{
+	char	*p;
+
+	if (*relpath == '\0')
+		return (xstrdup(name));
+	xasprintf(&p, "%s/%s", relpath, name);
+	return (p);
+}
+
+int
+util_under(const char *relpath, const char *prefix)
+{
+	size_t	len = strlen(prefix);
+
+	if (len == 0)
+		return (1);
+	if (strncmp(relpath, prefix, len) != 0)
+		return (0);
+	return (relpath[len] == '\0' || relpath[len] == '/');
+}
+
+char *
+util_parent(const char *relpath)
+{
+	const char	*slash = strrchr(relpath, '/');
+
+	if (slash == NULL)
+		return (xstrdup(""));
+	return (xstrndup(relpath, (size_t)(slash - relpath)));
+}

@@ -1,0 +1,18 @@
+/* Small helpers for times and relative paths (util.c). */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stdint.h>
+#include <sys/stat.h>
+
+/* Wall-clock time in nanoseconds. */
+int64_t	 util_now_ns(void);
+int64_t	 util_ts_ns(const struct timespec *);
+/* Join a relpath ("" is the root) and a name; the result is allocated. */
+char	*util_join(const char *, const char *);
+/* Is relpath equal to prefix or below it? ("" is above everything.) */
+int	 util_under(const char *, const char *);
+/* The relpath of the parent directory, allocated ("" for top level). */
+char	*util_parent(const char *);
+
+#endif

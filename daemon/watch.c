@@ -1,0 +1,440 @@
+/*
+ * inotify through libuv (see watch.h).  A raw inotify descriptor is polled
+ * with uv_poll_t rather than uv_fs_event_t: libuv's fs events drop
+ * IN_Q_OVERFLOW (wd -1 maps to no handle), and an unnoticed overflow is a
+ * wrong "up to date".
+ */
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "proto.h"
+#include "daemon.h"
+#include "index.h"
+#include "log.h"
+#include "scan.h"
+#include "sync.h"
+#include "util.h"
+#include "watch.h"
+
+#define WATCH_MASK	(IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_CREATE | \
+			 IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
+			 IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | \
+			 IN_DONT_FOLLOW | IN_EXCL_UNLINK)
+#define COOKIE_MASK	(IN_CREATE | IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW)
+#define WATCH_BUCKETS	1024
+
+struct wdent {
+	struct wdent	*next;
+	int		 wd;
+	int		 cookie;	/* the daemon's cookie directory */
+	char		 relpath[];
+};
+
+struct watch {
+	struct daemon	 *d;
+	int		  fd;
+	uv_poll_t	  poll;
+	struct wdent	**buckets;
+	size_t		  nbuckets;
+	size_t		  count;
+	char		**unwatched;	/* directories we could not watch */
+	size_t		  nunwatched;
+	int		  overflow;	/* IN_Q_OVERFLOW or a lost watch */
+	int		  warned_limit;
+};
+
+static void	 watch_read_cb(uv_poll_t *, int, int);
+static void	 watch_close_cb(uv_handle_t *);
+
+struct watch *
+watch_new(struct daemon *d, char **cause)
+{
+	struct watch	*w;
+
+	w = xcalloc(1, sizeof *w);
+	w->d = d;
+	w->nbuckets = WATCH_BUCKETS;
+	w->buckets = xcalloc(w->nbuckets, sizeof *w->buckets);
+	if ((w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
+		xasprintf(cause, "cannot create inotify instance: %s%s",
+		    strerror(errno), errno == EMFILE ?
+		    " (raise fs.inotify.max_user_instances)" : "");
+		free(w->buckets);
+		free(w);
+		return (NULL);
+	}
+	uv_poll_init(d->loop, &w->poll, w->fd);
+	w->poll.data = w;
+	return (w);
+}
+
+int
+watch_start(struct watch *w, char **cause)
+{
+	int	rc;
+
+	if ((rc = uv_poll_start(&w->poll, UV_READABLE, watch_read_cb)) != 0) {
+		xasprintf(cause, "cannot poll inotify: %s", uv_strerror(rc));
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+watch_close_cb(uv_handle_t *h)
+{
+	struct watch	*w = h->data;
+	struct wdent	*e, *next;
+	size_t		 i;
+
+	close(w->fd);
+	for (i = 0; i < w->nbuckets; i++) {
+		for (e = w->buckets[i]; e != NULL; e = next) {
+			next = e->next;
+			free(e);
+		}
+	}
+	for (i = 0; i < w->nunwatched; i++)
+		free(w->unwatched[i]);
+	free(w->unwatched);
+	free(w->buckets);
+	free(w);
+}
+
+void
+watch_free(struct watch *w)
+{
+	if (w == NULL)
+		return;
+	uv_close((uv_handle_t *)&w->poll, watch_close_cb);
+}
+
+static struct wdent **
+watch_bucket(struct watch *w, int wd)
+{
+	return (&w->buckets[(unsigned)wd % w->nbuckets]);
+}
+
+static struct wdent *
+watch_find_wd(struct watch *w, int wd)
+{
+	struct wdent	*e;
+
+	for (e = *watch_bucket(w, wd); e != NULL; e = e->next) {
+		if (e->wd == wd)
+			return (e);
+	}
+	return (NULL);
+}
+
+static void
+watch_forget_wd(struct watch *w, int wd)
+{
+	struct wdent	**pe, *e;
+
+	for (pe = watch_bucket(w, wd); (e = *pe) != NULL; pe = &e->next) {
+		if (e->wd == wd) {
+			*pe = e->next;
+			free(e);
+			w->count--;
+			return;
+		}
+	}
+}
+
+/* Map wd to relpath, replacing what it mapped before. */
+static void
+watch_map(struct watch *w, int wd, const char *relpath, int cookie)
+{
+	struct wdent	*e, **b;
+	size_t		 len = strlen(relpath);
+
+	watch_forget_wd(w, wd);
+	e = xmalloc(sizeof *e + len + 1);
+	e->wd = wd;
+	e->cookie = cookie;
+	memcpy(e->relpath, relpath, len + 1);
+	b = watch_bucket(w, wd);
+	e->next = *b;
+	*b = e;
+	w->count++;
+}
+
+static void
+watch_mark_unwatched(struct watch *w, const char *relpath)
+{
+	size_t	i;
+
+	for (i = 0; i < w->nunwatched; i++) {
+		if (strcmp(w->unwatched[i], relpath) == 0)
+			return;
+	}
+	w->unwatched = xreallocarray(w->unwatched, w->nunwatched + 1,
+	    sizeof *w->unwatched);
+	w->unwatched[w->nunwatched++] = xstrdup(relpath);
+}
+
+int
+watch_add_dir(struct watch *w, const char *relpath, char **cause)
+{
+	char	*abspath;
+	int	 wd, error;
+
+	xasprintf(&abspath, "%s%s%s", w->d->root, *relpath ? "/" : "",
+	    relpath);
+	wd = inotify_add_watch(w->fd, abspath, WATCH_MASK);
+	error = errno;		/* save it before anything else can change it */
+	free(abspath);
+	if (wd == -1) {
+		if (error == ENOENT || error == ENOTDIR)
+			xasprintf(cause, "'%s' is gone", relpath);
+		else {
+			watch_mark_unwatched(w, relpath);
+			xasprintf(cause, "cannot watch '%s': %s%s", relpath,
+			    strerror(error), error == ENOSPC ?
+			    " (raise fs.inotify.max_user_watches)" : "");
+		}
+		return (-1);
+	}
+	watch_map(w, wd, relpath, 0);
+	return (0);
+}
+
+int
+watch_add_cookie_dir(struct watch *w, const char *abspath, char **cause)
+{
+	int	wd;
+
+	if ((wd = inotify_add_watch(w->fd, abspath, COOKIE_MASK)) == -1) {
+		xasprintf(cause, "cannot watch '%s': %s", abspath,
+		    strerror(errno));
+		return (-1);
+	}
+	watch_map(w, wd, "", 1);
+	return (0);
+}
+
+void
+watch_remove_under(struct watch *w, const char *prefix)
+{
+	struct wdent	*e, *next;
+	size_t		 i;
+
+	for (i = 0; i < w->nbuckets; i++) {
+		for (e = w->buckets[i]; e != NULL; e = next) {
+			next = e->next;
+			if (e->cookie || !util_under(e->relpath, prefix))
+				continue;
+			inotify_rm_watch(w->fd, e->wd);
+			watch_forget_wd(w, e->wd);
+		}
+	}
+}
+
+int
+watch_is_unwatched(struct watch *w, const char *relpath)
+{
+	size_t	i;
+
+	for (i = 0; i < w->nunwatched; i++) {
+		if (util_under(relpath, w->unwatched[i]))
+			return (1);
+	}
+	return (0);
+}
+
+size_t
+watch_count(struct watch *w)
+{
+	return (w->count);
+}
+
+size_t
+watch_unwatched_count(struct watch *w)
+{
+	return (w->nunwatched);
+}
+
+/* Record a write of relpath at a new seq. */
+static struct rec *
+watch_write(struct watch *w, const char *relpath, int exists)
+{
+	struct index	*ix = w->d->index;
+	struct rec	*r = index_get(ix, relpath);
+
+	index_write(ix, r, index_next_seq(ix), exists);
+	return (r);
+}
+
+struct subtree_gone {
+	struct index	*ix;
+	const char	*prefix;
+	uint64_t	 seq;
+};
+
+static void
+watch_gone_cb(struct rec *r, void *arg)
+{
+	struct subtree_gone	*g = arg;
+
+	if (r->exists && util_under(r->path, g->prefix))
+		index_write(g->ix, r, g->seq, 0);
+}
+
+/*
+ * A directory moved away: everything below it is gone from here, and no
+ * event will say so for its entries.  Stop watching it; if it moved
+ * within the root, its MOVED_TO rescans it under its new name.
+ */
+static void
+watch_subtree_gone(struct watch *w, const char *relpath)
+{
+	struct subtree_gone	g;
+
+	g.ix = w->d->index;
+	g.prefix = relpath;
+	g.seq = index_next_seq(g.ix);
+	index_foreach(g.ix, watch_gone_cb, &g);
+	watch_remove_under(w, relpath);
+}
+
+void
+watch_apply(struct watch *w, const struct inotify_event *ev)
+{
+	struct daemon	*d = w->d;
+	struct wdent	*e;
+	struct rec	*r;
+	struct stat	 st;
+	char		*relpath;
+
+	if (ev->mask & IN_Q_OVERFLOW) {
+		w->overflow = 1;
+		return;
+	}
+	if ((e = watch_find_wd(w, ev->wd)) == NULL)
+		return;		/* a watch removed since: nothing to say */
+	if (e->cookie) {
+		if (ev->len != 0 && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
+			sync_cookie_seen(d->sync, ev->name);
+		if (ev->mask & IN_IGNORED) {
+			log_warn("lost the watch on the cookie directory");
+			watch_forget_wd(w, ev->wd);
+		}
+		return;
+	}
+	if (ev->mask & IN_IGNORED) {
+		/*
+		 * The directory went (deleted, or moved and then dropped by
+		 * us) or the file system was unmounted.  If it is still
+		 * there, we lost it without seeing why: rescan.
+		 */
+		if (fstatat(d->rootfd, *e->relpath ? e->relpath : ".", &st,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+		    (r = index_find(d->index, e->relpath)) != NULL &&
+		    r->exists && r->ino == st.st_ino) {
+			log_warn("lost the watch on '%s'", log_esc(e->relpath));
+			w->overflow = 1;
+		}
+		watch_forget_wd(w, ev->wd);
+		return;
+	}
+	if (ev->len == 0 || ev->name[0] == '\0') {
+		if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF) &&
+		    *e->relpath == '\0')
+			log_warn("the root '%s' was %s", log_esc(d->root),
+			    ev->mask & IN_DELETE_SELF ? "deleted" : "moved");
+		return;
+	}
+	relpath = util_join(e->relpath, ev->name);
+	if (daemon_ignored(d, relpath)) {
+		free(relpath);
+		return;
+	}
+	log_debug("event %#x '%s'", ev->mask, log_esc(relpath));
+	if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
+		watch_write(w, e->relpath, 1);
+		if (ev->mask & IN_ISDIR)
+			scan_tree(d, relpath, SCAN_NEW, 0);
+		else
+			watch_write(w, relpath, 1);
+	} else if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
+		/*
+		 * rmdir needs an empty directory, so a deleted directory's
+		 * entries had their own events; a moved one's did not.
+		 */
+		if ((ev->mask & (IN_MOVED_FROM | IN_ISDIR)) ==
+		    (IN_MOVED_FROM | IN_ISDIR))
+			watch_subtree_gone(w, relpath);
+		watch_write(w, relpath, 0);
+		watch_write(w, e->relpath, 1);
+	} else if (ev->mask & (IN_MODIFY | IN_CLOSE_WRITE)) {
+		watch_write(w, relpath, 1);
+	} else if (ev->mask & IN_ATTRIB) {
+		/* A write only if mtime (or what it names) changed: touch. */
+		r = index_get(d->index, relpath);
+		if (fstatat(d->rootfd, relpath, &st, AT_SYMLINK_NOFOLLOW) ==
+		    0 && (!r->exists || index_facts_differ(r, &st) ||
+		    r->seq == 0)) {
+			if (!r->exists || r->mtime_ns !=
+			    util_ts_ns(&st.st_mtim) || r->size !=
+			    (uint64_t)st.st_size || r->ino != st.st_ino ||
+			    r->seq == 0)
+				watch_write(w, relpath, 1);
+			else
+				index_touch(d->index, r);
+		}
+	}
+	free(relpath);
+}
+
+static void
+watch_read_cb(uv_poll_t *h, int status, int events)
+{
+	struct watch			*w = h->data;
+	struct daemon			*d = w->d;
+	const struct inotify_event	*ev;
+	char				 buf[64 * 1024]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t				 n;
+	char				*p;
+	int64_t				 before = 0;
+	int				 drained;
+
+	if (status != 0) {
+		log_warn("inotify poll: %s", uv_strerror(status));
+		return;
+	}
+	for (;;) {
+		before = util_now_ns();
+		n = read(w->fd, buf, sizeof buf);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (p = buf; p < buf + n; p += sizeof *ev + ev->len) {
+			ev = (const struct inotify_event *)p;
+			watch_apply(w, ev);
+		}
+	}
+	drained = n == -1 && errno == EAGAIN;
+	if (n == 0 || (n == -1 && !drained))
+		log_warn("inotify read: %s", n == 0 ? "end of file" :
+		    strerror(errno));
+	if (w->overflow) {
+		w->overflow = 0;
+		d->overflows++;
+		scan_rescan(d, "inotify queue overflow");
+	}
+	/* The queue was empty: every write before that read was seen. */
+	if (drained)
+		d->observed_ns = before;
+	daemon_batch_end(d);
+}
