@@ -45,6 +45,8 @@ struct daemon {
 	int64_t		 last_rescan_ns;
 	int64_t		 observed_ns;	/* every write before this was seen */
 	int		 stopping;
+	int		 progress;	/* show crawl progress on stderr (a tty) */
+	size_t		 crawled;
 };
 
 extern struct daemon *daemon_self;

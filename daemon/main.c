@@ -447,7 +447,12 @@ main(int argc, char **argv)
 
 	/* Writes from here on are either crawled or queued as events. */
 	d.observed_ns = util_now_ns();
+	d.progress = !d.foreground && isatty(STDERR_FILENO);
 	found = scan_tree(&d, "", SCAN_RECONCILE, racy_ns);
+	if (d.progress && d.crawled >= 10000)
+		fprintf(stderr, "\rdepcheckd: indexed %zu entries\n",
+		    d.crawled);
+	d.progress = 0;
 	daemon_batch_end(&d);
 	if (d.db_failed)
 		start_fail(2, "%s", d.db_cause);

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,6 +57,9 @@ scan_add(struct scan *s, const char *relpath, const struct stat *st)
 		s->found = xreallocarray(s->found, s->cap, sizeof *s->found);
 	}
 	f = &s->found[s->nfound++];
+	if (s->d->progress && ++s->d->crawled % 10000 == 0)
+		fprintf(stderr, "\rdepcheckd: indexed %zu entries",
+		    s->d->crawled);
 	f->rec = index_get(s->d->index, relpath);
 	f->rec->seen = 1;
 	f->st = *st;
