@@ -32,7 +32,7 @@ Q = @
 endif
 
 PROTO_SRCS  = proto/proto.c proto/xmalloc.c
-DAEMON_SRCS = daemon/main.c daemon/log.c daemon/index.c daemon/db.c \
+DAEMON_SRCS = daemon/main.c daemon/daemon.c daemon/log.c daemon/index.c daemon/db.c \
 	      daemon/watch.c daemon/scan.c daemon/sync.c daemon/server.c \
 	      daemon/conn.c daemon/util.c
 CLIENT_SRCS = client/depcheck.c client/client.c client/resolve.c \

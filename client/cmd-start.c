@@ -115,6 +115,8 @@ cmd_start(int argc, char **argv)
 	if ((running = start_running(root)) != 0) {
 		cmd_warn("daemon already running for '%s' (pid %" PRIu64 ")",
 		    root, running);
+		free(args);
+		free(root);
 		return (0);
 	}
 	daemon = start_daemon_path();

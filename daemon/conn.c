@@ -306,6 +306,9 @@ conn_answer_status(struct conn *c)
 	    d->db_failed ? "no" : "yes");
 	if (d->db_failed)
 		conn_status_kv(&b, &n, "database_error", "%s", d->db_cause);
+	if (d->db_recovered != NULL)
+		conn_status_kv(&b, &n, "database_recovered", "%s",
+		    d->db_recovered);
 	conn_status_kv(&b, &n, "uptime", "%" PRId64,
 	    (util_now_ns() - d->started_ns) / 1000000000);
 	conn_status_kv(&b, &n, "socket", "%s", d->sockpath);

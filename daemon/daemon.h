@@ -40,12 +40,20 @@ struct daemon {
 
 	int		 db_failed;	/* last commit failed: answer errors */
 	char		*db_cause;
+	char		*db_recovered;	/* why the database was rebuilt */
+	int		 seqmark_fd;	/* ROOT/.depcheck/seq */
 	uint64_t	 overflows;
 	uint64_t	 rescans;
 	int64_t		 last_rescan_ns;
 	int64_t		 observed_ns;	/* every write before this was seen */
 	int		 stopping;
 	int		 progress;	/* show crawl progress on stderr (a tty) */
+	int		 starting;	/* stderr still reaches "depcheck start" */
+	struct index	*force;		/* rescan: below these, all changed */
+	int		 rescan_pending; /* owed after an overflow: syncs wait */
+	uv_timer_t	 rescan_timer;
+	uint64_t	 rescan_end_ms;	/* monotonic end of the last rescan */
+	unsigned	 rescan_backoff_ms;
 	size_t		 crawled;
 };
 
@@ -53,6 +61,11 @@ extern struct daemon *daemon_self;
 
 /* Commit the current batch and answer the sync waiters it satisfies. */
 void	 daemon_batch_end(struct daemon *);
+/* Write the seq mark file (ROOT/.depcheck/seq); -1 on failure. */
+int	 daemon_seqmark_write(struct daemon *, uint64_t);
+/* Log a warning; during start-up also tell the user on stderr. */
+void	 daemon_say(struct daemon *, const char *, ...)
+	     __attribute__((format(printf, 2, 3)));
 /* Begin an orderly shutdown: stop the loop once replies are out. */
 void	 daemon_shutdown(struct daemon *);
 /* Is relpath excluded by --ignore or the state directory? */

@@ -68,6 +68,7 @@ static const char db_schema[] =
     "PRAGMA user_version = 1;";
 
 struct db {
+	int		 is_new;
 	sqlite3		*conn;
 	sqlite3_stmt	*stmt[DB_NSTMT];
 	int		 in_txn;
@@ -98,29 +99,90 @@ db_run(struct db *db, enum db_stmt which)
 	return (0);
 }
 
+static int
+db_is_corrupt(int rc)
+{
+	rc &= 0xff;
+	return (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB);
+}
+
+int
+db_is_new(struct db *db)
+{
+	return (db->is_new);
+}
+
+/* sqlite's quick_check: "ok", or the first problem it finds. */
+static int
+db_check(struct db *db, char **cause)
+{
+	sqlite3_stmt	*s;
+	const char	*res;
+	int		 rc;
+
+	if ((rc = sqlite3_prepare_v2(db->conn, "PRAGMA quick_check(1)", -1,
+	    &s, NULL)) != SQLITE_OK)
+		return (rc);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		res = (const char *)sqlite3_column_text(s, 0);
+		if (res == NULL || strcmp(res, "ok") != 0) {
+			xasprintf(cause, "integrity check: %s",
+			    res != NULL ? res : "no answer");
+			sqlite3_finalize(s);
+			return (SQLITE_CORRUPT);
+		}
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	return (rc);
+}
+
 struct db *
-db_open(const char *path, char **cause)
+db_open(const char *path, int *corrupt, char **cause)
 {
 	struct db	*db;
 	sqlite3_stmt	*s;
-	int		 i, version = -1;
+	int		 i, rc, version = -1;
 	char		*err = NULL;
 
+	*corrupt = 0;
 	db = xcalloc(1, sizeof *db);
 	if (sqlite3_open_v2(path, &db->conn, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
 		goto fail;
+	sqlite3_extended_result_codes(db->conn, 1);
 	sqlite3_busy_timeout(db->conn, 5000);
-	if (sqlite3_exec(db->conn, "PRAGMA journal_mode = WAL;"
-	    "PRAGMA synchronous = NORMAL;", NULL, NULL, &err) != SQLITE_OK)
+	if ((rc = sqlite3_exec(db->conn, "PRAGMA journal_mode = WAL;"
+	    "PRAGMA synchronous = NORMAL;", NULL, NULL, &err)) != SQLITE_OK) {
+		*corrupt = db_is_corrupt(rc);
 		goto fail;
-	if (sqlite3_prepare_v2(db->conn, "PRAGMA user_version", -1, &s,
-	    NULL) != SQLITE_OK)
+	}
+	if ((rc = sqlite3_prepare_v2(db->conn, "PRAGMA user_version", -1, &s,
+	    NULL)) != SQLITE_OK) {
+		*corrupt = db_is_corrupt(rc);
 		goto fail;
+	}
 	if (sqlite3_step(s) == SQLITE_ROW)
 		version = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
+	rc = sqlite3_finalize(s);
+	if (rc != SQLITE_OK || version < 0) {
+		*corrupt = db_is_corrupt(rc);
+		goto fail;
+	}
+	if ((rc = db_check(db, &err)) != SQLITE_OK) {
+		*corrupt = db_is_corrupt(rc);
+		if (err != NULL) {
+			xasprintf(cause, "database '%s' is damaged: %s", path,
+			    err);
+			free(err);
+			db_close(db);
+			return (NULL);
+		}
+		goto fail;
+	}
 	if (version == 0) {
+		db->is_new = 1;
 		if (sqlite3_exec(db->conn, db_schema, NULL, NULL, &err) !=
 		    SQLITE_OK)
 			goto fail;
@@ -140,9 +202,9 @@ db_open(const char *path, char **cause)
 	return (db);
 
 fail:
-	xasprintf(cause, "cannot open database '%s': %s", path,
-	    err != NULL ? err : db->conn != NULL ?
-	    sqlite3_errmsg(db->conn) : "out of memory");
+	xasprintf(cause, "%s database '%s': %s", *corrupt ?
+	    "damaged" : "cannot open", path, err != NULL ? err :
+	    db->conn != NULL ? sqlite3_errmsg(db->conn) : "out of memory");
 	sqlite3_free(err);
 	db_close(db);
 	return (NULL);
@@ -176,7 +238,8 @@ db_get_meta(struct db *db, const char *key, int64_t dflt)
 }
 
 int
-db_load(struct db *db, struct index *ix, char **cause)
+db_load(struct db *db, struct index *ix, uint64_t floor, int *corrupt,
+    char **cause)
 {
 	sqlite3_stmt	*s = db->stmt[DB_LOAD_RECORDS];
 	struct rec	*r;
@@ -203,6 +266,7 @@ db_load(struct db *db, struct index *ix, char **cause)
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
+		*corrupt = db_is_corrupt(rc);
 		xasprintf(cause, "cannot read database: %s",
 		    sqlite3_errmsg(db->conn));
 		return (-1);
@@ -211,6 +275,8 @@ db_load(struct db *db, struct index *ix, char **cause)
 	reserved = (uint64_t)db_get_meta(db, "seq_reserved", 1);
 	if (reserved <= max)
 		reserved = max + 1;
+	if (reserved < floor)
+		reserved = floor;
 	index_set_seq(ix, reserved, reserved);
 	return (0);
 }

@@ -13,14 +13,21 @@ struct db;
 struct index;
 struct rec;
 
-/* Open (creating the schema if new).  NULL and an allocated cause. */
-struct db	*db_open(const char *, char **);
+/*
+ * Open (creating the schema if new) and check the database's integrity.
+ * NULL and an allocated cause on failure; *corrupt is set when the file
+ * is damaged (not a database, or failing sqlite's quick_check).
+ */
+struct db	*db_open(const char *, int *, char **);
 void		 db_close(struct db *);
 /*
  * Load every record into the index and set its seq counter from the
- * reserved mark.  Returns 0, or -1 with an allocated cause.
+ * reserved mark (or floor, if higher).  Returns 0, or -1 with an allocated
+ * cause and *corrupt set if the file is damaged.
  */
-int		 db_load(struct db *, struct index *, char **);
+int		 db_load(struct db *, struct index *, uint64_t, int *, char **);
+/* Was the database created by this db_open (new or empty file)? */
+int		 db_is_new(struct db *);
 int64_t		 db_get_meta(struct db *, const char *, int64_t);
 
 int		 db_begin(struct db *);

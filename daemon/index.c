@@ -19,6 +19,7 @@ struct index {
 	size_t		  count;
 	uint64_t	  next_seq;
 	uint64_t	  reserved;	/* persisted: no seq >= this given */
+	uint64_t	  persisted;	/* the mark before the last reserve */
 	struct rec	**dirty;
 	size_t		  ndirty;
 	size_t		  dirty_cap;
@@ -171,9 +172,16 @@ index_need_reserve(struct index *ix, uint64_t *mark)
 {
 	if (ix->next_seq + INDEX_RESERVE_STEP / 2 < ix->reserved)
 		return (0);
+	ix->persisted = ix->reserved;
 	ix->reserved = ix->next_seq + INDEX_RESERVE_STEP;
 	*mark = ix->reserved;
 	return (1);
+}
+
+void
+index_unreserve(struct index *ix)
+{
+	ix->reserved = ix->persisted;
 }
 
 void
@@ -247,4 +255,28 @@ index_clear_dirty(struct index *ix)
 	for (i = 0; i < ix->ndirty; i++)
 		ix->dirty[i]->dirty = 0;
 	ix->ndirty = 0;
+}
+
+int
+index_covers(struct index *ix, const char *relpath)
+{
+	struct rec	*r;
+	char		*p, *slash;
+
+	if (ix->count == 0)
+		return (0);
+	if ((r = index_find(ix, "")) != NULL && r->exists)
+		return (1);
+	p = xstrdup(relpath);
+	for (;;) {
+		if ((r = index_find(ix, p)) != NULL && r->exists) {
+			free(p);
+			return (1);
+		}
+		if ((slash = strrchr(p, '/')) == NULL)
+			break;
+		*slash = '\0';
+	}
+	free(p);
+	return (0);
 }

@@ -52,6 +52,8 @@ uint64_t	 index_peek_seq(struct index *);
 void		 index_set_seq(struct index *, uint64_t next, uint64_t reserved);
 /* Reserve ahead: returns 1 (and the new mark) if db must persist it. */
 int		 index_need_reserve(struct index *, uint64_t *);
+/* The reservation could not be persisted: ask again next time. */
+void		 index_unreserve(struct index *);
 
 /*
  * Record a write of rec at seq: sets seq, exists and wtime, and puts the
@@ -65,6 +67,11 @@ int		 index_facts_differ(const struct rec *, const struct stat *);
 /* The dirty list; index_clear_dirty() empties it after a commit. */
 struct rec     **index_dirty(struct index *, size_t *);
 void		 index_clear_dirty(struct index *);
+/*
+ * Used as a set of directories: is relpath, or a directory above it, in
+ * the set with exists set?
+ */
+int		 index_covers(struct index *, const char *);
 /* Mark a record dirty without a new seq (facts changed only). */
 void		 index_touch(struct index *, struct rec *);
 

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -36,8 +37,6 @@
 #include "watch.h"
 
 #define EXIT_RUNNING	3	/* another daemon holds the root */
-
-struct daemon	*daemon_self;
 
 static int	 ready_fd = -1;		/* to the parent, until ready */
 static uv_signal_t sig_term, sig_int;
@@ -129,84 +128,7 @@ daemon_fork(void)
 	exit(status == EXIT_RUNNING ? EXIT_RUNNING : 2);
 }
 
-int
-daemon_ignored(struct daemon *d, const char *relpath)
-{
-	const char	*base;
-	int		 i;
 
-	if (util_under(relpath, STATE_DIR))
-		return (1);
-	if (d->nignore == 0)
-		return (0);
-	base = strrchr(relpath, '/');
-	base = base != NULL ? base + 1 : relpath;
-	for (i = 0; i < d->nignore; i++) {
-		if (fnmatch(d->ignore[i], relpath, 0) == 0 ||
-		    fnmatch(d->ignore[i], base, 0) == 0)
-			return (1);
-	}
-	return (0);
-}
-
-/*
- * One transaction per batch: refresh the stat facts of what changed,
- * write records, history, the seq reservation and the time up to which
- * every write was seen; only then answer the syncs this batch satisfied.
- */
-void
-daemon_batch_end(struct daemon *d)
-{
-	struct rec	**dirty, *r;
-	struct stat	  st;
-	size_t		  n, i;
-	uint64_t	  mark;
-	char		 *cause = NULL;
-	int		  rc = 0;
-
-	dirty = index_dirty(d->index, &n);
-	if (n == 0) {
-		sync_batch_done(d->sync, d->db_failed ? d->db_cause : NULL);
-		return;
-	}
-	if (db_begin(d->db) != 0)
-		rc = -1;
-	for (i = 0; rc == 0 && i < n; i++) {
-		r = dirty[i];
-		if (r->exists && fstatat(d->rootfd, *r->path ? r->path : ".",
-		    &st, AT_SYMLINK_NOFOLLOW) == 0)
-			index_set_facts(r, &st);
-		if (db_put_record(d->db, r) != 0 ||
-		    (r->dirty == INDEX_WRITTEN && db_add_history(d->db, r) != 0))
-			rc = -1;
-	}
-	if (rc == 0 && index_need_reserve(d->index, &mark))
-		rc = db_set_meta(d->db, "seq_reserved", (int64_t)mark);
-	if (rc == 0)
-		rc = db_set_meta(d->db, "observed_ns", d->observed_ns);
-	if (rc == 0)
-		rc = db_commit(d->db, &cause);
-	else {
-		xasprintf(&cause, "cannot write database: %s",
-		    db_errmsg(d->db));
-		db_rollback(d->db);
-	}
-	if (rc != 0) {
-		/* Keep the batch dirty: the next one retries it. */
-		if (!d->db_failed)
-			log_warn("%s", cause);
-		free(d->db_cause);
-		d->db_cause = cause;
-		d->db_failed = 1;
-		sync_batch_done(d->sync, cause);
-		return;
-	}
-	if (d->db_failed)
-		log_info("database writes work again");
-	d->db_failed = 0;
-	index_clear_dirty(d->index);
-	sync_batch_done(d->sync, NULL);
-}
 
 static void
 daemon_walk_close_cb(uv_handle_t *h, void *arg)
@@ -215,14 +137,6 @@ daemon_walk_close_cb(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
-void
-daemon_shutdown(struct daemon *d)
-{
-	if (d->stopping)
-		return;
-	d->stopping = 1;
-	uv_stop(d->loop);
-}
 
 static void
 daemon_signal_cb(uv_signal_t *h, int signo)
@@ -304,6 +218,91 @@ daemon_mkdir(const char *path)
 		start_fail(2, "'%s' is not a directory", path);
 }
 
+/*
+ * ROOT/.depcheck/seq repeats the database's reserved seq mark, written
+ * before each reservation is committed, so that losing a damaged database
+ * does not send the counter back: no seq is ever handed out twice.
+ */
+static uint64_t
+daemon_seqmark_read(struct daemon *d)
+{
+	char		*path, buf[32];
+	ssize_t		 n;
+
+	xasprintf(&path, "%s/seq", d->statedir);
+	d->seqmark_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (d->seqmark_fd == -1)
+		start_fail(2, "cannot open '%s': %s", path, strerror(errno));
+	free(path);
+	n = pread(d->seqmark_fd, buf, sizeof buf - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	return (strtoull(buf, NULL, 10));
+}
+
+
+/* Move a damaged database (and its WAL) aside, to be rebuilt by a crawl. */
+static char *
+daemon_db_aside(struct daemon *d)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	struct tm	 tm;
+	time_t		 now = time(NULL);
+	char		 stamp[32], *from, *to, *aside;
+	size_t		 i;
+	int		 n = 0;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	xasprintf(&aside, "%s.corrupt-%s", d->dbpath, stamp);
+	while (access(aside, F_OK) == 0) {	/* never overwrite evidence */
+		free(aside);
+		xasprintf(&aside, "%s.corrupt-%s.%d", d->dbpath, stamp, ++n);
+	}
+	for (i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+		xasprintf(&from, "%s%s", d->dbpath, sfx[i]);
+		xasprintf(&to, "%s%s", aside, sfx[i]);
+		if (rename(from, to) != 0 && errno != ENOENT)
+			start_fail(2, "cannot move '%s' aside: %s", from,
+			    strerror(errno));
+		free(from);
+		free(to);
+	}
+	return (aside);
+}
+
+static void
+daemon_open_db(struct daemon *d)
+{
+	uint64_t	 floor = daemon_seqmark_read(d);
+	char		*cause, *aside;
+	int		 corrupt;
+
+	for (;;) {
+		d->index = index_new();
+		if ((d->db = db_open(d->dbpath, &corrupt, &cause)) != NULL &&
+		    db_load(d->db, d->index, floor, &corrupt, &cause) == 0)
+			break;
+		if (!corrupt || d->db_recovered != NULL)
+			start_fail(2, "%s", cause);
+		db_close(d->db);
+		index_free(d->index);
+		aside = daemon_db_aside(d);
+		xasprintf(&d->db_recovered, "%s; moved to '%s', rebuilding"
+		    " by a crawl", cause, aside);
+		free(aside);
+		free(cause);
+		log_warn("%s", d->db_recovered);
+		if (!d->foreground)
+			fprintf(stderr, "depcheckd: %s\n", d->db_recovered);
+	}
+	if (db_is_new(d->db) && floor > 1 && d->db_recovered == NULL) {
+		xasprintf(&d->db_recovered, "database '%s' was missing or"
+		    " empty; rebuilding by a crawl", d->dbpath);
+		log_warn("%s", d->db_recovered);
+	}
+}
+
 /* Remove cookies left by an earlier daemon (names are decimal only). */
 static void
 daemon_clean_cookies(const char *path)
@@ -346,6 +345,7 @@ main(int argc, char **argv)
 
 	memset(&d, 0, sizeof d);
 	daemon_self = &d;
+	d.starting = 1;
 	d.sync_timeout_ms = 10000;
 	while ((ch = getopt_long(argc, argv, "fr:i:s:hV", longopts,
 	    NULL)) != -1) {
@@ -420,15 +420,12 @@ main(int argc, char **argv)
 	    -1)
 		start_fail(2, "cannot open '%s': %s", d.root, strerror(errno));
 
-	if ((d.db = db_open(d.dbpath, &cause)) == NULL)
-		start_fail(2, "%s", cause);
-	d.index = index_new();
-	if (db_load(d.db, d.index, &cause) != 0)
-		start_fail(2, "%s", cause);
+	daemon_open_db(&d);
 	racy_ns = scan_racy_threshold(db_get_meta(d.db, "observed_ns", 0));
 
 	uv_loop_init(&loop);
 	d.loop = &loop;
+	uv_timer_init(d.loop, &d.rescan_timer);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	uv_signal_init(d.loop, &sig_term);
@@ -464,6 +461,7 @@ main(int argc, char **argv)
 	    log_esc(d.root), found, watch_count(d.watch),
 	    index_peek_seq(d.index) - 1);
 
+	d.starting = 0;
 	if (ready_fd != -1) {
 		dprintf(ready_fd, "0 ready\n");
 		close(ready_fd);
@@ -492,6 +490,8 @@ main(int argc, char **argv)
 	log_close();
 	free(d.ignore);
 	free(d.db_cause);
+	free(d.db_recovered);
+	close(d.seqmark_fd);
 	free(d.root);
 	free(d.statedir);
 	free(d.sockpath);

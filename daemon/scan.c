@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <uv.h>
+
 #include "proto.h"
 #include "daemon.h"
 #include "index.h"
@@ -20,6 +22,11 @@
 #include "sync.h"
 #include "util.h"
 #include "watch.h"
+
+/* Overflows this soon after a rescan ended are one episode: back off. */
+#define SCAN_QUIET_MS		10000
+#define SCAN_BACKOFF_MIN_MS	100
+#define SCAN_BACKOFF_MAX_MS	3200
 
 struct found {
 	struct rec	*rec;
@@ -81,8 +88,7 @@ scan_dir(struct scan *s, const char *relpath)
 	int		 fd;
 
 	if (watch_add_dir(d->watch, relpath, &cause) != 0) {
-		if (watch_is_unwatched(d->watch, relpath))
-			log_warn("%s; mtime rules apply below it", cause);
+		log_debug("%s", cause);		/* watch.c said it once */
 		free(cause);
 		return;
 	}
@@ -184,7 +190,8 @@ scan_tree(struct daemon *d, const char *relpath, enum scan_mode mode,
 		f = &s.found[i];
 		if (mode == SCAN_NEW || !f->rec->exists || f->rec->seq == 0 ||
 		    index_facts_differ(f->rec, &f->st) ||
-		    util_ts_ns(&f->st.st_ctim) >= racy_ns)
+		    util_ts_ns(&f->st.st_ctim) >= racy_ns ||
+		    (d->force != NULL && index_covers(d->force, f->rec->path)))
 			s.found[nchanged++] = *f;
 		else
 			index_set_facts(f->rec, &f->st);
@@ -236,9 +243,53 @@ scan_racy_threshold(int64_t observed_ns)
 void
 scan_rescan(struct daemon *d, const char *why)
 {
-	log_warn("%s: rescanning '%s'", why, log_esc(d->root));
+	log_info("%s: rescanning '%s'", why, log_esc(d->root));
 	d->rescans++;
 	d->last_rescan_ns = util_now_ns();
+	d->rescan_pending = 0;
 	scan_tree(d, "", SCAN_RECONCILE, scan_racy_threshold(d->observed_ns));
+	d->rescan_end_ms = uv_hrtime() / 1000000;
 	sync_all_seen(d->sync);
+}
+
+static void
+scan_rescan_timer_cb(uv_timer_t *h)
+{
+	struct daemon	*d = h->data;
+
+	scan_rescan(d, "inotify queue overflow (deferred)");
+	daemon_batch_end(d);
+}
+
+/*
+ * The inotify queue overflowed.  Rescan at once, unless the last rescan
+ * ended less than SCAN_QUIET_MS ago: then this is an overflow storm, and
+ * rescans back off (doubling up to SCAN_BACKOFF_MAX_MS) instead of
+ * running in a loop.  Syncs wait for the owed rescan (daemon_batch_end).
+ * One log line per episode.
+ */
+void
+scan_overflow(struct daemon *d)
+{
+	uint64_t	now = uv_hrtime() / 1000000;
+
+	if (d->rescan_pending)
+		return;
+	if (d->rescan_end_ms == 0 || now - d->rescan_end_ms >= SCAN_QUIET_MS) {
+		log_warn("inotify queue overflow: rescanning (raise"
+		    " fs.inotify.max_queued_events if this repeats)");
+		d->rescan_backoff_ms = 0;
+		scan_rescan(d, "inotify queue overflow");
+		return;
+	}
+	if (d->rescan_backoff_ms == 0) {
+		d->rescan_backoff_ms = SCAN_BACKOFF_MIN_MS;
+		log_warn("repeated inotify queue overflows: rescanning at most"
+		    " every %u ms until they stop", SCAN_BACKOFF_MAX_MS);
+	} else if ((d->rescan_backoff_ms *= 2) > SCAN_BACKOFF_MAX_MS)
+		d->rescan_backoff_ms = SCAN_BACKOFF_MAX_MS;
+	d->rescan_pending = 1;
+	d->rescan_timer.data = d;
+	uv_timer_start(&d->rescan_timer, scan_rescan_timer_cb,
+	    d->rescan_backoff_ms, 0);
 }

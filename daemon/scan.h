@@ -33,5 +33,7 @@ size_t		 scan_tree(struct daemon *, const char *, enum scan_mode,
 int64_t		 scan_racy_threshold(int64_t);
 /* Full rescan of the root after an overflow or a lost watch. */
 void		 scan_rescan(struct daemon *, const char *);
+/* An overflow: rescan now, or later if they repeat (back-off). */
+void		 scan_overflow(struct daemon *);
 
 #endif

@@ -45,19 +45,28 @@ struct watch {
 	struct wdent	**buckets;
 	size_t		  nbuckets;
 	size_t		  count;
-	char		**unwatched;	/* directories we could not watch */
+	struct index	 *unwatched;	/* directories we could not watch */
 	size_t		  nunwatched;
+	size_t		  max_watches;	/* testing aid: DEPCHECKD_MAX_WATCHES */
 	int		  overflow;	/* IN_Q_OVERFLOW or a lost watch */
-	int		  warned_limit;
+	int		  warned;	/* the loud line was printed */
+	uv_timer_t	  retry;	/* watch the unwatched again */
 };
 
+/* Retry unwatched directories this often, and this soon after a watch
+ * is freed. */
+#define WATCH_RETRY_MS	60000
+#define WATCH_FREED_MS	200
+
 static void	 watch_read_cb(uv_poll_t *, int, int);
+static void	 watch_retry_cb(uv_timer_t *);
 static void	 watch_close_cb(uv_handle_t *);
 
 struct watch *
 watch_new(struct daemon *d, char **cause)
 {
 	struct watch	*w;
+	const char	*env;
 
 	w = xcalloc(1, sizeof *w);
 	w->d = d;
@@ -73,6 +82,11 @@ watch_new(struct daemon *d, char **cause)
 	}
 	uv_poll_init(d->loop, &w->poll, w->fd);
 	w->poll.data = w;
+	uv_timer_init(d->loop, &w->retry);
+	w->retry.data = w;
+	w->unwatched = index_new();
+	if ((env = getenv("DEPCHECKD_MAX_WATCHES")) != NULL)
+		w->max_watches = strtoul(env, NULL, 10);
 	return (w);
 }
 
@@ -102,9 +116,7 @@ watch_close_cb(uv_handle_t *h)
 			free(e);
 		}
 	}
-	for (i = 0; i < w->nunwatched; i++)
-		free(w->unwatched[i]);
-	free(w->unwatched);
+	index_free(w->unwatched);
 	free(w->buckets);
 	free(w);
 }
@@ -114,6 +126,7 @@ watch_free(struct watch *w)
 {
 	if (w == NULL)
 		return;
+	uv_close((uv_handle_t *)&w->retry, NULL);
 	uv_close((uv_handle_t *)&w->poll, watch_close_cb);
 }
 
@@ -171,15 +184,77 @@ watch_map(struct watch *w, int wd, const char *relpath, int cookie)
 static void
 watch_mark_unwatched(struct watch *w, const char *relpath)
 {
-	size_t	i;
+	struct rec	*r = index_get(w->unwatched, relpath);
 
-	for (i = 0; i < w->nunwatched; i++) {
-		if (strcmp(w->unwatched[i], relpath) == 0)
-			return;
+	if (!r->exists)
+		w->nunwatched++;
+	r->exists = 1;
+	/* Retry now and then: EACCES may be fixed, limits may be raised. */
+	if (!uv_is_active((uv_handle_t *)&w->retry))
+		uv_timer_start(&w->retry, watch_retry_cb, WATCH_RETRY_MS, 0);
+}
+
+static void
+watch_clear_unwatched(struct watch *w, const char *relpath)
+{
+	struct rec	*r = index_find(w->unwatched, relpath);
+
+	if (r != NULL && r->exists) {
+		r->exists = 0;
+		w->nunwatched--;
 	}
-	w->unwatched = xreallocarray(w->unwatched, w->nunwatched + 1,
-	    sizeof *w->unwatched);
-	w->unwatched[w->nunwatched++] = xstrdup(relpath);
+}
+
+/*
+ * A watch was freed: if some directories went unwatched for lack of
+ * watches, try them again soon (one rescan for all of them).
+ */
+static void
+watch_freed(struct watch *w)
+{
+	if (w->nunwatched > 0)
+		uv_timer_start(&w->retry, watch_retry_cb, WATCH_FREED_MS, 0);
+}
+
+static void
+watch_retry_unwatched_cb(struct rec *r, void *arg)
+{
+	struct index	*force = arg;
+
+	if (r->exists)
+		index_get(force, r->path)->exists = 1;
+}
+
+/*
+ * Watch the unwatched directories again, by a rescan in which everything
+ * below them counts as changed: nobody saw what happened there.  Those
+ * that still fail go back on the list.
+ */
+void
+watch_retry(struct watch *w)
+{
+	struct daemon	*d = w->d;
+	struct index	*force;
+
+	if (w->nunwatched == 0)
+		return;
+	force = index_new();
+	index_foreach(w->unwatched, watch_retry_unwatched_cb, force);
+	index_free(w->unwatched);
+	w->unwatched = index_new();
+	w->nunwatched = 0;
+	w->warned = 0;
+	d->force = force;
+	scan_rescan(d, "retrying unwatched directories");
+	d->force = NULL;
+	index_free(force);
+	daemon_batch_end(d);
+}
+
+static void
+watch_retry_cb(uv_timer_t *h)
+{
+	watch_retry(h->data);
 }
 
 int
@@ -190,20 +265,32 @@ watch_add_dir(struct watch *w, const char *relpath, char **cause)
 
 	xasprintf(&abspath, "%s%s%s", w->d->root, *relpath ? "/" : "",
 	    relpath);
-	wd = inotify_add_watch(w->fd, abspath, WATCH_MASK);
+	if (w->max_watches != 0 && w->count >= w->max_watches + 1) {
+		wd = -1;	/* +1: the cookie directory's watch */
+		errno = ENOSPC;
+	} else
+		wd = inotify_add_watch(w->fd, abspath, WATCH_MASK);
 	error = errno;		/* save it before anything else can change it */
 	free(abspath);
 	if (wd == -1) {
-		if (error == ENOENT || error == ENOTDIR)
+		if (error == ENOENT || error == ENOTDIR) {
 			xasprintf(cause, "'%s' is gone", relpath);
-		else {
-			watch_mark_unwatched(w, relpath);
-			xasprintf(cause, "cannot watch '%s': %s%s", relpath,
-			    strerror(error), error == ENOSPC ?
-			    " (raise fs.inotify.max_user_watches)" : "");
+			return (-1);
+		}
+		watch_mark_unwatched(w, relpath);
+		xasprintf(cause, "cannot watch '%s': %s%s", relpath,
+		    strerror(error), error == ENOSPC ?
+		    " (raise fs.inotify.max_user_watches)" : "");
+		/* Loud, but once: this can repeat for thousands. */
+		if (!w->warned) {
+			w->warned = 1;
+			daemon_say(w->d, "%s; mtime rules apply in %s", *cause,
+			    "directories that cannot be watched (depcheck"
+			    " status counts them)");
 		}
 		return (-1);
 	}
+	watch_clear_unwatched(w, relpath);
 	watch_map(w, wd, relpath, 0);
 	return (0);
 }
@@ -237,18 +324,13 @@ watch_remove_under(struct watch *w, const char *prefix)
 			watch_forget_wd(w, e->wd);
 		}
 	}
+	watch_freed(w);
 }
 
 int
 watch_is_unwatched(struct watch *w, const char *relpath)
 {
-	size_t	i;
-
-	for (i = 0; i < w->nunwatched; i++) {
-		if (util_under(relpath, w->unwatched[i]))
-			return (1);
-	}
-	return (0);
+	return (index_covers(w->unwatched, relpath));
 }
 
 size_t
@@ -344,6 +426,7 @@ watch_apply(struct watch *w, const struct inotify_event *ev)
 			w->overflow = 1;
 		}
 		watch_forget_wd(w, ev->wd);
+		watch_freed(w);
 		return;
 	}
 	if (ev->len == 0 || ev->name[0] == '\0') {
@@ -431,10 +514,13 @@ watch_read_cb(uv_poll_t *h, int status, int events)
 	if (w->overflow) {
 		w->overflow = 0;
 		d->overflows++;
-		scan_rescan(d, "inotify queue overflow");
+		scan_overflow(d);
 	}
-	/* The queue was empty: every write before that read was seen. */
-	if (drained)
+	/*
+	 * The queue was empty: every write before that read was seen (unless
+	 * a rescan is still owed: then the overflow's time stands).
+	 */
+	if (drained && !d->rescan_pending)
 		d->observed_ns = before;
 	daemon_batch_end(d);
 }

@@ -30,6 +30,8 @@ void		 watch_remove_under(struct watch *, const char *);
 int		 watch_is_unwatched(struct watch *, const char *);
 size_t		 watch_count(struct watch *);
 size_t		 watch_unwatched_count(struct watch *);
+/* Watch the unwatched directories again (a rescan); see watch.c. */
+void		 watch_retry(struct watch *);
 /* Apply one event to the index (a plain function: unit-testable). */
 void		 watch_apply(struct watch *, const struct inotify_event *);
 
