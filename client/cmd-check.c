@@ -121,7 +121,7 @@ check_why(const struct item *t, const struct item *deps,
     const struct compare_dep *out, int n, int verdict)
 {
 	const struct compare_fact	*tf = &t->fact, *df, *newest = NULL;
-	int				 i, by_mtime = 0;
+	int				 i, by_mtime = 0, by_seq = 0;
 
 	if (verdict == EXIT_TROUBLE)
 		return;
@@ -133,6 +133,8 @@ check_why(const struct item *t, const struct item *deps,
 		df = &deps[i].fact;
 		if (out[i].rule == COMPARE_MTIME)
 			by_mtime = 1;
+		else
+			by_seq = 1;
 		if (!out[i].newer) {
 			if (newest == NULL || (out[i].rule == COMPARE_SEQ ?
 			    df->seq > newest->seq :
@@ -141,9 +143,9 @@ check_why(const struct item *t, const struct item *deps,
 			continue;
 		}
 		if (out[i].rule == COMPARE_SEQ)
-			cmd_warn("%s is stale: %s written %s it (seq %" PRIu64
+			cmd_warn("%s is stale: %s written %s (seq %" PRIu64
 			    " %s %" PRIu64 ")", tf->arg, df->arg,
-			    df->seq > tf->seq ? "after" : "at the same seq as",
+			    df->seq > tf->seq ? "after it" : "at the same seq",
 			    df->seq, df->seq > tf->seq ? ">" : "=", tf->seq);
 		else
 			cmd_warn("%s is stale: %s not older by mtime"
@@ -166,7 +168,7 @@ check_why(const struct item *t, const struct item *deps,
 	else
 		cmd_warn("%s is up to date: %d dependenc%s older by %s"
 		    " (newest %s)", tf->arg, n, n == 1 ? "y" : "ies",
-		    tf->rule == COMPARE_SEQ ? "seq and mtime" : "mtime",
+		    by_seq ? "seq and mtime" : "mtime",
 		    newest->arg);
 }
 

@@ -298,6 +298,7 @@ conn_answer_status(struct conn *c)
 	conn_status_kv(&b, &n, "watches", "%zu", watch_count(d->watch));
 	conn_status_kv(&b, &n, "unwatched", "%zu",
 	    watch_unwatched_count(d->watch));
+	conn_status_kv(&b, &n, "remote", "%zu", watch_remote_count(d->watch));
 	conn_status_kv(&b, &n, "overflows", "%" PRIu64, d->overflows);
 	conn_status_kv(&b, &n, "rescans", "%" PRIu64, d->rescans);
 	conn_status_kv(&b, &n, "last_rescan", "%" PRId64,

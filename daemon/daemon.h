@@ -6,6 +6,8 @@
 #ifndef DAEMON_H
 #define DAEMON_H
 
+#include <sys/types.h>
+
 #include <stdint.h>
 #include <uv.h>
 
@@ -17,11 +19,15 @@ struct db;
 struct watch;
 struct sync;
 struct server;
+struct stamp;
 
 struct daemon {
 	uv_loop_t	*loop;
 	char		*root;		/* absolute, resolved */
 	int		 rootfd;	/* O_PATH|O_DIRECTORY on root */
+	dev_t		 root_dev;
+	int64_t		 root_gran_ns;	/* the root's timestamp granularity */
+	int64_t		 tick_ns;	/* the coarse clock's tick (ctimes) */
 	char		*statedir;	/* ROOT/.depcheck */
 	char		*sockpath;
 	char		*dbpath;
@@ -37,6 +43,7 @@ struct daemon {
 	struct watch	*watch;
 	struct sync	*sync;
 	struct server	*server;
+	struct stamp	*stamp;
 
 	int		 db_failed;	/* last commit failed: answer errors */
 	char		*db_cause;

@@ -29,6 +29,8 @@ struct rec {
 	uint8_t		 kind;		/* enum rec_kind */
 	uint8_t		 dirty;		/* 0, INDEX_TOUCHED or INDEX_WRITTEN */
 	uint8_t		 seen;		/* scratch for scan.c */
+	uint8_t		 inlog;		/* in stamp.c's log, at logpos */
+	uint32_t	 logpos;
 	uint32_t	 hash;
 	char		 path[];
 };

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "scan.h"
 #include "server.h"
+#include "stamp.h"
 #include "sync.h"
 #include "util.h"
 #include "watch.h"
@@ -303,6 +304,47 @@ daemon_open_db(struct daemon *d)
 	}
 }
 
+/*
+ * Learn what scan_floor() needs: the coarse clock's tick, which stamps
+ * ctimes, and the root file system's timestamp granularity.  A file
+ * written here with a sub-second ctime means nanoseconds; three whole
+ * seconds in a row mean coarse timestamps (1 s, or 2 s on FAT: assume 2).
+ */
+static void
+daemon_probe_clock(struct daemon *d)
+{
+	struct timespec	 res;
+	struct stat	 st;
+	char		*path;
+	int		 fd, i;
+
+	if (clock_getres(CLOCK_REALTIME_COARSE, &res) != 0 ||
+	    (d->tick_ns = util_ts_ns(&res)) <= 0 || d->tick_ns > 100000000)
+		d->tick_ns = 100000000;
+	if (fstat(d->rootfd, &st) != 0)
+		start_fail(2, "cannot stat '%s': %s", d->root, strerror(errno));
+	d->root_dev = st.st_dev;
+	d->root_gran_ns = 2000000000LL;
+	xasprintf(&path, "%s/probe", d->statedir);
+	for (i = 0; i < 3; i++) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
+		if (fd == -1 || write(fd, "x", 1) != 1 || fstat(fd, &st) != 0)
+			start_fail(2, "cannot write '%s': %s", path,
+			    strerror(errno));
+		close(fd);
+		if (st.st_ctim.tv_nsec != 0) {
+			d->root_gran_ns = 1;
+			break;
+		}
+	}
+	unlink(path);
+	free(path);
+	log_info("timestamps: %s on the root's file system, clock tick %"
+	    PRId64 " ns", d->root_gran_ns == 1 ? "nanoseconds" :
+	    "coarse (2 s assumed)", d->tick_ns);
+}
+
 /* Remove cookies left by an earlier daemon (names are decimal only). */
 static void
 daemon_clean_cookies(const char *path)
@@ -337,7 +379,7 @@ main(int argc, char **argv)
 	char		*cause, *cookies, rootbuf[PATH_MAX];
 	const char	*root = ".";
 	struct stat	 st;
-	int64_t		 racy_ns;
+	int64_t		 observed_ns;
 	unsigned long	 ms;
 	char		*end;
 	size_t		 found;
@@ -421,8 +463,10 @@ main(int argc, char **argv)
 		start_fail(2, "cannot open '%s': %s", d.root, strerror(errno));
 
 	daemon_open_db(&d);
-	racy_ns = scan_racy_threshold(db_get_meta(d.db, "observed_ns", 0));
+	observed_ns = db_get_meta(d.db, "observed_ns", 0);
+	daemon_probe_clock(&d);
 
+	d.stamp = stamp_new();
 	uv_loop_init(&loop);
 	d.loop = &loop;
 	uv_timer_init(d.loop, &d.rescan_timer);
@@ -445,7 +489,9 @@ main(int argc, char **argv)
 	/* Writes from here on are either crawled or queued as events. */
 	d.observed_ns = util_now_ns();
 	d.progress = !d.foreground && isatty(STDERR_FILENO);
-	found = scan_tree(&d, "", SCAN_RECONCILE, racy_ns);
+	found = scan_tree(&d, "", SCAN_RECONCILE, observed_ns);
+	/* Writes made during the crawl are seen before anyone may ask. */
+	watch_drain(d.watch);
 	if (d.progress && d.crawled >= 10000)
 		fprintf(stderr, "\rdepcheckd: indexed %zu entries\n",
 		    d.crawled);
@@ -485,6 +531,7 @@ main(int argc, char **argv)
 		log_warn("loop close: %s", uv_strerror(rc));
 	db_close(d.db);
 	index_free(d.index);
+	stamp_free(d.stamp);
 	close(d.rootfd);
 	log_info("stopped");
 	log_close();

@@ -19,6 +19,7 @@
 #include "index.h"
 #include "log.h"
 #include "scan.h"
+#include "stamp.h"
 #include "sync.h"
 #include "util.h"
 #include "watch.h"
@@ -27,6 +28,9 @@
 #define SCAN_QUIET_MS		10000
 #define SCAN_BACKOFF_MIN_MS	100
 #define SCAN_BACKOFF_MAX_MS	3200
+
+/* Timestamp granularity assumed off the root's file system (FAT: 2 s). */
+#define SCAN_GRAN_MAX		2000000000LL
 
 struct found {
 	struct rec	*rec;
@@ -87,6 +91,11 @@ scan_dir(struct scan *s, const char *relpath)
 	char		*cause, *child;
 	int		 fd;
 
+	if (fstatat(d->rootfd, *relpath ? relpath : ".", &st,
+	    AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
+		return;
+	if (watch_check_remote(d->watch, relpath, st.st_dev))
+		return;
 	if (watch_add_dir(d->watch, relpath, &cause) != 0) {
 		log_debug("%s", cause);		/* watch.c said it once */
 		free(cause);
@@ -122,18 +131,6 @@ scan_dir(struct scan *s, const char *relpath)
 	closedir(dir);
 }
 
-static int
-scan_cmp_ctime(const void *a, const void *b)
-{
-	const struct found	*fa = a, *fb = b;
-	int64_t			 ca = util_ts_ns(&fa->st.st_ctim);
-	int64_t			 cb = util_ts_ns(&fb->st.st_ctim);
-
-	if (ca != cb)
-		return (ca < cb ? -1 : 1);
-	return (strcmp(fa->rec->path, fb->rec->path));
-}
-
 struct scan_gone {
 	struct daemon	*d;
 	const char	*prefix;
@@ -153,23 +150,31 @@ scan_gone_cb(struct rec *r, void *arg)
 	if (!r->exists || !util_under(r->path, g->prefix) ||
 	    watch_is_unwatched(g->d->watch, r->path))
 		return;
-	if (g->seq == 0)
-		g->seq = index_next_seq(g->d->index);
-	index_write(g->d->index, r, g->seq, 0);
+	stamp_write(g->d, r, 0, 1);
 	g->count++;
+}
+
+/* Stamp what a crawl found changed (stamp.c orders it when the drain ends). */
+static void
+scan_stamp(struct daemon *d, struct found *f, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		index_set_facts(f[i].rec, &f[i].st);
+		stamp_write(d, f[i].rec, 1, 1);
+	}
 }
 
 size_t
 scan_tree(struct daemon *d, const char *relpath, enum scan_mode mode,
-    int64_t racy_ns)
+    int64_t observed_ns)
 {
 	struct scan	 s;
 	struct scan_gone g;
 	struct found	*f;
 	struct stat	 st;
 	size_t		 i, nchanged = 0;
-	int64_t		 ctime_ns, last_ctime = 0;
-	uint64_t	 seq = 0;
 	char		*dir;
 
 	memset(&s, 0, sizeof s);
@@ -185,28 +190,19 @@ scan_tree(struct daemon *d, const char *relpath, enum scan_mode mode,
 		free(dir);
 	}
 
-	/* Keep only what changed, then stamp it in ctime order. */
+	/* Keep only what changed, then stamp it. */
 	for (i = 0; i < s.nfound; i++) {
 		f = &s.found[i];
 		if (mode == SCAN_NEW || !f->rec->exists || f->rec->seq == 0 ||
 		    index_facts_differ(f->rec, &f->st) ||
-		    util_ts_ns(&f->st.st_ctim) >= racy_ns ||
+		    util_ts_ns(&f->st.st_ctim) >=
+		    scan_floor(d, f->st.st_dev, observed_ns) ||
 		    (d->force != NULL && index_covers(d->force, f->rec->path)))
 			s.found[nchanged++] = *f;
 		else
 			index_set_facts(f->rec, &f->st);
 	}
-	qsort(s.found, nchanged, sizeof *s.found, scan_cmp_ctime);
-	for (i = 0; i < nchanged; i++) {
-		f = &s.found[i];
-		ctime_ns = util_ts_ns(&f->st.st_ctim);
-		/* Equal ctimes: nobody saw their order; share one seq. */
-		if (seq == 0 || ctime_ns != last_ctime)
-			seq = index_next_seq(d->index);
-		last_ctime = ctime_ns;
-		index_write(d->index, f->rec, seq, 1);
-		index_set_facts(f->rec, &f->st);
-	}
+	scan_stamp(d, s.found, nchanged);
 
 	/* Records below relpath that were not found are gone. */
 	if (mode == SCAN_RECONCILE) {
@@ -227,11 +223,14 @@ scan_tree(struct daemon *d, const char *relpath, enum scan_mode mode,
 }
 
 int64_t
-scan_racy_threshold(int64_t observed_ns)
+scan_floor(struct daemon *d, dev_t dev, int64_t t_ns)
 {
-	const int64_t	sec = 1000000000;
+	int64_t	gran = dev == d->root_dev ? d->root_gran_ns : SCAN_GRAN_MAX;
+	int64_t	t = t_ns - d->tick_ns;
 
-	return (observed_ns / sec * sec - sec);
+	if (t < 0)
+		return (0);
+	return (t / gran * gran);
 }
 
 /*
@@ -247,7 +246,7 @@ scan_rescan(struct daemon *d, const char *why)
 	d->rescans++;
 	d->last_rescan_ns = util_now_ns();
 	d->rescan_pending = 0;
-	scan_tree(d, "", SCAN_RECONCILE, scan_racy_threshold(d->observed_ns));
+	scan_tree(d, "", SCAN_RECONCILE, d->observed_ns);
 	d->rescan_end_ms = uv_hrtime() / 1000000;
 	sync_all_seen(d->sync);
 }
@@ -258,6 +257,7 @@ scan_rescan_timer_cb(uv_timer_t *h)
 	struct daemon	*d = h->data;
 
 	scan_rescan(d, "inotify queue overflow (deferred)");
+	watch_drain(d->watch);
 	daemon_batch_end(d);
 }
 

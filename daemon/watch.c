@@ -6,6 +6,7 @@
  */
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include "index.h"
 #include "log.h"
 #include "scan.h"
+#include "stamp.h"
 #include "sync.h"
 #include "util.h"
 #include "watch.h"
@@ -46,6 +48,12 @@ struct watch {
 	size_t		  nbuckets;
 	size_t		  count;
 	struct index	 *unwatched;	/* directories we could not watch */
+	struct index	 *remote;	/* directories on remote file systems */
+	size_t		  nremote;
+	dev_t		  devs[16];	/* file systems already classified */
+	int		  dev_remote[16];
+	size_t		  ndevs;
+	unsigned long	  test_remote;	/* testing aid: this f_type is remote */
 	size_t		  nunwatched;
 	size_t		  max_watches;	/* testing aid: DEPCHECKD_MAX_WATCHES */
 	int		  overflow;	/* IN_Q_OVERFLOW or a lost watch */
@@ -85,8 +93,11 @@ watch_new(struct daemon *d, char **cause)
 	uv_timer_init(d->loop, &w->retry);
 	w->retry.data = w;
 	w->unwatched = index_new();
+	w->remote = index_new();
 	if ((env = getenv("DEPCHECKD_MAX_WATCHES")) != NULL)
 		w->max_watches = strtoul(env, NULL, 10);
+	if ((env = getenv("DEPCHECKD_TEST_REMOTE_FSTYPE")) != NULL)
+		w->test_remote = strtoul(env, NULL, 0);
 	return (w);
 }
 
@@ -117,6 +128,7 @@ watch_close_cb(uv_handle_t *h)
 		}
 	}
 	index_free(w->unwatched);
+	index_free(w->remote);
 	free(w->buckets);
 	free(w);
 }
@@ -248,6 +260,7 @@ watch_retry(struct watch *w)
 	scan_rescan(d, "retrying unwatched directories");
 	d->force = NULL;
 	index_free(force);
+	watch_drain(w);
 	daemon_batch_end(d);
 }
 
@@ -330,7 +343,88 @@ watch_remove_under(struct watch *w, const char *prefix)
 int
 watch_is_unwatched(struct watch *w, const char *relpath)
 {
-	return (index_covers(w->unwatched, relpath));
+	return (index_covers(w->unwatched, relpath) ||
+	    index_covers(w->remote, relpath));
+}
+
+size_t
+watch_remote_count(struct watch *w)
+{
+	return (w->nremote);
+}
+
+/* The name of a remote file system type, or NULL for a local one. */
+static const char *
+watch_remote_name(struct watch *w, unsigned long type)
+{
+	static const struct {
+		unsigned long	 magic;
+		const char	*name;
+	} remote[] = {
+		{ 0x6969, "nfs" },
+		{ 0x517b, "smb" },
+		{ 0xff534d42, "cifs" },
+		{ 0xfe534d42, "smb2" },
+		{ 0x65735546, "fuse" },
+		{ 0x00c36400, "ceph" },
+		{ 0x5346414f, "afs" },
+		{ 0x73757245, "coda" },
+		{ 0x01021997, "9p" },
+		{ 0x0bd00bd0, "lustre" },
+		{ 0x01161970, "gfs2" },
+		{ 0x7461636f, "ocfs2" },
+	};
+	size_t	i;
+
+	if (w->test_remote != 0 && type == w->test_remote)
+		return ("remote (DEPCHECKD_TEST_REMOTE_FSTYPE)");
+	for (i = 0; i < sizeof remote / sizeof remote[0]; i++) {
+		if (remote[i].magic == type)
+			return (remote[i].name);
+	}
+	return (NULL);
+}
+
+/*
+ * Is the directory relpath on a remote file system?  inotify sees only
+ * this host's writes there, so the daemon cannot vouch for it: it is not
+ * watched, and mtime rules decide (DESIGN section 3).  statfs runs once
+ * per file system (st_dev).
+ */
+int
+watch_check_remote(struct watch *w, const char *relpath, dev_t dev)
+{
+	struct statfs	 sfs;
+	const char	*name;
+	char		*abspath;
+	size_t		 i;
+	int		 remote;
+
+	for (i = 0; i < w->ndevs; i++) {
+		if (w->devs[i] == dev) {
+			remote = w->dev_remote[i];
+			goto out;
+		}
+	}
+	xasprintf(&abspath, "%s%s%s", w->d->root, *relpath ? "/" : "",
+	    relpath);
+	remote = statfs(abspath, &sfs) == 0 &&
+	    (name = watch_remote_name(w, (unsigned long)sfs.f_type)) != NULL;
+	if (remote)
+		daemon_say(w->d, "'%s' is on a %s file system: writes by other"
+		    " hosts cannot be seen, so mtime rules decide there",
+		    abspath, name);
+	free(abspath);
+	if (w->ndevs < sizeof w->devs / sizeof w->devs[0]) {
+		w->devs[w->ndevs] = dev;
+		w->dev_remote[w->ndevs++] = remote;
+	}
+out:
+	if (remote && !index_get(w->remote, relpath)->exists) {
+		index_get(w->remote, relpath)->exists = 1;
+		w->nremote++;
+	}
+	return (remote);
 }
 
 size_t
@@ -352,14 +446,14 @@ watch_write(struct watch *w, const char *relpath, int exists)
 	struct index	*ix = w->d->index;
 	struct rec	*r = index_get(ix, relpath);
 
-	index_write(ix, r, index_next_seq(ix), exists);
+	stamp_write(w->d, r, exists, 0);
 	return (r);
 }
 
 struct subtree_gone {
+	struct daemon	*d;
 	struct index	*ix;
 	const char	*prefix;
-	uint64_t	 seq;
 };
 
 static void
@@ -368,7 +462,7 @@ watch_gone_cb(struct rec *r, void *arg)
 	struct subtree_gone	*g = arg;
 
 	if (r->exists && util_under(r->path, g->prefix))
-		index_write(g->ix, r, g->seq, 0);
+		stamp_write(g->d, r, 0, 0);
 }
 
 /*
@@ -383,7 +477,7 @@ watch_subtree_gone(struct watch *w, const char *relpath)
 
 	g.ix = w->d->index;
 	g.prefix = relpath;
-	g.seq = index_next_seq(g.ix);
+	g.d = w->d;
 	index_foreach(g.ix, watch_gone_cb, &g);
 	watch_remove_under(w, relpath);
 }
@@ -478,49 +572,62 @@ watch_apply(struct watch *w, const struct inotify_event *ev)
 	free(relpath);
 }
 
-static void
-watch_read_cb(uv_poll_t *h, int status, int events)
+/*
+ * Read and apply events until the queue is empty.  An overflow is
+ * rescanned (or the rescan deferred) and the queue read again, so that
+ * when this returns every write made before its last read was seen: the
+ * window of any crawl closes (scan.c, scan_stamp).
+ */
+void
+watch_drain(struct watch *w)
 {
-	struct watch			*w = h->data;
 	struct daemon			*d = w->d;
 	const struct inotify_event	*ev;
 	char				 buf[64 * 1024]
 	    __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t				 n;
 	char				*p;
-	int64_t				 before = 0;
-	int				 drained;
+	int64_t				 before;
 
-	if (status != 0) {
-		log_warn("inotify poll: %s", uv_strerror(status));
-		return;
-	}
 	for (;;) {
 		before = util_now_ns();
 		n = read(w->fd, buf, sizeof buf);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			break;
-		for (p = buf; p < buf + n; p += sizeof *ev + ev->len) {
-			ev = (const struct inotify_event *)p;
-			watch_apply(w, ev);
+		if (n > 0) {
+			for (p = buf; p < buf + n; p += sizeof *ev + ev->len) {
+				ev = (const struct inotify_event *)p;
+				watch_apply(w, ev);
+			}
+			continue;
 		}
+		if (n == 0 || errno != EAGAIN) {
+			log_warn("inotify read: %s", n == 0 ? "end of file" :
+			    strerror(errno));
+			return;
+		}
+		if (w->overflow) {
+			w->overflow = 0;
+			d->overflows++;
+			scan_overflow(d);
+			continue;
+		}
+		break;
 	}
-	drained = n == -1 && errno == EAGAIN;
-	if (n == 0 || (n == -1 && !drained))
-		log_warn("inotify read: %s", n == 0 ? "end of file" :
-		    strerror(errno));
-	if (w->overflow) {
-		w->overflow = 0;
-		d->overflows++;
-		scan_overflow(d);
-	}
-	/*
-	 * The queue was empty: every write before that read was seen (unless
-	 * a rescan is still owed: then the overflow's time stands).
-	 */
-	if (drained && !d->rescan_pending)
+	stamp_close(d);
+	/* Unless a rescan is still owed: then the overflow's time stands. */
+	if (!d->rescan_pending)
 		d->observed_ns = before;
-	daemon_batch_end(d);
+}
+
+static void
+watch_read_cb(uv_poll_t *h, int status, int events)
+{
+	struct watch	*w = h->data;
+
+	if (status != 0)
+		log_warn("inotify poll: %s", uv_strerror(status));
+	else
+		watch_drain(w);
+	daemon_batch_end(w->d);
 }

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/inotify.h>
 
 struct daemon;
@@ -29,7 +30,15 @@ void		 watch_remove_under(struct watch *, const char *);
 /* Is relpath in or below a directory that could not be watched? */
 int		 watch_is_unwatched(struct watch *, const char *);
 size_t		 watch_count(struct watch *);
+size_t		 watch_remote_count(struct watch *);
+/*
+ * Is directory relpath (on device dev) on a remote file system?  If so
+ * it is recorded as such (and said once per file system).
+ */
+int		 watch_check_remote(struct watch *, const char *, dev_t);
 size_t		 watch_unwatched_count(struct watch *);
+/* Read and apply events until the queue is empty (closes crawl windows). */
+void		 watch_drain(struct watch *);
 /* Watch the unwatched directories again (a rescan); see watch.c. */
 void		 watch_retry(struct watch *);
 /* Apply one event to the index (a plain function: unit-testable). */

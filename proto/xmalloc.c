@@ -70,7 +70,8 @@ xstrndup(const char *s, size_t n)
 	char	*p;
 
 	p = xmalloc(n + 1);
-	memcpy(p, s, n);
+	if (n != 0)		/* s may be NULL then (sqlite's empty blob) */
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return (p);
 }

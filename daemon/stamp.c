@@ -1,0 +1,155 @@
+/*
+ * Write order (see stamp.h).
+ *
+ * A crawl (start-up, a new or moved-in directory, a rescan) stamps what it
+ * finds, but events still queued when it runs are stamped after it,
+ * though their writes may be older than what it found: a file written in
+ * an already watched directory, then a file in a new one that the crawl
+ * finds first (tests/integ/t2004-mkdir-p-race.sh).  Every event still
+ * queued was made after the queue was last read empty, and no reply goes
+ * out before the drain ends, so the drain's writes can all be stamped
+ * again when it ends: by ctime (which touch -d cannot set back), then, for
+ * equal ctimes, by event order -- unless a crawled entry shares that
+ * ctime, whose place among the events nobody saw: then the whole group
+ * shares one seq, and equal seqs count as stale.
+ */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+#include "daemon.h"
+#include "index.h"
+#include "stamp.h"
+#include "util.h"
+
+struct stamp_ent {
+	struct rec	*rec;
+	uint64_t	 order;		/* of the record's last write */
+	int64_t		 ctime_ns;
+	int		 crawled;
+	int		 gone;
+};
+
+struct stamp {
+	struct stamp_ent *ents;
+	size_t		  n;
+	size_t		  cap;
+	uint64_t	  order;
+	int		  crawled;	/* a crawl ran in this drain */
+};
+
+struct stamp *
+stamp_new(void)
+{
+	return (xcalloc(1, sizeof(struct stamp)));
+}
+
+void
+stamp_free(struct stamp *st)
+{
+	if (st == NULL)
+		return;
+	free(st->ents);
+	free(st);
+}
+
+void
+stamp_write(struct daemon *d, struct rec *r, int exists, int crawled)
+{
+	struct stamp		*st = d->stamp;
+	struct stamp_ent	*e;
+
+	index_write(d->index, r, index_next_seq(d->index), exists);
+	if (crawled)
+		st->crawled = 1;
+	if (r->inlog) {
+		e = &st->ents[r->logpos];
+		e->order = ++st->order;
+		e->crawled |= crawled;
+		return;
+	}
+	if (st->n == st->cap) {
+		st->cap = st->cap == 0 ? 256 : st->cap * 2;
+		st->ents = xreallocarray(st->ents, st->cap, sizeof *st->ents);
+	}
+	e = &st->ents[st->n];
+	memset(e, 0, sizeof *e);
+	e->rec = r;
+	e->order = ++st->order;
+	e->crawled = crawled;
+	r->inlog = 1;
+	r->logpos = (uint32_t)st->n++;
+}
+
+static int
+stamp_cmp(const void *a, const void *b)
+{
+	const struct stamp_ent	*ea = a, *eb = b;
+
+	if (ea->gone != eb->gone)
+		return (ea->gone - eb->gone);
+	if (ea->ctime_ns != eb->ctime_ns)
+		return (ea->ctime_ns < eb->ctime_ns ? -1 : 1);
+	if (ea->order != eb->order)
+		return (ea->order < eb->order ? -1 : 1);
+	return (0);
+}
+
+/* Restamp ents[0..n) (sorted) by ctime group, as the comment above says. */
+static void
+stamp_restamp(struct daemon *d, struct stamp_ent *ents, size_t n)
+{
+	size_t		i, j, k;
+	uint64_t	seq;
+	int		crawled;
+
+	for (i = 0; i < n; i = j) {
+		crawled = 0;
+		for (j = i; j < n && ents[j].gone == ents[i].gone &&
+		    (ents[i].gone || ents[j].ctime_ns == ents[i].ctime_ns);
+		    j++)
+			crawled |= ents[j].crawled;
+		/* Gone now: when exactly is unknown; last, together. */
+		if (crawled || ents[i].gone) {
+			seq = index_next_seq(d->index);
+			for (k = i; k < j; k++)
+				index_write(d->index, ents[k].rec, seq,
+				    ents[k].rec->exists);
+			continue;
+		}
+		for (k = i; k < j; k++)
+			index_write(d->index, ents[k].rec,
+			    index_next_seq(d->index), ents[k].rec->exists);
+	}
+}
+
+void
+stamp_close(struct daemon *d)
+{
+	struct stamp	*st = d->stamp;
+	struct stat	 sb;
+	size_t		 i;
+	struct rec	*r;
+
+	for (i = 0; i < st->n; i++) {
+		r = st->ents[i].rec;
+		r->inlog = 0;
+		if (!st->crawled)
+			continue;
+		if (r->exists && fstatat(d->rootfd, *r->path ? r->path : ".",
+		    &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			st->ents[i].ctime_ns = util_ts_ns(&sb.st_ctim);
+		else
+			st->ents[i].gone = 1;
+	}
+	if (st->crawled) {
+		qsort(st->ents, st->n, sizeof *st->ents, stamp_cmp);
+		stamp_restamp(d, st->ents, st->n);
+	}
+	st->n = 0;
+	st->crawled = 0;
+}
