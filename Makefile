@@ -33,7 +33,7 @@ endif
 
 PROTO_SRCS  = proto/proto.c proto/xmalloc.c
 DAEMON_SRCS = daemon/main.c daemon/daemon.c daemon/log.c daemon/index.c daemon/db.c \
-	      daemon/watch.c daemon/scan.c daemon/sync.c daemon/server.c \
+	      daemon/watch.c daemon/scan.c daemon/stamp.c daemon/sync.c daemon/server.c \
 	      daemon/conn.c daemon/util.c
 CLIENT_SRCS = client/depcheck.c client/client.c client/resolve.c \
 	      client/compare.c client/json.c client/cmd-check.c \
@@ -75,16 +75,35 @@ $(UNIT): $(UNIT_OBJS) $(UNIT_LINK)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-# check: unit and integration tests, normal build, then sanitizers.
+# check: unit and integration tests on the normal build, the client under
+# valgrind, then everything again built with ASan+UBSan.  Sanitizer
+# reports go to files (the daemon's stderr is /dev/null once it runs in the
+# background): any report fails the check.
+SAN_REPORTS = $(CURDIR)/build-san/reports
+VALGRIND_TESTS = t1001 t1003 t1004 t1007 t3002
+
 check: all $(UNIT)
 	$(UNIT)
 	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/integ/run
+	$(MAKE) check-valgrind
 	$(MAKE) check-san
+
+VALGRIND = valgrind -q --leak-check=full \
+	   --errors-for-leak-kinds=definite,indirect --error-exitcode=99
+
+check-valgrind: all
+	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin DEPCHECK_TEST_WRAP='$(VALGRIND)' \
+	    tests/integ/run $(VALGRIND_TESTS)
 
 check-san:
 	$(MAKE) O=build-san SAN=1 CC=clang all build-san/bin/unit
-	ASAN_OPTIONS=detect_leaks=1 build-san/bin/unit
+	rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
+	build-san/bin/unit
+	ASAN_OPTIONS=detect_leaks=1:log_path=$(SAN_REPORTS)/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(SAN_REPORTS)/ubsan \
 	DEPCHECK_BINDIR=$(CURDIR)/build-san/bin tests/integ/run
+	@if [ -n "$$(ls -A $(SAN_REPORTS))" ]; then cat $(SAN_REPORTS)/*; \
+	    echo "check-san: sanitizer reports above" >&2; exit 1; fi
 
 bench: all
 	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/bench/run
@@ -104,6 +123,6 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all check check-san bench demo install clean
+.PHONY: all check check-valgrind check-san bench demo install clean
 
 -include $(shell find $(O)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,265 @@
+/*
+ * spawn: times whole processes (fork, exec, wait) for tests/bench/run.
+ * Runs two or more commands interleaved (A, B, A, B, ...) so that both see
+ * the same machine at the same moment, and prints per-command statistics.
+ *
+ *	spawn [-e STATUS[,STATUS...]] [-s SEP] [-w WARMUP] RUNS \
+ *	    -- CMD_A [ARG...] -- CMD_B [ARG...] [-- CMD_C [ARG...]]...
+ *
+ * Every command runs RUNS times, after WARMUP untimed rounds (default 5).
+ * Each run is timed with CLOCK_MONOTONIC from just before fork() to just
+ * after waitpid().  A child's stdin and stdout are /dev/null; its stderr
+ * is spawn's own, so a warning a command prints is seen.  -s replaces the
+ * "--" separator, for commands that take "--" themselves.  -e gives the
+ * exit status each command must have, one per command in order (a single
+ * value applies to all; default 0): any other status, or a signal, stops
+ * spawn with a message and exit status 1.
+ *
+ * Output, one line per command, in order, times in microseconds:
+ *
+ *	INDEX RUNS MEDIAN P90 MIN MAX
+ *
+ * Exit status: 0 done, 1 a command failed, 2 usage or system error.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SPAWN_MAX_RUNS		1000000
+#define SPAWN_DEFAULT_WARMUP	5
+
+struct spawn_cmd {
+	char		**argv;		/* borrowed from main's argv */
+	int		  expect;	/* exit status it must have */
+	uint64_t	 *ns;		/* one sample per timed run */
+};
+
+static void	 spawn_usage(void) __attribute__((__noreturn__));
+static long	 spawn_number(const char *, const char *, long, long);
+static void	 spawn_parse_expect(char *, struct spawn_cmd *, size_t);
+static uint64_t	 spawn_now(void);
+static uint64_t	 spawn_run(const struct spawn_cmd *, size_t, const char *,
+		     long, int);
+static int	 spawn_compare(const void *, const void *);
+static void	 spawn_report(size_t, struct spawn_cmd *, long);
+
+static void
+spawn_usage(void)
+{
+	fprintf(stderr, "usage: spawn [-e STATUS[,STATUS...]] [-s SEP] "
+	    "[-w WARMUP] RUNS -- CMD_A [ARG...] -- CMD_B [ARG...]...\n");
+	exit(2);
+}
+
+static long
+spawn_number(const char *what, const char *s, long min, long max)
+{
+	char	*end;
+	long	 n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || n < min || n > max)
+		errx(2, "%s '%s' is not a number from %ld to %ld", what, s,
+		    min, max);
+	return (n);
+}
+
+/* "0,1": one status per command; a single value applies to all. */
+static void
+spawn_parse_expect(char *list, struct spawn_cmd *cmds, size_t ncmds)
+{
+	char	*s;
+	size_t	 i;
+	int	 last = 0;
+
+	for (i = 0; i < ncmds; i++) {
+		if (list != NULL) {
+			s = strsep(&list, ",");
+			last = (int)spawn_number("exit status", s, 0, 255);
+		}
+		cmds[i].expect = last;
+	}
+	if (list != NULL)
+		errx(2, "more exit statuses given than commands (%zu)", ncmds);
+}
+
+static uint64_t
+spawn_now(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		err(2, "clock_gettime");
+	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
+}
+
+/*
+ * Runs one command once and checks its exit status; returns its wall time
+ * in nanoseconds.  phase and run only name the run in a message.
+ */
+static uint64_t
+spawn_run(const struct spawn_cmd *c, size_t idx, const char *phase, long run,
+    int devnull)
+{
+	uint64_t	start, end;
+	pid_t		pid;
+	int		status;
+
+	start = spawn_now();
+	switch (pid = fork()) {
+	case -1:
+		err(2, "fork");
+	case 0:
+		if (dup2(devnull, STDIN_FILENO) == -1 ||
+		    dup2(devnull, STDOUT_FILENO) == -1) {
+			warn("dup2");
+			_exit(127);
+		}
+		execvp(c->argv[0], c->argv);
+		warn("cannot run '%s'", c->argv[0]);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR)
+			err(2, "waitpid");
+	}
+	end = spawn_now();
+
+	if (WIFSIGNALED(status))
+		errx(1, "command %zu ('%s') killed by signal %d on %s run %ld",
+		    idx + 1, c->argv[0], WTERMSIG(status), phase, run);
+	if (WEXITSTATUS(status) != c->expect)
+		errx(1, "command %zu ('%s') exited %d on %s run %ld, "
+		    "expected %d", idx + 1, c->argv[0], WEXITSTATUS(status),
+		    phase, run, c->expect);
+	return (end - start);
+}
+
+static int
+spawn_compare(const void *a, const void *b)
+{
+	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/*
+ * The median averages the two middle samples of an even count; the 90th
+ * percentile is the nearest rank, the smallest sample at or above 90% of
+ * them.
+ */
+static void
+spawn_report(size_t idx, struct spawn_cmd *c, long runs)
+{
+	double	median;
+	size_t	n = (size_t)runs, p90;
+
+	qsort(c->ns, n, sizeof c->ns[0], spawn_compare);
+	if (n % 2 == 1)
+		median = (double)c->ns[n / 2];
+	else
+		median = ((double)c->ns[n / 2 - 1] + (double)c->ns[n / 2]) / 2;
+	p90 = (n * 9 + 9) / 10;		/* ceil(0.9 n), a 1-based rank */
+	printf("%zu %ld %.1f %.1f %.1f %.1f\n", idx + 1, runs, median / 1e3,
+	    (double)c->ns[p90 - 1] / 1e3, (double)c->ns[0] / 1e3,
+	    (double)c->ns[n - 1] / 1e3);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct spawn_cmd	*cmds;
+	const char		*sep = "--";
+	char			*expect = NULL;
+	size_t			 ncmds, i;
+	long			 runs, warmup = SPAWN_DEFAULT_WARMUP, r;
+	int			 ch, devnull;
+
+	/* "+": stop at RUNS, never reorder the commands' arguments. */
+	while ((ch = getopt(argc, argv, "+e:s:w:")) != -1) {
+		switch (ch) {
+		case 'e':
+			expect = optarg;
+			break;
+		case 's':
+			sep = optarg;
+			break;
+		case 'w':
+			warmup = spawn_number("warm-up count", optarg, 0,
+			    SPAWN_MAX_RUNS);
+			break;
+		default:
+			spawn_usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		spawn_usage();
+	runs = spawn_number("run count", argv[0], 1, SPAWN_MAX_RUNS);
+	argc--;
+	argv++;
+	if (argc < 2 || strcmp(argv[0], sep) != 0)
+		spawn_usage();
+
+	/*
+	 * Split the rest at each separator, in place: the separator becomes
+	 * the NULL that ends the command before it.
+	 */
+	ncmds = 0;
+	for (i = 0; i < (size_t)argc; i++) {
+		if (strcmp(argv[i], sep) == 0) {
+			if (i + 1 == (size_t)argc ||
+			    strcmp(argv[i + 1], sep) == 0)
+				errx(2, "empty command after '%s'", sep);
+			ncmds++;
+		}
+	}
+	if ((cmds = calloc(ncmds, sizeof *cmds)) == NULL)
+		err(2, "calloc");
+	ncmds = 0;
+	for (i = 0; i < (size_t)argc; i++) {
+		if (strcmp(argv[i], sep) == 0) {
+			argv[i] = NULL;
+			cmds[ncmds++].argv = &argv[i + 1];
+		}
+	}
+	spawn_parse_expect(expect, cmds, ncmds);
+	for (i = 0; i < ncmds; i++) {
+		if ((cmds[i].ns = calloc((size_t)runs, sizeof *cmds[i].ns)) ==
+		    NULL)
+			err(2, "calloc");
+	}
+
+	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		err(2, "/dev/null");
+	for (r = 0; r < warmup; r++) {
+		for (i = 0; i < ncmds; i++)
+			spawn_run(&cmds[i], i, "warm-up", r + 1, devnull);
+	}
+	for (r = 0; r < runs; r++) {
+		for (i = 0; i < ncmds; i++)
+			cmds[i].ns[r] = spawn_run(&cmds[i], i, "timed",
+			    r + 1, devnull);
+	}
+
+	for (i = 0; i < ncmds; i++) {
+		spawn_report(i, &cmds[i], runs);
+		free(cmds[i].ns);
+	}
+	free(cmds);
+	close(devnull);
+	if (fflush(stdout) != 0)
+		err(2, "stdout");
+	return (0);
+}

@@ -1,0 +1,591 @@
+# shellcheck shell=bash
+#
+# Sourced by every tests/integ/t*.sh: a fresh root under mktemp -d (the
+# working directory), the binaries from DEPCHECK_BINDIR run under env -i,
+# TAP helpers, and a trap on EXIT that stops the daemon, kills whatever is
+# left and removes it all.
+#
+#	. "$(dirname "$0")/lib.sh"
+#	start_daemon
+#	touch a.o && echo 'int x;' > a.c && touch -r a.o a.c
+#	expect_exit 1 depcheck a.o a.c		# no sleep: every check syncs
+#	expect_fail 2 "depcheck: dependency 'b.h' does not exist" depcheck a.o b.h
+#	done_testing
+#
+# Variables: ROOT (the root, physical path, the working directory at
+# start), SCRATCH (outside the root, for the harness's own files), T_RC,
+# T_OUT, T_ERR (status and files of stdout, stderr of the last run_cmd or
+# expect_*).
+#
+# Helpers: depcheck, depcheckd (the binaries, under env -i); run_cmd;
+# expect_exit, expect_fail, expect_stderr (take -m DESC first to name the
+# test); ok DESC CMD...; is; like; pass; fail; skip REASON [N]; skip_all;
+# give_up; done_testing; diag, diag_file, diag_last, diag_log;
+# start_daemon, start_depcheckd; daemon_pids, alive, status_field, seq_of;
+# json_eval, hex; make_tmpdir; has_line, nlines, not.
+#
+# Knobs (environment of the test run):
+#   DEPCHECK_BINDIR	where depcheck and depcheckd are (default: build/bin)
+#   DEPCHECK_TEST_WRAP	prefix for every depcheck client run, e.g.
+#			'valgrind -q --error-exitcode=99 --leak-check=full'
+#   DEPCHECK_TEST_TIMEOUT  seconds before one command is killed (default 60)
+#   DEPCHECK_TEST_ROUNDS   rounds of the race loops of t2004 and t3001
+#			(default 100 and 500; fewer under a WRAP)
+#
+# Inside a test, DEPCHECK_* and DEPCHECKD* variables that the test sets
+# (exported, plain, or as VAR=x before a command) are passed to the
+# binaries; nothing else of the caller's environment is, but for PATH
+# and the sanitizers' *SAN_OPTIONS.
+
+TEST_DIR=$(cd -P "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd -P "$TEST_DIR/../.." && pwd)
+: "${DEPCHECK_BINDIR:=$REPO_DIR/build/bin}"
+case $DEPCHECK_BINDIR in
+/*)	;;
+*)	DEPCHECK_BINDIR=$PWD/$DEPCHECK_BINDIR ;;
+esac
+: "${DEPCHECK_TEST_TIMEOUT:=60}"
+: "${DEPCHECK_TEST_WRAP:=}"
+T_NAME=$(basename "$0" .sh)
+
+# Forget whatever DEPCHECK_* the caller's environment holds: a test
+# starts clean and sets what it means to set.
+for _v in $(compgen -v DEPCHECK); do
+	case $_v in
+	DEPCHECK_BINDIR|DEPCHECK_TEST_*)	;;
+	*)	unset "$_v" ;;
+	esac
+done
+unset _v
+
+PATH=$DEPCHECK_BINDIR:$PATH
+export PATH
+
+T_N=0			# tests run
+T_FAILED=0		# tests failed
+T_DONE=			# done_testing was called
+T_RC=0			# status of the last run_cmd
+T_CMD=			# the last run_cmd, quoted
+
+# ---------------------------------------------------------------- TAP
+
+# A test description on one line, without a TAP directive in it.
+_tap_desc()
+{
+	local d=$1
+
+	d=${d//$'\n'/\\n}
+	d=${d//#/\\#}
+	printf '%s' "$d"
+}
+
+# Print each argument (and each line in it) as a TAP comment on stderr,
+# where prove shows it even when not verbose.
+diag()
+{
+	local text line
+
+	for text in "$@"; do
+		while IFS= read -r line || [ -n "$line" ]; do
+			printf '# %s\n' "$line" >&2
+		done <<<"$text"
+	done
+}
+
+# Show a file's bytes as a TAP comment, non-printable characters visible.
+diag_file()
+{
+	local label=$1 file=$2
+
+	if [ ! -s "$file" ]; then
+		diag "$label: (empty)"
+		return
+	fi
+	diag "$label:"
+	diag "$(head -c 4000 "$file" | cat -v | sed 's/^/    /')"
+}
+
+# Diagnostics for the last run_cmd: command, status, output, daemon log.
+diag_last()
+{
+	diag "command: $T_CMD" "exit status: $T_RC"
+	diag_file "stdout" "$T_OUT"
+	diag_file "stderr" "$T_ERR"
+	diag_log
+}
+
+diag_log()
+{
+	local log=$ROOT/.depcheck/depcheckd.log
+
+	if [ -f "$log" ]; then
+		diag "tail of $log:"
+		diag "$(tail -n 20 "$log" | cat -v | sed 's/^/    /')"
+	else
+		diag "(no $log)"
+	fi
+}
+
+pass()
+{
+	T_N=$((T_N + 1))
+	printf 'ok %d - %s\n' "$T_N" "$(_tap_desc "$1")"
+}
+
+# fail DESC [DIAG...]
+fail()
+{
+	T_N=$((T_N + 1))
+	T_FAILED=$((T_FAILED + 1))
+	printf 'not ok %d - %s\n' "$T_N" "$(_tap_desc "$1")"
+	shift
+	[ $# -gt 0 ] && diag "$@"
+	return 0
+}
+
+# ok DESC CMD... : passes when CMD exits 0 (CMD is not captured).
+ok()
+{
+	local desc=$1
+
+	shift
+	if "$@"; then
+		pass "$desc"
+	else
+		fail "$desc" "command failed: $(_quote "$@")"
+		diag_log
+		return 1
+	fi
+}
+
+# not CMD...: succeeds when CMD fails (for ok).
+not()
+{
+	! "$@"
+}
+
+# is GOT WANT DESC
+is()
+{
+	if [ "$1" == "$2" ]; then
+		pass "$3"
+	else
+		fail "$3" "got:  '$1'" "want: '$2'"
+		return 1
+	fi
+}
+
+# like GOT REGEX DESC  (bash extended regex)
+like()
+{
+	if [[ $1 =~ $2 ]]; then
+		pass "$3"
+	else
+		fail "$3" "got:  '$1'" "want match: $2"
+		return 1
+	fi
+}
+
+# skip REASON [N]: N (default 1) skipped tests
+skip()
+{
+	local i
+
+	for ((i = 0; i < ${2:-1}; i++)); do
+		T_N=$((T_N + 1))
+		printf 'ok %d # skip %s\n' "$T_N" "$(_tap_desc "$1")"
+	done
+}
+
+# Skip the whole script (call before any test).
+skip_all()
+{
+	printf '1..0 # SKIP %s\n' "$(_tap_desc "$1")"
+	T_DONE=1
+	exit 0
+}
+
+# End the script early after a failure that makes the rest meaningless.
+give_up()
+{
+	fail "$1"
+	diag "giving up on $T_NAME"
+	done_testing
+}
+
+# Print the plan and exit: 0 when every test passed.
+done_testing()
+{
+	printf '1..%d\n' "$T_N"
+	T_DONE=1
+	[ "$T_FAILED" -eq 0 ] && exit 0
+	diag "$T_FAILED of $T_N tests failed in $T_NAME"
+	exit 1
+}
+
+# ---------------------------------------------------------- running
+
+_quote()
+{
+	local s
+
+	s=$(printf '%q ' "$@")
+	printf '%s' "${s% }"
+}
+
+# The environment for the binaries: env -i with these.
+_bin_env()
+{
+	local v
+
+	_ENV=("PATH=$DEPCHECK_BINDIR:$PATH" "HOME=$ROOT")
+	# a sanitizer build's settings (make check-san) get through too
+	for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS TSAN_OPTIONS \
+	    MSAN_OPTIONS; do
+		[ "${!v+set}" = set ] && _ENV+=("$v=${!v}")
+	done
+	for v in $(compgen -v DEPCHECK); do
+		case $v in
+		DEPCHECK_BINDIR|DEPCHECK_TEST_*)	continue ;;
+		esac
+		[ "${!v+set}" = set ] && _ENV+=("$v=${!v}")
+	done
+}
+
+# depcheck ARGS: the client, under env -i, DEPCHECK_TEST_WRAP and a timeout.
+depcheck()
+{
+	local wrap=()
+
+	_bin_env
+	[ -n "$DEPCHECK_TEST_WRAP" ] && read -r -a wrap <<<"$DEPCHECK_TEST_WRAP"
+	timeout -k 5 "$DEPCHECK_TEST_TIMEOUT" env -i "${_ENV[@]}" \
+	    "${wrap[@]}" "$DEPCHECK_BINDIR/depcheck" "$@" </dev/null
+}
+
+# depcheck_nowrap ARGS: the client without DEPCHECK_TEST_WRAP (cleanup).
+depcheck_nowrap()
+{
+	_bin_env
+	timeout -k 5 "$DEPCHECK_TEST_TIMEOUT" env -i "${_ENV[@]}" \
+	    "$DEPCHECK_BINDIR/depcheck" "$@" </dev/null
+}
+
+# depcheckd ARGS: the daemon, under env -i and a timeout (for the parent;
+# a forked daemon outlives it).
+depcheckd()
+{
+	_bin_env
+	timeout -k 5 "$DEPCHECK_TEST_TIMEOUT" env -i "${_ENV[@]}" \
+	    "$DEPCHECK_BINDIR/depcheckd" "$@" </dev/null
+}
+
+# run_cmd CMD...: run quietly; T_RC is the status, T_OUT and T_ERR the
+# files holding stdout and stderr (outside ROOT, so the daemon never
+# sees them), T_CMD the command.
+run_cmd()
+{
+	T_CMD=$(_quote "$@")
+	"$@" >"$T_OUT" 2>"$T_ERR"
+	T_RC=$?
+	return 0
+}
+
+# Does FILE hold LINE as a whole line?
+has_line()
+{
+	grep -qxF -- "$2" "$1"
+}
+
+# Number of lines in FILE.
+nlines()
+{
+	local n
+
+	n=$(wc -l <"$1")
+	printf '%d' "$n"
+}
+
+# expect_exit [-m DESC] STATUS CMD...
+expect_exit()
+{
+	local desc='' want
+
+	if [ "$1" = -m ]; then
+		desc=$2
+		shift 2
+	fi
+	want=$1
+	shift
+	run_cmd "$@"
+	[ -n "$desc" ] || desc="$T_CMD exits $want"
+	if [ "$T_RC" -eq "$want" ]; then
+		pass "$desc"
+	else
+		fail "$desc" "expected exit status $want"
+		diag_last
+		return 1
+	fi
+}
+
+# expect_fail [-m DESC] STATUS LINE CMD...: the status, and LINE a whole
+# line of stderr.
+expect_fail()
+{
+	local desc='' want line
+
+	if [ "$1" = -m ]; then
+		desc=$2
+		shift 2
+	fi
+	want=$1
+	line=$2
+	shift 2
+	run_cmd "$@"
+	[ -n "$desc" ] || desc="$T_CMD exits $want with: $line"
+	if [ "$T_RC" -eq "$want" ] && has_line "$T_ERR" "$line"; then
+		pass "$desc"
+	else
+		fail "$desc" "expected exit status $want and this stderr line:" \
+		    "    $line"
+		diag_last
+		return 1
+	fi
+}
+
+# expect_stderr [-m DESC] LINE: LINE is a whole line of the last stderr.
+expect_stderr()
+{
+	local desc=''
+
+	if [ "$1" = -m ]; then
+		desc=$2
+		shift 2
+	fi
+	[ -n "$desc" ] || desc="stderr of $T_CMD has: $1"
+	if has_line "$T_ERR" "$1"; then
+		pass "$desc"
+	else
+		fail "$desc" "missing stderr line:" "    $1"
+		diag_last
+		return 1
+	fi
+}
+
+# ---------------------------------------------------------- daemon
+
+# start_daemon [ARGS]: depcheck start in ROOT; the script gives up if
+# that fails.
+start_daemon()
+{
+	local here=$PWD
+
+	cd "$ROOT" || exit 1
+	run_cmd depcheck start "$@"
+	cd "$here" || exit 1
+	if [ "$T_RC" -ne 0 ]; then
+		diag_last
+		give_up "depcheck start${*:+ $*} (exit $T_RC)"
+	fi
+	pass "depcheck start${*:+ $*}"
+}
+
+# start_depcheckd [ARGS]: depcheckd --root ROOT ARGS directly (it forks
+# and returns once the tree is watched); gives up if that fails.
+start_depcheckd()
+{
+	run_cmd depcheckd --root "$ROOT" "$@"
+	if [ "$T_RC" -ne 0 ]; then
+		diag_last
+		give_up "depcheckd --root ROOT${*:+ $*} (exit $T_RC)"
+	fi
+	pass "depcheckd --root ROOT${*:+ $*}"
+}
+
+# Is PID a live process (not gone, not a zombie nobody reaped)?
+alive()
+{
+	local state
+
+	state=$(sed -n 's/^[0-9]* (.*) \([A-Z]\) .*/\1/p' "/proc/$1/stat" \
+	    2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
+# daemon_pids [DIR]: the pids of live depcheck/depcheckd processes serving
+# DIR (default ROOT): those with DIR as a word of their command line
+# (pgrep -f) and those holding a file of DIR/.depcheck open.  One per
+# line, sorted.
+daemon_pids()
+{
+	local dir=${1:-$ROOT}
+
+	_pids_matching "$(_ere_quote "$dir")( |\$)" "$dir/.depcheck/*"
+}
+
+# _pids_matching ERE GLOB: depcheck* processes whose command line matches
+# ERE or that hold open a file whose path matches GLOB.
+_pids_matching()
+{
+	local p comm
+
+	{
+		pgrep -f -- "$1" 2>/dev/null
+		find /proc/[0-9]*/fd -maxdepth 1 -lname "$2" 2>/dev/null |
+		    sed -n 's|^/proc/\([0-9]*\)/fd/.*|\1|p'
+	} | sort -un | while read -r p; do
+		comm=$(cat "/proc/$p/comm" 2>/dev/null) || continue
+		alive "$p" || continue
+		case $comm in
+		depcheck*|memcheck*)	printf '%s\n' "$p" ;;
+		esac
+	done
+}
+
+# A string quoted for use as a literal in an ERE.
+_ere_quote()
+{
+	printf '%s' "$1" | sed 's/[][\.*^$?+(){}|]/\\&/g'
+}
+
+# Value of KEY in `depcheck status` (text), or empty.
+status_field()
+{
+	depcheck_nowrap status 2>/dev/null |
+	    sed -n "s/^$1: //p" | head -n 1
+}
+
+# The seq of PATH from `depcheck seq` (first field), or empty.
+seq_of()
+{
+	depcheck_nowrap seq "$1" 2>/dev/null | head -n 1 | cut -d ' ' -f 1
+}
+
+# json_eval FILE EXPR: parse FILE as exactly one JSON document, strictly
+# (UTF-8, no lone surrogates), and print the Python expression EXPR of it
+# (`o` is the document; pb(d, "path") is the exact bytes of a path field,
+# from its "_b64" sibling if there is one, in hex).  Strings print raw,
+# other values as JSON.  Fails, with the reason on stderr, if FILE does
+# not parse.
+json_eval()
+{
+	python3 - "$1" "$2" <<'EOF_PY'
+import base64, json, sys
+
+with open(sys.argv[1], "rb") as f:
+    o = json.loads(f.read().decode("utf-8"))
+
+def pb(d, key):
+    if key + "_b64" in d:
+        return base64.b64decode(d[key + "_b64"], validate=True).hex()
+    return d[key].encode("utf-8").hex()
+
+def strict(v):
+    # a lone surrogate (\udcff) parses in Python but is not Unicode
+    if isinstance(v, str):
+        v.encode("utf-8")
+    elif isinstance(v, list):
+        for x in v:
+            strict(x)
+    elif isinstance(v, dict):
+        for k, x in v.items():
+            strict(k)
+            strict(x)
+
+strict(o)
+v = eval(sys.argv[2])
+print(v if isinstance(v, str) else json.dumps(v))
+EOF_PY
+}
+
+# The bytes of a string, in hex (as json_eval's pb() prints them).
+hex()
+{
+	printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'
+}
+
+# A further temporary directory (physical path), removed on exit.  Used
+# as out=$(make_tmpdir), in a subshell: the list of them is kept in a file.
+make_tmpdir()
+{
+	local d
+
+	d=$(mktemp -d "${TMPDIR:-/tmp}/depcheck-other.XXXXXX") || return 1
+	d=$(cd -P "$d" && pwd)
+	printf '%s\n' "$d" >>"$SCRATCH/extra-dirs"
+	printf '%s' "$d"
+}
+
+_cleanup()
+{
+	local rc=$? dirs d pids p i
+
+	set +e
+	cd / || true
+	if [ -z "$T_DONE" ]; then
+		diag "$T_NAME exited (status $rc) before done_testing"
+		[ "$rc" -eq 0 ] && rc=1
+	fi
+	dirs=("$TEST_TMP")
+	if [ -f "$SCRATCH/extra-dirs" ]; then
+		while IFS= read -r d; do
+			dirs+=("$d")
+		done <"$SCRATCH/extra-dirs"
+	fi
+	# Stop every daemon of every root this test made.
+	while IFS= read -r d; do
+		depcheck_nowrap stop "${d%/.depcheck}" >/dev/null 2>&1
+	done < <(find "${dirs[@]}" -maxdepth 5 -type d -name .depcheck \
+	    2>/dev/null)
+	pids=$(for d in "${dirs[@]}"; do
+		_pids_matching "$(_ere_quote "$d")" "$d/*"
+	done | sort -un)
+	if [ -n "$pids" ]; then
+		for p in $pids; do
+			diag "killing leftover $(cat "/proc/$p/comm" \
+			    2>/dev/null) pid $p: $(tr '\0' ' ' \
+			    <"/proc/$p/cmdline" 2>/dev/null)"
+			kill -TERM "$p" 2>/dev/null
+		done
+		for ((i = 0; i < 50; i++)); do
+			for p in $pids; do
+				alive "$p" && break
+				p=
+			done
+			[ -z "$p" ] && break
+			sleep 0.1	# being killed, not waited on for work
+		done
+		for p in $pids; do
+			alive "$p" && kill -KILL "$p" 2>/dev/null
+		done
+		[ "$rc" -eq 0 ] && rc=3
+	fi
+	rm -rf "${dirs[@]}"
+	exit "$rc"
+}
+
+# ---------------------------------------------------------- set-up
+
+if [ ! -x "$DEPCHECK_BINDIR/depcheck" ] ||
+    [ ! -x "$DEPCHECK_BINDIR/depcheckd" ]; then
+	echo "Bail out! no depcheck and depcheckd in $DEPCHECK_BINDIR" \
+	    "(run make, or set DEPCHECK_BINDIR)"
+	exit 1
+fi
+
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/depcheck-integ.XXXXXX") || {
+	echo "Bail out! mktemp -d failed"
+	exit 1
+}
+TEST_TMP=$(cd -P "$TEST_TMP" && pwd)
+ROOT=$TEST_TMP/root
+SCRATCH=$TEST_TMP/scratch
+T_OUT=$SCRATCH/stdout
+T_ERR=$SCRATCH/stderr
+mkdir "$ROOT" "$SCRATCH"
+trap _cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
+cd "$ROOT" || exit 1

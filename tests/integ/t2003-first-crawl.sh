@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Area 2 (watch): at first start every file gets a seq by a crawl in ctime
+# order, ties sharing a seq (and equal seqs are stale).  ctime cannot be
+# set from user space, so a dependency created after its target but dated
+# in the past (touch -d) is still stale.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+# ctime of a file, as a sortable string (nanoseconds).
+ctime()
+{
+	stat -c %z "$1"
+}
+
+# Created in this order, before any daemon.
+echo o >a.o
+echo c >a.c
+touch -d 2001-01-01 a.c		# make would call a.o up to date
+
+# b.c, then b.o with a strictly later ctime (touched until the clock
+# ticks: the kernel's adjust_autoksyms fix, done here on purpose).
+echo c >b.c
+echo o >b.o
+while [[ ! "$(ctime b.o)" > "$(ctime b.c)" ]]; do
+	touch b.o
+done
+
+# c.o and c.c created back to back, again until their ctimes are equal
+# (the clock ticks every few ms: the first tries usually succeed).
+for ((i = 0; i < 100; i++)); do
+	rm -f c.o c.c
+	echo o >c.o
+	echo c >c.c
+	[ "$(ctime c.o)" = "$(ctime c.c)" ] && break
+done
+
+mkdir -p deep/er
+echo h >deep/er/h.h
+
+start_daemon
+
+expect_exit -m "created after the target, dated 2001: stale after the crawl" \
+    1 depcheck a.o a.c
+expect_exit -m "target's ctime strictly later: up to date after the crawl" \
+    0 depcheck b.o b.c
+expect_exit -m "a file in a subdirectory created after a.o: stale" \
+    1 depcheck a.o deep/er/h.h
+expect_exit -m "c.c created after c.o: stale after the crawl" \
+    1 depcheck c.o c.c
+so=$(seq_of c.o)
+sc=$(seq_of c.c)
+if [ "$(ctime c.o)" = "$(ctime c.c)" ]; then
+	is "$so" "$sc" "equal ctimes share a seq"
+	expect_fail -m "--why says: the same seq" \
+	    1 "depcheck: c.o is stale: c.c written at the same seq (seq $sc = $so)" \
+	    depcheck --why c.o c.c
+else
+	ok "ctimes differ: c.c's seq ($sc) above c.o's ($so)" test "$sc" -gt "$so"
+	expect_fail -m "--why says: written after" \
+	    1 "depcheck: c.o is stale: c.c written after it (seq $sc > $so)" \
+	    depcheck --why c.o c.c
+fi
+
+# After the crawl, writes are ordered as usual.
+echo o >a.o
+expect_exit -m "the target rewritten after the crawl: up to date" \
+    0 depcheck a.o a.c deep/er/h.h
+echo c >c.c
+echo o >c.o
+expect_exit -m "c.o rewritten: up to date" 0 depcheck c.o c.c
+
+done_testing
