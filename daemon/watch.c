@@ -56,7 +56,8 @@ struct watch {
 	unsigned long	  test_remote;	/* testing aid: this f_type is remote */
 	size_t		  nunwatched;
 	size_t		  max_watches;	/* testing aid: DEPCHECKD_MAX_WATCHES */
-	int		  overflow;	/* IN_Q_OVERFLOW or a lost watch */
+	int		  overflow;	/* IN_Q_OVERFLOW */
+	int		  lost;		/* a watch the kernel dropped */
 	int		  warned;	/* the loud line was printed */
 	uv_timer_t	  retry;	/* watch the unwatched again */
 };
@@ -191,6 +192,22 @@ watch_map(struct watch *w, int wd, const char *relpath, int cookie)
 	e->next = *b;
 	*b = e;
 	w->count++;
+}
+
+/* Does some watch cover the directory relpath? */
+static int
+watch_has_path(struct watch *w, const char *relpath)
+{
+	struct wdent	*e;
+	size_t		 i;
+
+	for (i = 0; i < w->nbuckets; i++) {
+		for (e = w->buckets[i]; e != NULL; e = e->next) {
+			if (!e->cookie && strcmp(e->relpath, relpath) == 0)
+				return (1);
+		}
+	}
+	return (0);
 }
 
 static void
@@ -508,18 +525,23 @@ watch_apply(struct watch *w, const struct inotify_event *ev)
 	}
 	if (ev->mask & IN_IGNORED) {
 		/*
-		 * The directory went (deleted, or moved and then dropped by
-		 * us) or the file system was unmounted.  If it is still
-		 * there, we lost it without seeing why: rescan.
+		 * The kernel dropped this watch: the directory was deleted
+		 * (its parent's event says so; a new one of the same name
+		 * has its own watch by now), or its file system was
+		 * unmounted, leaving the mount point unwatched.  A directory
+		 * there that no watch covers is a lost watch: rescan.
 		 */
-		if (fstatat(d->rootfd, *e->relpath ? e->relpath : ".", &st,
-		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
-		    (r = index_find(d->index, e->relpath)) != NULL &&
-		    r->exists && r->ino == st.st_ino) {
-			log_warn("lost the watch on '%s'", log_esc(e->relpath));
-			w->overflow = 1;
-		}
+		relpath = xstrdup(e->relpath);
 		watch_forget_wd(w, ev->wd);
+		if (fstatat(d->rootfd, *relpath ? relpath : ".", &st,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+		    !watch_has_path(w, relpath) &&
+		    !daemon_ignored(d, relpath) &&
+		    !watch_is_unwatched(w, relpath)) {
+			log_warn("lost the watch on '%s'", log_esc(relpath));
+			w->lost = 1;
+		}
+		free(relpath);
 		watch_freed(w);
 		return;
 	}
@@ -554,20 +576,20 @@ watch_apply(struct watch *w, const struct inotify_event *ev)
 		watch_write(w, e->relpath, 1);
 	} else if (ev->mask & (IN_MODIFY | IN_CLOSE_WRITE)) {
 		watch_write(w, relpath, 1);
-	} else if (ev->mask & IN_ATTRIB) {
-		/* A write only if mtime (or what it names) changed: touch. */
+	} else if ((ev->mask & IN_ATTRIB) &&
+	    fstatat(d->rootfd, relpath, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		/*
+		 * A write if the mtime (or what the name holds) changed:
+		 * touch, touch -d.  chmod and chown change only the facts.
+		 * (Gone by now: its delete event follows.)
+		 */
 		r = index_get(d->index, relpath);
-		if (fstatat(d->rootfd, relpath, &st, AT_SYMLINK_NOFOLLOW) ==
-		    0 && (!r->exists || index_facts_differ(r, &st) ||
-		    r->seq == 0)) {
-			if (!r->exists || r->mtime_ns !=
-			    util_ts_ns(&st.st_mtim) || r->size !=
-			    (uint64_t)st.st_size || r->ino != st.st_ino ||
-			    r->seq == 0)
-				watch_write(w, relpath, 1);
-			else
-				index_touch(d->index, r);
-		}
+		if (!r->exists || r->seq == 0 ||
+		    r->mtime_ns != util_ts_ns(&st.st_mtim) ||
+		    r->size != (uint64_t)st.st_size || r->ino != st.st_ino)
+			watch_write(w, relpath, 1);
+		else if (index_facts_differ(r, &st))
+			index_touch(d->index, r);
 	}
 	free(relpath);
 }
@@ -608,8 +630,14 @@ watch_drain(struct watch *w)
 		}
 		if (w->overflow) {
 			w->overflow = 0;
+			w->lost = 0;
 			d->overflows++;
 			scan_overflow(d);
+			continue;
+		}
+		if (w->lost) {
+			w->lost = 0;
+			scan_rescan(d, "lost a watch");
 			continue;
 		}
 		break;
