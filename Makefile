@@ -36,7 +36,7 @@ DAEMON_SRCS = daemon/main.c daemon/daemon.c daemon/log.c daemon/index.c daemon/d
 	      daemon/watch.c daemon/scan.c daemon/stamp.c daemon/sync.c daemon/server.c \
 	      daemon/conn.c daemon/util.c
 CLIENT_SRCS = client/depcheck.c client/client.c client/resolve.c \
-	      client/compare.c client/json.c client/cmd-check.c \
+	      client/compare.c client/json.c client/cmd-check.c client/cmd-run.c \
 	      client/cmd-start.c client/cmd-status.c client/fallback.c
 UNIT_SRCS   = $(wildcard tests/unit/*.c)
 

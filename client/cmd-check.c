@@ -24,14 +24,6 @@ struct item {
 	int			queried;	/* asked the daemon */
 };
 
-struct check_opts {
-	int	why;
-	int	newer;
-	int	zero;
-	int	json;
-	int	strict;
-	int	nosync;
-};
 
 /*
  * Ask the daemon for every item under the root, in as many QUERY frames
@@ -40,7 +32,7 @@ struct check_opts {
  */
 static int
 check_query(struct client *c, struct item *items, int n, int sync,
-    char **cause)
+    uint64_t *first_high, char **cause)
 {
 	struct proto_record	*recs;
 	struct pbuf		 b;
@@ -78,7 +70,6 @@ check_query(struct client *c, struct item *items, int n, int sync,
 			rc = -1;
 			break;
 		}
-		sync = 0;
 		if (client_request(c, &b, &type, &p, &len, cause) != 0) {
 			rc = -1;
 			break;
@@ -93,6 +84,9 @@ check_query(struct client *c, struct item *items, int n, int sync,
 			break;
 		}
 		free(p);
+		if (sync)
+			*first_high = high;
+		sync = 0;
 		for (k = 0; k < count; k++) {
 			struct compare_fact *f = &items[idx[k]].fact;
 
@@ -101,6 +95,7 @@ check_query(struct client *c, struct item *items, int n, int sync,
 			f->rule = COMPARE_SEQ;
 			f->exists = recs[k].state == PROTO_EXISTS;
 			f->seq = recs[k].seq;
+			f->built_from = recs[k].built_from;
 		}
 	}
 	pbuf_free(&b);
@@ -142,7 +137,12 @@ check_why(const struct item *t, const struct item *deps,
 				newest = df;
 			continue;
 		}
-		if (out[i].rule == COMPARE_SEQ)
+		if (out[i].rule == COMPARE_SEQ && df->seq < tf->seq)
+			cmd_warn("%s is stale: %s written while its recipe ran"
+			    " (seq %" PRIu64 ", the recipe started at seq %"
+			    PRIu64 ")", tf->arg, df->arg, df->seq,
+			    compare_target_seq(tf));
+		else if (out[i].rule == COMPARE_SEQ)
 			cmd_warn("%s is stale: %s written %s (seq %" PRIu64
 			    " %s %" PRIu64 ")", tf->arg, df->arg,
 			    df->seq > tf->seq ? "after it" : "at the same seq",
@@ -164,7 +164,8 @@ check_why(const struct item *t, const struct item *deps,
 	else if (!by_mtime)
 		cmd_warn("%s is up to date: %d dependenc%s written before it"
 		    " (newest %s, seq %" PRIu64 " < %" PRIu64 ")", tf->arg, n,
-		    n == 1 ? "y" : "ies", newest->arg, newest->seq, tf->seq);
+		    n == 1 ? "y" : "ies", newest->arg, newest->seq,
+		    compare_target_seq(tf));
 	else
 		cmd_warn("%s is up to date: %d dependenc%s older by %s"
 		    " (newest %s)", tf->arg, n, n == 1 ? "y" : "ies",
@@ -187,6 +188,10 @@ check_json(const struct item *t, const struct item *deps,
 		printf(",\"target_seq\":%" PRIu64, t->fact.seq);
 	else
 		printf(",\"target_seq\":null");
+	if (t->fact.built_from != 0)
+		printf(",\"target_built_from\":%" PRIu64, t->fact.built_from);
+	else
+		printf(",\"target_built_from\":null");
 	printf(",\"rule\":\"%s\",\"deps\":[", check_rule_name(t->fact.rule));
 	for (i = 0; i < n; i++) {
 		printf("%s{", i == 0 ? "" : ",");
@@ -205,57 +210,26 @@ check_json(const struct item *t, const struct item *deps,
 }
 
 int
-cmd_check(int argc, char **argv)
+check_paths(const struct check_opts *o, char **argv, int n,
+    struct check_result *res)
 {
-	static const struct option longopts[] = {
-		{ "why",	no_argument, NULL, 'v' },
-		{ "newer",	no_argument, NULL, 'n' },
-		{ "json",	no_argument, NULL, 'j' },
-		{ "strict",	no_argument, NULL, 's' },
-		{ "no-sync",	no_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct check_opts	 o;
 	struct client		 c;
 	struct item		*items;
 	struct compare_fact	*facts;
 	struct compare_dep	*out;
-	const char		*env;
 	char			*root, *cause;
-	int			 ch, n, i, found, connected = 0, verdict;
-	int			 nquery = 0;
+	int			 i, found, connected = 0, verdict, nquery = 0;
 
-	memset(&o, 0, sizeof o);
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "vn0", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'v': o.why = 1; break;
-		case 'n': o.newer = 1; break;
-		case '0': o.zero = 1; break;
-		case 'j': o.json = 1; break;
-		case 's': o.strict = 1; break;
-		case 'S': o.nosync = 1; break;
-		default:
-			cmd_usage("check", "unknown option");
-		}
-	}
-	if ((env = getenv("DEPCHECK_STRICT")) != NULL && strcmp(env, "1") == 0)
-		o.strict = 1;
-	n = argc - optind;
-	if (n < 1)
-		cmd_usage("check", "missing TARGET");
-
+	memset(res, 0, sizeof *res);
 	if ((found = client_find_root(&root, &cause)) == -1)
 		cmd_fail("%s", cause);
 	items = xcalloc((size_t)n, sizeof *items);
 	for (i = 0; i < n; i++) {
-		items[i].fact.arg = argv[optind + i];
+		items[i].fact.arg = argv[i];
 		items[i].fact.rule = COMPARE_MTIME;
-		if (resolve_path(root, argv[optind + i], &items[i].res,
-		    &cause) != 0)
+		if (resolve_path(root, argv[i], &items[i].res, &cause) != 0)
 			cmd_fail("%s", cause);
-		if (fallback_stat(argv[optind + i], &items[i].fact,
-		    &cause) != 0)
+		if (fallback_stat(argv[i], &items[i].fact, &cause) != 0)
 			cmd_fail("%s", cause);
 		if (items[i].res.dangling)
 			items[i].fact.exists = 0;
@@ -277,13 +251,14 @@ cmd_check(int argc, char **argv)
 		}
 	}
 	if (!connected && nquery > 0) {
-		if (o.strict)
+		if (o->strict)
 			cmd_fail("no daemon for '%s' (run: depcheck start)",
 			    root);
 		cmd_warn("no daemon for '%s'; comparing mtimes (equal counts"
 		    " as stale)", root);
 	}
-	if (connected && check_query(&c, items, n, !o.nosync, &cause) != 0)
+	if (connected && check_query(&c, items, n, !o->nosync, &res->high,
+	    &cause) != 0)
 		cmd_fail("%s", cause);
 	client_close(&c);
 
@@ -297,25 +272,76 @@ cmd_check(int argc, char **argv)
 			cmd_warn("dependency '%s' does not exist",
 			    facts[i].arg);
 	}
-	if (o.why)
+	if (o->why)
 		check_why(&items[0], items + 1, out, n - 1, verdict);
-	if (o.newer) {
+	if (o->newer) {
 		for (i = 1; i < n; i++) {
 			if (out[i - 1].newer && facts[i].exists)
 				printf("%s%c", facts[i].arg,
-				    o.zero ? '\0' : '\n');
+				    o->zero ? '\0' : '\n');
 		}
 	}
-	if (o.json)
+	if (o->json)
 		check_json(&items[0], items + 1, out, n - 1, verdict);
 	if (fflush(stdout) != 0)
 		cmd_fail("cannot write output: %s", "stdout");
 
+	res->connected = connected;
+	res->root = root;
+	if (items[0].queried && items[0].fact.rule == COMPARE_SEQ) {
+		res->target_rel = items[0].res.rel;
+		items[0].res.rel = NULL;
+	}
 	for (i = 0; i < n; i++)
 		resolve_free(&items[i].res);
 	free(items);
 	free(facts);
 	free(out);
-	free(root);
+	return (verdict);
+}
+
+void
+check_result_free(struct check_result *res)
+{
+	free(res->root);
+	free(res->target_rel);
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "why",	no_argument, NULL, 'v' },
+		{ "newer",	no_argument, NULL, 'n' },
+		{ "json",	no_argument, NULL, 'j' },
+		{ "strict",	no_argument, NULL, 's' },
+		{ "no-sync",	no_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct check_opts	 o;
+	struct check_result	 res;
+	const char		*env;
+	int			 ch, verdict;
+
+	memset(&o, 0, sizeof o);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "vn0", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'v': o.why = 1; break;
+		case 'n': o.newer = 1; break;
+		case '0': o.zero = 1; break;
+		case 'j': o.json = 1; break;
+		case 's': o.strict = 1; break;
+		case 'S': o.nosync = 1; break;
+		default:
+			cmd_usage("check", "unknown option");
+		}
+	}
+	if ((env = getenv("DEPCHECK_STRICT")) != NULL && strcmp(env, "1") == 0)
+		o.strict = 1;
+	if (argc - optind < 1)
+		cmd_usage("check", "missing TARGET");
+	verdict = check_paths(&o, argv + optind, argc - optind, &res);
+	check_result_free(&res);
 	return (verdict);
 }

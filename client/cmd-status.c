@@ -159,7 +159,7 @@ cmd_seq(int argc, char **argv)
 	if (json)
 		printf("{\"seq\":%" PRIu64 ",\"paths\":[", high);
 	for (i = 0, k = 0; i < n; i++) {
-		struct proto_record	 none = { PROTO_UNWATCHED, 0, 0 };
+		struct proto_record	 none = { PROTO_UNWATCHED, 0, 0, 0 };
 		struct proto_record	*rec = res[i].rel != NULL ?
 		    &recs[k++] : &none;
 		const char		*state = res[i].rel != NULL ?

@@ -5,9 +5,38 @@
 #ifndef CMD_H
 #define CMD_H
 
+#include <stdint.h>
+
 #include "compare.h"
 
+struct check_opts {
+	int	why;
+	int	newer;
+	int	zero;
+	int	json;
+	int	strict;
+	int	nosync;
+};
+
+/* What a check learnt, for depcheck run (free with check_result_free). */
+struct check_result {
+	char		*root;
+	int		 connected;	/* the daemon answered */
+	uint64_t	 high;		/* its high-water seq at the sync */
+	char		*target_rel;	/* the target's relpath, if by seq */
+};
+
+/*
+ * Check argv[0] (the target) against argv[1..n): gather facts, decide,
+ * print what the options ask for.  Returns EXIT_FRESH, EXIT_STALE or
+ * EXIT_TROUBLE (errors that end the run exit here).
+ */
+int	 check_paths(const struct check_opts *, char **, int,
+	     struct check_result *);
+void	 check_result_free(struct check_result *);
+
 int	 cmd_check(int, char **);
+int	 cmd_run(int, char **);
 int	 cmd_start(int, char **);
 int	 cmd_stop(int, char **);
 int	 cmd_status(int, char **);

@@ -3,8 +3,17 @@
  * cmd-check.c once every path's facts are known.
  */
 #include <stddef.h>
+#include <stdint.h>
 
 #include "compare.h"
+
+uint64_t
+compare_target_seq(const struct compare_fact *t)
+{
+	if (t->built_from != 0 && t->built_from < t->seq)
+		return (t->built_from);
+	return (t->seq);
+}
 
 struct compare_dep
 compare_dep(const struct compare_fact *t, const struct compare_fact *d)
@@ -13,7 +22,7 @@ compare_dep(const struct compare_fact *t, const struct compare_fact *d)
 
 	if (t->rule == COMPARE_SEQ && d->rule == COMPARE_SEQ) {
 		r.rule = COMPARE_SEQ;
-		r.newer = d->seq >= t->seq;
+		r.newer = d->seq >= compare_target_seq(t);
 	} else {
 		r.rule = COMPARE_MTIME;
 		r.newer = d->mtime_ns >= t->mtime_ns;

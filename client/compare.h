@@ -23,6 +23,7 @@ struct compare_fact {
 	int		 rule;		/* enum compare_rule */
 	int		 exists;
 	uint64_t	 seq;		/* with COMPARE_SEQ */
+	uint64_t	 built_from;	/* target: its recorded build began */
 	int64_t		 mtime_ns;	/* always, when it exists */
 };
 
@@ -35,10 +36,14 @@ struct compare_dep {
 /*
  * Compare one dependency with an existing target.  The seq rule applies
  * only when both sides have a seq; otherwise mtimes decide.  Equal seqs or
- * equal mtimes count as newer (stale).
+ * equal mtimes count as newer (stale).  When the target was written by a
+ * recorded build (built_from != 0), a dependency written after that build
+ * began is newer, even if the build wrote the target later.
  */
 struct compare_dep compare_dep(const struct compare_fact *,
 	    const struct compare_fact *);
+/* The seq a target's dependencies must be older than. */
+uint64_t compare_target_seq(const struct compare_fact *);
 
 /*
  * The verdict for a target and n dependencies: EXIT_TROUBLE if a

@@ -15,6 +15,7 @@
 
 #include "proto.h"
 #include "conn.h"
+#include "db.h"
 #include "daemon.h"
 #include "index.h"
 #include "log.h"
@@ -220,6 +221,7 @@ conn_answer_query(struct conn *c, const uint8_t *payload, size_t len)
 	static const uint8_t	*paths[PROTO_MAX_PATHS];
 	static uint32_t		 lens[PROTO_MAX_PATHS];
 	struct daemon		*d = c->d;
+	struct proto_record	 rec;
 	struct rec		*r;
 	struct pbuf		 b;
 	const char		*cause;
@@ -247,10 +249,12 @@ conn_answer_query(struct conn *c, const uint8_t *payload, size_t len)
 			state = PROTO_EXISTS;
 		else
 			state = PROTO_MISSING;
-		pbuf_put_u32(&b, state);
-		pbuf_put_u64(&b, state != PROTO_UNWATCHED && r != NULL ?
-		    r->seq : 0);
-		pbuf_put_u64(&b, (uint64_t)(r != NULL ? r->wtime_ns : 0));
+		rec.state = state;
+		rec.seq = state != PROTO_UNWATCHED && r != NULL ? r->seq : 0;
+		rec.wtime_ns = r != NULL ? r->wtime_ns : 0;
+		rec.built_from = state == PROTO_EXISTS ?
+		    index_built_from(r) : 0;
+		proto_pack_record(&b, &rec);
 		free(path);
 	}
 	proto_end(&b, off);
@@ -337,6 +341,49 @@ conn_reply_seq(struct conn *c, uint32_t type, uint64_t v)
 	conn_send(c, &b);
 }
 
+/*
+ * RUN_DONE: a recipe run by "depcheck run" succeeded.  Its writes have been
+ * seen (this runs after a sync): record that the target's current content
+ * was built from what existed before seq started, in one transaction.
+ */
+static void
+conn_record_build(struct conn *c, const uint8_t *p, size_t len)
+{
+	struct daemon	*d = c->d;
+	struct preader	 r;
+	struct rec	*rec;
+	const uint8_t	*path;
+	uint32_t	 pathlen;
+	uint64_t	 started, high;
+	char		*relpath, *cause = NULL;
+
+	preader_init(&r, p, len);
+	if (preader_bytes(&r, &path, &pathlen, PROTO_MAX_PATH) != 0 ||
+	    preader_u64(&r, &started) != 0 || preader_end(&r) != 0) {
+		conn_error(c, PROTO_ERR_MALFORMED, "malformed run-done", 1);
+		return;
+	}
+	relpath = xstrndup((const char *)path, pathlen);
+	high = index_peek_seq(d->index) - 1;
+	rec = index_get(d->index, relpath);
+	free(relpath);
+	/* A start in the future would make nothing staler: clamp it. */
+	rec->built_started = started > high + 1 ? high + 1 : started;
+	rec->built_finished = high;
+	if (d->db_failed || db_begin(d->db) != 0 ||
+	    db_put_build(d->db, rec) != 0 || db_commit(d->db, &cause) != 0) {
+		db_rollback(d->db);
+		rec->built_started = rec->built_finished = 0;
+		if (cause == NULL)
+			xasprintf(&cause, "cannot record the build: %s",
+			    d->db_failed ? d->db_cause : db_errmsg(d->db));
+		conn_error(c, PROTO_ERR_INTERNAL, cause, 0);
+		free(cause);
+		return;
+	}
+	conn_reply_seq(c, PROTO_MSG_RUN_RECORDED, high);
+}
+
 static void
 conn_sync_cb(void *arg, const char *cause)
 {
@@ -347,6 +394,8 @@ conn_sync_cb(void *arg, const char *cause)
 		conn_error(c, PROTO_ERR_SYNC, cause, 0);
 	else if (c->parked_type == PROTO_MSG_QUERY)
 		conn_answer_query(c, c->parked, c->parked_len);
+	else if (c->parked_type == PROTO_MSG_RUN_DONE)
+		conn_record_build(c, c->parked, c->parked_len);
 	else
 		conn_reply_seq(c, PROTO_MSG_SYNC_OK,
 		    index_peek_seq(c->d->index) - 1);
@@ -439,6 +488,7 @@ conn_dispatch(struct conn *c, uint32_t type, const uint8_t *p, size_t len)
 			conn_answer_query(c, p, len);
 		break;
 	case PROTO_MSG_SYNC:
+	case PROTO_MSG_RUN_DONE:
 		conn_park(c, type, p, len);
 		break;
 	case PROTO_MSG_PING:

@@ -26,6 +26,8 @@ enum db_stmt {
 	DB_GET_META,
 	DB_LOAD_RECORDS,
 	DB_TRIM_HISTORY,
+	DB_PUT_BUILD,
+	DB_LOAD_BUILDS,
 	DB_BEGIN,
 	DB_COMMIT,
 	DB_ROLLBACK,
@@ -45,6 +47,10 @@ static const char *db_sql[DB_NSTMT] = {
 	    " ctime_ns, size, ino, dev, wtime_ns FROM record",
 	[DB_TRIM_HISTORY] = "DELETE FROM history WHERE rowid <"
 	    " (SELECT max(rowid) FROM history) - ?1",
+	[DB_PUT_BUILD] = "INSERT OR REPLACE INTO build (target, seq_started,"
+	    " seq_finished, wtime_ns) VALUES (?1, ?2, ?3, ?4)",
+	[DB_LOAD_BUILDS] = "SELECT target, seq_started, seq_finished"
+	    " FROM build",
 	[DB_BEGIN] = "BEGIN",
 	[DB_COMMIT] = "COMMIT",
 	[DB_ROLLBACK] = "ROLLBACK",
@@ -271,6 +277,22 @@ db_load(struct db *db, struct index *ix, uint64_t floor, int *corrupt,
 		    sqlite3_errmsg(db->conn));
 		return (-1);
 	}
+	s = db->stmt[DB_LOAD_BUILDS];
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		path = xstrndup(sqlite3_column_blob(s, 0),
+		    (size_t)sqlite3_column_bytes(s, 0));
+		r = index_get(ix, path);
+		free(path);
+		r->built_started = (uint64_t)sqlite3_column_int64(s, 1);
+		r->built_finished = (uint64_t)sqlite3_column_int64(s, 2);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		*corrupt = db_is_corrupt(rc);
+		xasprintf(cause, "cannot read database: %s",
+		    sqlite3_errmsg(db->conn));
+		return (-1);
+	}
 	/* Start at the reserved mark: seqs below it may have been used. */
 	reserved = (uint64_t)db_get_meta(db, "seq_reserved", 1);
 	if (reserved <= max)
@@ -364,4 +386,17 @@ db_set_meta(struct db *db, const char *key, int64_t v)
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, v);
 	return (db_run(db, DB_SET_META));
+}
+
+int
+db_put_build(struct db *db, const struct rec *r)
+{
+	sqlite3_stmt	*s = db->stmt[DB_PUT_BUILD];
+
+	assert(db->in_txn);
+	sqlite3_bind_blob(s, 1, r->path, (int)strlen(r->path), SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (int64_t)r->built_started);
+	sqlite3_bind_int64(s, 3, (int64_t)r->built_finished);
+	sqlite3_bind_int64(s, 4, r->wtime_ns);
+	return (db_run(db, DB_PUT_BUILD));
 }

@@ -37,6 +37,8 @@ void		 db_rollback(struct db *);
 int		 db_put_record(struct db *, const struct rec *);
 int		 db_add_history(struct db *, const struct rec *);
 int		 db_set_meta(struct db *, const char *, int64_t);
+/* Record the build of r (built_started, built_finished). */
+int		 db_put_build(struct db *, const struct rec *);
 /* The last sqlite error message, for causes. */
 const char	*db_errmsg(struct db *);
 

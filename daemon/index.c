@@ -280,3 +280,11 @@ index_covers(struct index *ix, const char *relpath)
 	free(p);
 	return (0);
 }
+
+uint64_t
+index_built_from(const struct rec *r)
+{
+	if (r->built_started == 0 || r->seq > r->built_finished)
+		return (0);
+	return (r->built_started);
+}

@@ -25,6 +25,8 @@ struct rec {
 	uint64_t	 size;
 	uint64_t	 ino;
 	uint64_t	 dev;
+	uint64_t	 built_started;	/* recorded build (depcheck run) ... */
+	uint64_t	 built_finished; /* ... valid while seq <= this */
 	uint8_t		 exists;
 	uint8_t		 kind;		/* enum rec_kind */
 	uint8_t		 dirty;		/* 0, INDEX_TOUCHED or INDEX_WRITTEN */
@@ -69,6 +71,12 @@ int		 index_facts_differ(const struct rec *, const struct stat *);
 /* The dirty list; index_clear_dirty() empties it after a commit. */
 struct rec     **index_dirty(struct index *, size_t *);
 void		 index_clear_dirty(struct index *);
+/*
+ * The seq at which the recorded build that last wrote r started, or 0
+ * when there is none or r was written since (DESIGN section 3,
+ * "Recorded builds").
+ */
+uint64_t	 index_built_from(const struct rec *);
 /*
  * Used as a set of directories: is relpath, or a directory above it, in
  * the set with exists set?

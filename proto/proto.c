@@ -279,7 +279,8 @@ proto_unpack_records(const uint8_t *payload, size_t len, uint64_t *seq,
 	for (i = 0; i < n; i++) {
 		if (preader_u32(&r, &recs[i].state) != 0 ||
 		    preader_u64(&r, &recs[i].seq) != 0 ||
-		    preader_u64(&r, &v) != 0) {
+		    preader_u64(&r, &v) != 0 ||
+		    preader_u64(&r, &recs[i].built_from) != 0) {
 			*cause = "records reply truncated";
 			return (-1);
 		}
@@ -296,6 +297,15 @@ proto_unpack_records(const uint8_t *payload, size_t len, uint64_t *seq,
 	return (0);
 }
 
+void
+proto_pack_record(struct pbuf *b, const struct proto_record *rec)
+{
+	pbuf_put_u32(b, rec->state);
+	pbuf_put_u64(b, rec->seq);
+	pbuf_put_u64(b, (uint64_t)rec->wtime_ns);
+	pbuf_put_u64(b, rec->built_from);
+}
+
 const char *
 proto_msg_name(uint32_t type)
 {
@@ -308,6 +318,8 @@ proto_msg_name(uint32_t type)
 	case PROTO_MSG_SYNC_OK:		return ("sync-ok");
 	case PROTO_MSG_PING:		return ("ping");
 	case PROTO_MSG_PONG:		return ("pong");
+	case PROTO_MSG_RUN_DONE:	return ("run-done");
+	case PROTO_MSG_RUN_RECORDED:	return ("run-recorded");
 	case PROTO_MSG_STATUS:		return ("status");
 	case PROTO_MSG_STATUS_OK:	return ("status-ok");
 	case PROTO_MSG_STOP:		return ("stop");

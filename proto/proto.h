@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 /* bump when any message below changes */
-#define PROTO_VERSION		1
+#define PROTO_VERSION		2
 
 /* A frame is an 8-byte header (type, payload length; big-endian) + payload. */
 #define PROTO_HDR_LEN		8
@@ -34,6 +34,8 @@ enum proto_msg {
 	PROTO_MSG_SYNC_OK = 203,	/* u64 seq */
 	PROTO_MSG_PING = 204,		/* (empty) */
 	PROTO_MSG_PONG = 205,		/* (empty) */
+	PROTO_MSG_RUN_DONE = 210,	/* bytes target relpath, u64 started */
+	PROTO_MSG_RUN_RECORDED = 211,	/* u64 finished */
 
 	/* 3xx control */
 	PROTO_MSG_STATUS = 300,		/* (empty) */
@@ -67,13 +69,17 @@ enum proto_err {
 	PROTO_ERR_STATE = 7,		/* message not valid in this state */
 };
 
-/* One record of a RECORDS reply: u32 state, u64 seq, i64 wtime_ns. */
+/*
+ * One record of a RECORDS reply: u32 state, u64 seq, i64 wtime_ns,
+ * u64 built_from.
+ */
 struct proto_record {
 	uint32_t	state;
 	uint64_t	seq;
 	int64_t		wtime_ns;	/* wall clock of the write, 0 unknown */
+	uint64_t	built_from;	/* recorded build started here, or 0 */
 };
-#define PROTO_RECORD_LEN	20
+#define PROTO_RECORD_LEN	28
 
 /* A growable output buffer; pack functions append to it. */
 struct pbuf {
@@ -138,6 +144,9 @@ int	 proto_pack_query(struct pbuf *, uint32_t, char *const *, size_t);
  */
 int	 proto_unpack_records(const uint8_t *, size_t, uint64_t *,
 	     struct proto_record *, uint32_t, const char **);
+
+/* Append one record of a RECORDS reply. */
+void	 proto_pack_record(struct pbuf *, const struct proto_record *);
 
 /* A name for a message type, for logs; "unknown" for others. */
 const char *proto_msg_name(uint32_t);

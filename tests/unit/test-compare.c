@@ -322,3 +322,67 @@ compare_out_may_be_null(void)
 	CHECK_EQ_INT(compare_check(&t, d, 2, out), EXIT_STALE);
 	CHECK_EQ_INT(compare_check(&t, d, 1, NULL), EXIT_FRESH);
 }
+
+/*
+ * A recorded build (depcheck run): the target was written at seq 20 by a
+ * recipe that started at seq 10.  A dependency written at seq 15, while
+ * the recipe ran (after the compiler read it), leaves the target stale,
+ * though the target's own seq is higher.
+ */
+void
+compare_built_from_dep_written_during_recipe_stale(void)
+{
+	struct compare_fact	t = fact_seq("t.o", 20, 5000);
+	struct compare_fact	d = fact_seq("t.c", 15, 9000);
+	struct compare_dep	out[1];
+
+	t.built_from = 10;
+	CHECK_EQ_UINT(compare_target_seq(&t), 10);
+	CHECK_EQ_INT(compare_check(&t, &d, 1, out), EXIT_STALE);
+	CHECK_EQ_INT(out[0].newer, 1);
+	CHECK_EQ_INT(out[0].rule, COMPARE_SEQ);
+	d.seq = 10;			/* at the recipe's start: stale too */
+	CHECK_EQ_INT(compare_check(&t, &d, 1, out), EXIT_STALE);
+	t.built_from = 0;		/* without the record: fresh */
+	d.seq = 15;
+	CHECK_EQ_INT(compare_check(&t, &d, 1, out), EXIT_FRESH);
+}
+
+void
+compare_built_from_dep_before_recipe_fresh(void)
+{
+	struct compare_fact	t = fact_seq("t.o", 20, 1000);
+	struct compare_fact	d = fact_seq("t.c", 9, 9000);
+	struct compare_dep	out[1];
+
+	t.built_from = 10;
+	CHECK_EQ_INT(compare_check(&t, &d, 1, out), EXIT_FRESH);
+	CHECK_EQ_INT(out[0].newer, 0);
+}
+
+/* A build that started after the target's last write says nothing. */
+void
+compare_built_from_later_than_target_ignored(void)
+{
+	struct compare_fact	t = fact_seq("t.o", 20, 1000);
+	struct compare_fact	d = fact_seq("t.c", 19, 1000);
+
+	t.built_from = 30;
+	CHECK_EQ_UINT(compare_target_seq(&t), 20);
+	CHECK_EQ_INT(compare_check(&t, &d, 1, NULL), EXIT_FRESH);
+	d.seq = 20;
+	CHECK_EQ_INT(compare_check(&t, &d, 1, NULL), EXIT_STALE);
+}
+
+/* The recorded build is a seq fact: mtime comparisons ignore it. */
+void
+compare_built_from_mtime_rule_unaffected(void)
+{
+	struct compare_fact	t = fact_seq("t.o", 20, 5000);
+	struct compare_fact	d = fact_mtime("/x/t.c", 15, 4000);
+	struct compare_dep	out[1];
+
+	t.built_from = 10;
+	CHECK_EQ_INT(compare_check(&t, &d, 1, out), EXIT_FRESH);
+	CHECK_EQ_INT(out[0].rule, COMPARE_MTIME);
+}

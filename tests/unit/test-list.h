@@ -53,6 +53,10 @@ TEST(compare_one_newer_dep_marked)
 TEST(compare_no_deps_fresh)
 TEST(compare_no_deps_missing_target_stale)
 TEST(compare_out_may_be_null)
+TEST(compare_built_from_dep_written_during_recipe_stale)
+TEST(compare_built_from_dep_before_recipe_fresh)
+TEST(compare_built_from_later_than_target_ignored)
+TEST(compare_built_from_mtime_rule_unaffected)
 
 /* test-json.c */
 TEST(json_plain_ascii)

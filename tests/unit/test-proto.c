@@ -62,9 +62,9 @@ put_header(struct pbuf *b, uint32_t type, uint32_t len)
 static void
 put_record(struct pbuf *b, uint32_t state, uint64_t seq, int64_t wtime)
 {
-	pbuf_put_u32(b, state);
-	pbuf_put_u64(b, seq);
-	pbuf_put_u64(b, (uint64_t)wtime);
+	struct proto_record	rec = { state, seq, wtime, seq / 2 };
+
+	proto_pack_record(b, &rec);
 }
 
 /* A QUERY payload whose count says said, holding n paths "a". */
@@ -775,6 +775,8 @@ proto_records_round_trip(void)
 	CHECK_EQ_UINT(recs[0].state, PROTO_EXISTS);
 	CHECK_EQ_UINT(recs[0].seq, 42);
 	CHECK_EQ_INT(recs[0].wtime_ns, 1700000000123456789LL);
+	CHECK_EQ_UINT(recs[0].built_from, 21);
+	CHECK_EQ_UINT(recs[1].built_from, UINT64_MAX / 2);
 	CHECK_EQ_UINT(recs[1].state, PROTO_MISSING);
 	CHECK_EQ_UINT(recs[1].seq, UINT64_MAX);
 	CHECK_EQ_INT(recs[1].wtime_ns, -1);

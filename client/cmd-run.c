@@ -1,0 +1,136 @@
+/*
+ * depcheck run: run a recipe only when its target is stale, and record
+ * the seq at which it started, so that a dependency written while it ran
+ * (after the compiler read it) makes the target stale next time -- what
+ * make and ninja both miss (DESIGN section 3, "Recorded builds").
+ */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "client.h"
+#include "cmd.h"
+
+/*
+ * Run argv, as system(3) would: the caller ignores SIGINT and SIGQUIT
+ * while waiting (make signals the whole process group).  Returns the
+ * exit status, or 128 + the signal that ended it.
+ */
+static int
+run_command(char **argv)
+{
+	struct sigaction	 ign, oint, oquit;
+	pid_t			 pid;
+	int			 status;
+
+	fflush(stdout);
+	fflush(stderr);
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &ign, &oint);
+	sigaction(SIGQUIT, &ign, &oquit);
+	if ((pid = fork()) == -1)
+		cmd_fail("cannot fork: %s", strerror(errno));
+	if (pid == 0) {
+		sigaction(SIGINT, &oint, NULL);
+		sigaction(SIGQUIT, &oquit, NULL);
+		execvp(argv[0], argv);
+		cmd_warn("cannot run '%s': %s", argv[0], strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR)
+			cmd_fail("cannot wait for '%s': %s", argv[0],
+			    strerror(errno));
+	}
+	sigaction(SIGINT, &oint, NULL);
+	sigaction(SIGQUIT, &oquit, NULL);
+	if (WIFSIGNALED(status))
+		return (128 + WTERMSIG(status));
+	return (WEXITSTATUS(status));
+}
+
+/* Tell the daemon the recipe for res->target_rel succeeded. */
+static void
+run_record(const struct check_result *res, const char *target)
+{
+	struct client	 c;
+	struct pbuf	 b;
+	uint8_t		*p;
+	uint32_t	 type, len;
+	size_t		 off;
+	char		*cause;
+
+	switch (client_connect(&c, res->root, &cause)) {
+	case 1:
+		cmd_fail("built '%s' but cannot record it: the daemon for"
+		    " '%s' is gone", target, res->root);
+	case -1:
+		cmd_fail("built '%s' but cannot record it: %s", target, cause);
+	}
+	pbuf_init(&b);
+	off = proto_begin(&b, PROTO_MSG_RUN_DONE);
+	pbuf_put_str(&b, res->target_rel);
+	pbuf_put_u64(&b, res->high + 1);
+	proto_end(&b, off);
+	if (client_request(&c, &b, &type, &p, &len, &cause) != 0)
+		cmd_fail("built '%s' but cannot record it: %s", target, cause);
+	if (type != PROTO_MSG_RUN_RECORDED)
+		cmd_fail("built '%s' but cannot record it: unexpected %s reply",
+		    target, proto_msg_name(type));
+	free(p);
+	pbuf_free(&b);
+	client_close(&c);
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	struct check_opts	 o;
+	struct check_result	 res;
+	const char		*env;
+	int			 i, sep, verdict, status;
+
+	memset(&o, 0, sizeof o);
+	for (i = 1; i < argc && argv[i][0] == '-' &&
+	    strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--why") == 0 || strcmp(argv[i], "-v") == 0)
+			o.why = 1;
+		else if (strcmp(argv[i], "--strict") == 0)
+			o.strict = 1;
+		else
+			cmd_usage("run", "unknown option '%s'", argv[i]);
+	}
+	if ((env = getenv("DEPCHECK_STRICT")) != NULL && strcmp(env, "1") == 0)
+		o.strict = 1;
+	for (sep = i; sep < argc && strcmp(argv[sep], "--") != 0; sep++)
+		;
+	if (sep == argc)
+		cmd_usage("run", "missing -- before the command");
+	if (sep == i)
+		cmd_usage("run", "missing TARGET");
+	if (sep + 1 == argc)
+		cmd_usage("run", "missing the command after --");
+
+	verdict = check_paths(&o, argv + i, sep - i, &res);
+	if (verdict != EXIT_STALE) {
+		check_result_free(&res);
+		return (verdict);
+	}
+	/*
+	 * The check synced at res.high: anything written from here on,
+	 * while the recipe runs included, gets a higher seq.
+	 */
+	status = run_command(argv + sep + 1);
+	if (status == 0 && res.connected && res.target_rel != NULL)
+		run_record(&res, argv[i]);
+	check_result_free(&res);
+	return (status);
+}
