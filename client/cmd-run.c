@@ -57,6 +57,34 @@ run_command(char **argv)
 	return (WEXITSTATUS(status));
 }
 
+/* Print the command as make would echo it (shell-quoted where needed). */
+static void
+run_echo(char **argv)
+{
+	const char	*p;
+	int		 i;
+
+	for (i = 0; argv[i] != NULL; i++) {
+		if (i != 0)
+			putchar(' ');
+		if (*argv[i] != '\0' && strspn(argv[i], "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=/.,:@%") ==
+		    strlen(argv[i])) {
+			fputs(argv[i], stdout);
+			continue;
+		}
+		putchar('\'');
+		for (p = argv[i]; *p != '\0'; p++) {
+			if (*p == '\'')
+				fputs("'\\''", stdout);
+			else
+				putchar(*p);
+		}
+		putchar('\'');
+	}
+	putchar('\n');
+}
+
 /* Tell the daemon the recipe for res->target_rel succeeded. */
 static void
 run_record(const struct check_result *res, const char *target)
@@ -96,13 +124,15 @@ cmd_run(int argc, char **argv)
 	struct check_opts	 o;
 	struct check_result	 res;
 	const char		*env;
-	int			 i, sep, verdict, status;
+	int			 i, sep, verdict, status, echo = 0;
 
 	memset(&o, 0, sizeof o);
 	for (i = 1; i < argc && argv[i][0] == '-' &&
 	    strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "--why") == 0 || strcmp(argv[i], "-v") == 0)
 			o.why = 1;
+		else if (strcmp(argv[i], "--echo") == 0)
+			echo = 1;
 		else if (strcmp(argv[i], "--strict") == 0)
 			o.strict = 1;
 		else
@@ -128,6 +158,8 @@ cmd_run(int argc, char **argv)
 	 * The check synced at res.high: anything written from here on,
 	 * while the recipe runs included, gets a higher seq.
 	 */
+	if (echo)
+		run_echo(argv + sep + 1);
 	status = run_command(argv + sep + 1);
 	if (status == 0 && res.connected && res.target_rel != NULL)
 		run_record(&res, argv[i]);

@@ -23,7 +23,7 @@ struct cmd_entry {
 static const struct cmd_entry cmd_table[] = {
 	{ "check", cmd_check, "check [--why] [--newer] [-0] [--json]"
 	    " [--strict] [--no-sync] TARGET [DEP...]" },
-	{ "run", cmd_run, "run [--why] [--strict] TARGET DEP... -- CMD [ARG...]" },
+	{ "run", cmd_run, "run [--why] [--echo] [--strict] TARGET DEP... -- CMD [ARG...]" },
 	{ "start", cmd_start, "start [--foreground] [--ignore GLOB]... [DIR]" },
 	{ "stop", cmd_stop, "stop [DIR]" },
 	{ "status", cmd_status, "status [--json]" },

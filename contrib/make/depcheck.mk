@@ -1,0 +1,60 @@
+# depcheck.mk -- let depcheck decide when a rule's target is stale.
+#
+# Include this file, then change each rule that should be decided by write
+# order instead of by mtime: add $(DEPCHECK_FORCE) to its prerequisites
+# and put $(DEPCHECK_RUN) in front of its recipe:
+#
+#	include depcheck.mk
+#
+#	foo.o: foo.c foo.h $(DEPCHECK_FORCE)
+#		$(DEPCHECK_RUN) $(CC) -c -o $@ foo.c
+#
+#	%.o: %.c $(DEPCHECK_FORCE)
+#		$(DEPCHECK_RUN) $(CC) -c -o $@ $<
+#
+# make then always hands the recipe to "depcheck run TARGET DEPS -- CMD",
+# which runs CMD only when TARGET is older than one of its prerequisites
+# ($^: every prerequisite of the target, from every rule, but the force
+# target and order-only ones) by the order the daemon saw them written,
+# and records the build, so that a prerequisite rewritten while CMD ran is
+# caught next time.  A recipe of several lines needs the prefix on each
+# line that writes the target.
+#
+# The first make that includes this file starts the daemon for the root
+# (DEPCHECK_ROOT, by default the directory of that make) when none is
+# running; sub-makes inherit DEPCHECK_ROOT and find it running.  It works
+# with make -jN (depcheck run is one process per recipe, and the daemon
+# serves them concurrently), pattern rules and recursive make.
+#
+# make does not echo the "depcheck run" line; depcheck run --echo prints
+# the command itself, only when it runs it, so a build shows what it
+# really does and a no-op build prints nothing.
+#
+# Knobs: DEPCHECK (the client, default "depcheck"); DEPCHECK_RUN_FLAGS
+# (default --echo; add --why to see each decision on stderr, or drop
+# --echo for silence).
+
+DEPCHECK ?= depcheck
+DEPCHECK_RUN_FLAGS ?= --echo
+DEPCHECK_FORCE := .depcheck-force
+DEPCHECK_DEPS = $(filter-out $(DEPCHECK_FORCE),$^)
+DEPCHECK_RUN = @$(DEPCHECK) run $(DEPCHECK_RUN_FLAGS) $@ $(DEPCHECK_DEPS) --
+
+.PHONY: $(DEPCHECK_FORCE)
+$(DEPCHECK_FORCE): ;
+
+# Start the daemon once per build, before any recipe runs.  Its errors
+# reach the terminal; a build without a daemon still works (depcheck run
+# then compares mtimes, saying so once per recipe).
+ifndef DEPCHECK_ROOT
+DEPCHECK_ROOT := $(CURDIR)
+endif
+export DEPCHECK_ROOT
+ifneq ($(DEPCHECK_STARTED),$(DEPCHECK_ROOT))
+DEPCHECK_STARTED := $(DEPCHECK_ROOT)
+export DEPCHECK_STARTED
+# ($(shell) does not see exported variables before make 4.4.)
+_depcheck_start := $(shell DEPCHECK_ROOT='$(DEPCHECK_ROOT)' \
+    $(DEPCHECK) status >/dev/null 2>&1 || \
+    $(DEPCHECK) start '$(DEPCHECK_ROOT)' >/dev/null)
+endif
