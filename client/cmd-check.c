@@ -124,6 +124,12 @@ check_why(const struct item *t, const struct item *deps,
 		cmd_warn("%s is stale: it does not exist", tf->arg);
 		return;
 	}
+	if (tf->rule == COMPARE_SEQ && tf->built_from == PROTO_BUILT_FAILED &&
+	    verdict == EXIT_STALE) {
+		cmd_warn("%s is stale: the recipe that last wrote it failed",
+		    tf->arg);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		df = &deps[i].fact;
 		if (out[i].rule == COMPARE_MTIME)

@@ -85,9 +85,13 @@ run_echo(char **argv)
 	putchar('\n');
 }
 
-/* Tell the daemon the recipe for res->target_rel succeeded. */
-static void
-run_record(const struct check_result *res, const char *target)
+/*
+ * Tell the daemon how the recipe for res->target_rel ended.  A failure to
+ * record a success is an error (the next check could miss a dependency
+ * rewritten while the recipe ran); after a failed recipe it is a warning.
+ */
+static int
+run_record(const struct check_result *res, const char *target, int status)
 {
 	struct client	 c;
 	struct pbuf	 b;
@@ -96,26 +100,36 @@ run_record(const struct check_result *res, const char *target)
 	size_t		 off;
 	char		*cause;
 
+	pbuf_init(&b);
 	switch (client_connect(&c, res->root, &cause)) {
 	case 1:
-		cmd_fail("built '%s' but cannot record it: the daemon for"
-		    " '%s' is gone", target, res->root);
+		xasprintf(&cause, "the daemon for '%s' is gone", res->root);
+		goto fail;
 	case -1:
-		cmd_fail("built '%s' but cannot record it: %s", target, cause);
+		goto fail;
 	}
-	pbuf_init(&b);
 	off = proto_begin(&b, PROTO_MSG_RUN_DONE);
 	pbuf_put_str(&b, res->target_rel);
 	pbuf_put_u64(&b, res->high + 1);
+	pbuf_put_u32(&b, status != 0);
 	proto_end(&b, off);
 	if (client_request(&c, &b, &type, &p, &len, &cause) != 0)
-		cmd_fail("built '%s' but cannot record it: %s", target, cause);
-	if (type != PROTO_MSG_RUN_RECORDED)
-		cmd_fail("built '%s' but cannot record it: unexpected %s reply",
-		    target, proto_msg_name(type));
+		goto fail;
 	free(p);
+	if (type != PROTO_MSG_RUN_RECORDED) {
+		xasprintf(&cause, "unexpected %s reply", proto_msg_name(type));
+		goto fail;
+	}
 	pbuf_free(&b);
 	client_close(&c);
+	return (0);
+fail:
+	cmd_warn("%s '%s' but cannot record it: %s", status == 0 ?
+	    "built" : "the recipe failed for", target, cause);
+	free(cause);
+	pbuf_free(&b);
+	client_close(&c);
+	return (-1);
 }
 
 int
@@ -161,8 +175,9 @@ cmd_run(int argc, char **argv)
 	if (echo)
 		run_echo(argv + sep + 1);
 	status = run_command(argv + sep + 1);
-	if (status == 0 && res.connected && res.target_rel != NULL)
-		run_record(&res, argv[i]);
+	if (res.connected && res.target_rel != NULL &&
+	    run_record(&res, argv[i], status) != 0 && status == 0)
+		status = EXIT_TROUBLE;
 	check_result_free(&res);
 	return (status);
 }

@@ -342,9 +342,12 @@ conn_reply_seq(struct conn *c, uint32_t type, uint64_t v)
 }
 
 /*
- * RUN_DONE: a recipe run by "depcheck run" succeeded.  Its writes have been
- * seen (this runs after a sync): record that the target's current content
- * was built from what existed before seq started, in one transaction.
+ * RUN_DONE: a recipe run by "depcheck run" ended.  Its writes have been
+ * seen (this runs after a sync).  If it succeeded, record that the
+ * target's current content was built from what existed before seq
+ * started.  If it failed after writing the target, record that, so that
+ * no dependency counts as older than what it left (PROTO_BUILT_FAILED);
+ * if it failed without writing it, the earlier record stands.
  */
 static void
 conn_record_build(struct conn *c, const uint8_t *p, size_t len)
@@ -353,13 +356,14 @@ conn_record_build(struct conn *c, const uint8_t *p, size_t len)
 	struct preader	 r;
 	struct rec	*rec;
 	const uint8_t	*path;
-	uint32_t	 pathlen;
-	uint64_t	 started, high;
+	uint32_t	 pathlen, status;
+	uint64_t	 started, high, old_started, old_finished;
 	char		*relpath, *cause = NULL;
 
 	preader_init(&r, p, len);
 	if (preader_bytes(&r, &path, &pathlen, PROTO_MAX_PATH) != 0 ||
-	    preader_u64(&r, &started) != 0 || preader_end(&r) != 0) {
+	    preader_u64(&r, &started) != 0 || preader_u32(&r, &status) != 0 ||
+	    preader_end(&r) != 0) {
 		conn_error(c, PROTO_ERR_MALFORMED, "malformed run-done", 1);
 		return;
 	}
@@ -368,12 +372,21 @@ conn_record_build(struct conn *c, const uint8_t *p, size_t len)
 	rec = index_get(d->index, relpath);
 	free(relpath);
 	/* A start in the future would make nothing staler: clamp it. */
-	rec->built_started = started > high + 1 ? high + 1 : started;
+	if (started > high + 1)
+		started = high + 1;
+	if (status != 0 && (!rec->exists || rec->seq < started)) {
+		conn_reply_seq(c, PROTO_MSG_RUN_RECORDED, high);
+		return;
+	}
+	old_started = rec->built_started;
+	old_finished = rec->built_finished;
+	rec->built_started = status == 0 ? started : PROTO_BUILT_FAILED;
 	rec->built_finished = high;
 	if (d->db_failed || db_begin(d->db) != 0 ||
 	    db_put_build(d->db, rec) != 0 || db_commit(d->db, &cause) != 0) {
 		db_rollback(d->db);
-		rec->built_started = rec->built_finished = 0;
+		rec->built_started = old_started;
+		rec->built_finished = old_finished;
 		if (cause == NULL)
 			xasprintf(&cause, "cannot record the build: %s",
 			    d->db_failed ? d->db_cause : db_errmsg(d->db));

@@ -34,7 +34,7 @@ enum proto_msg {
 	PROTO_MSG_SYNC_OK = 203,	/* u64 seq */
 	PROTO_MSG_PING = 204,		/* (empty) */
 	PROTO_MSG_PONG = 205,		/* (empty) */
-	PROTO_MSG_RUN_DONE = 210,	/* bytes target relpath, u64 started */
+	PROTO_MSG_RUN_DONE = 210,	/* bytes target, u64 started, u32 status */
 	PROTO_MSG_RUN_RECORDED = 211,	/* u64 finished */
 
 	/* 3xx control */
@@ -80,6 +80,12 @@ struct proto_record {
 	uint64_t	built_from;	/* recorded build started here, or 0 */
 };
 #define PROTO_RECORD_LEN	28
+/*
+ * built_from of a target last written by a recipe that failed: every
+ * dependency counts as newer.  (A real build starts after a sync, at a
+ * seq of 2 or more: the root itself has seq 1.)
+ */
+#define PROTO_BUILT_FAILED	1
 
 /* A growable output buffer; pack functions append to it. */
 struct pbuf {
