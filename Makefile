@@ -82,7 +82,9 @@ $(UNIT): $(UNIT_OBJS) $(UNIT_LINK)
 SAN_REPORTS = $(CURDIR)/build-san/reports
 VALGRIND_TESTS = t1001 t1003 t1004 t1007 t3002
 
-check: all $(UNIT)
+MANPAGES = client/depcheck.1 daemon/depcheckd.8
+
+check: all $(UNIT) check-man
 	$(UNIT)
 	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/integ/run
 	$(MAKE) check-valgrind
@@ -90,6 +92,14 @@ check: all $(UNIT)
 
 VALGRIND = valgrind -q --leak-check=full \
 	   --errors-for-leak-kinds=definite,indirect --error-exitcode=99
+
+# Each page renders with no warning at all.
+check-man:
+	@for m in $(MANPAGES); do \
+	    out=$$(groff -man -Tutf8 -ww $$m 2>&1 >/dev/null); \
+	    if [ -n "$$out" ]; then echo "$$m: $$out" >&2; exit 1; fi; \
+	    echo "ok - $$m renders without warnings"; \
+	done
 
 check-valgrind: all
 	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin DEPCHECK_TEST_WRAP='$(VALGRIND)' \
@@ -116,14 +126,12 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(DEPCHECK) $(DEPCHECKD) $(DESTDIR)$(BINDIR)/
-	if [ -f client/depcheck.1 ]; then install -m 644 client/depcheck.1 \
-	    $(DESTDIR)$(MANDIR)/man1/; fi
-	if [ -f daemon/depcheckd.8 ]; then install -m 644 daemon/depcheckd.8 \
-	    $(DESTDIR)$(MANDIR)/man8/; fi
+	install -m 644 client/depcheck.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 daemon/depcheckd.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all check check-valgrind check-san bench demo install clean
+.PHONY: all check check-man check-valgrind check-san bench demo install clean
 
 -include $(shell find $(O)/obj -name '*.d' 2>/dev/null)

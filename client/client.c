@@ -239,6 +239,41 @@ client_simple(struct client *c, uint32_t type, uint32_t want,
 	return (rc);
 }
 
+/*
+ * The state directory and the socket must be ours: a symlink planted in
+ * their place, or another user's, is refused, not followed.  Returns 0,
+ * 1 when there is none (no daemon), or -1 with an allocated cause.
+ */
+static int
+client_check_owner(const char *path, int want_dir, char **cause)
+{
+	struct stat	st;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return (1);
+		xasprintf(cause, "cannot stat '%s': %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	if (S_ISLNK(st.st_mode)) {
+		xasprintf(cause, "'%s' is a symlink, not a %s (not followed;"
+		    " remove it)", path, want_dir ? "directory" : "socket");
+		return (-1);
+	}
+	if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISSOCK(st.st_mode)) {
+		xasprintf(cause, "'%s' is not a %s", path, want_dir ?
+		    "directory" : "socket");
+		return (-1);
+	}
+	if (st.st_uid != getuid()) {
+		xasprintf(cause, "'%s' belongs to uid %u, not to uid %u (not"
+		    " used)", path, (unsigned)st.st_uid, (unsigned)getuid());
+		return (-1);
+	}
+	return (0);
+}
+
 int
 client_connect(struct client *c, const char *root, char **cause)
 {
@@ -253,7 +288,16 @@ client_connect(struct client *c, const char *root, char **cause)
 
 	c->fd = -1;
 	c->root = xstrdup(root);
+	xasprintf(&path, "%s/.depcheck", root);
+	rc = client_check_owner(path, 1, cause);
+	free(path);
+	if (rc != 0)
+		return (rc);
 	path = client_sockpath(root);
+	if ((rc = client_check_owner(path, 0, cause)) != 0) {
+		free(path);
+		return (rc);
+	}
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof sun.sun_path) {

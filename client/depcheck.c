@@ -102,8 +102,10 @@ usage(FILE *f)
 
 	fprintf(f, "usage: depcheck [--why|-v] [--newer|-n] [-0] [--json]"
 	    " [--strict] [--no-sync] TARGET [DEP...]\n");
-	for (i = 0; i < CMD_COUNT; i++)
-		fprintf(f, "       depcheck %s\n", cmd_table[i].usage);
+	for (i = 0; i < CMD_COUNT; i++) {
+		if (cmd_table[i].fn != NULL)	/* not the reserved ones */
+			fprintf(f, "       depcheck %s\n", cmd_table[i].usage);
+	}
 	fprintf(f, "       depcheck --help | --version\n"
 	    "exit status: 0 up to date, 1 stale, 2 error\n");
 }

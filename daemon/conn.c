@@ -44,7 +44,15 @@ struct conn {
 	int			 close_after_write;
 	int			 stop_after_write;
 	unsigned		 writes;
+	uv_timer_t		 idle;		/* no request for too long */
+	int			 handles;	/* open: pipe, idle timer */
 };
+
+/*
+ * Replies a client has not read: past this, it is not reading them, and
+ * the connection goes (a client that sends forever cannot grow us).
+ */
+#define CONN_MAX_UNREAD		(4 * 1024 * 1024)
 
 struct conn_write {
 	uv_write_t	 req;
@@ -71,6 +79,9 @@ conn_new(struct daemon *d, struct server *srv)
 	pbuf_init(&c->in);
 	uv_pipe_init(d->loop, &c->pipe, 0);
 	c->pipe.data = c;
+	uv_timer_init(d->loop, &c->idle);
+	c->idle.data = c;
+	c->handles = 2;
 	return (c);
 }
 
@@ -91,6 +102,8 @@ conn_close_cb(uv_handle_t *h)
 {
 	struct conn	*c = h->data;
 
+	if (--c->handles > 0)
+		return;
 	if (c->srv != NULL)
 		server_conn_gone(c->srv, c);
 	pbuf_free(&c->in);
@@ -108,6 +121,7 @@ conn_close(struct conn *c)
 		c->waiter = NULL;
 	}
 	c->state = CONN_CLOSING;
+	uv_close((uv_handle_t *)&c->idle, conn_close_cb);
 	uv_close((uv_handle_t *)&c->pipe, conn_close_cb);	/* frees c */
 }
 
@@ -124,6 +138,16 @@ conn_send(struct conn *c, struct pbuf *b)
 	w->buf = *b;
 	pbuf_init(b);
 	ub = uv_buf_init((char *)w->buf.data, (unsigned)w->buf.len);
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) >
+	    CONN_MAX_UNREAD) {
+		log_warn("a client does not read its replies (%zu bytes"
+		    " queued): closing the connection",
+		    uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe));
+		pbuf_free(&w->buf);
+		free(w);
+		conn_close(c);
+		return;
+	}
 	c->writes++;
 	if ((rc = uv_write(&w->req, (uv_stream_t *)&c->pipe, &ub, 1,
 	    conn_write_cb)) != 0) {
@@ -173,16 +197,35 @@ conn_error(struct conn *c, uint32_t code, const char *msg, int fatal_err)
 	conn_send(c, &b);
 }
 
+static void
+conn_idle_cb(uv_timer_t *h)
+{
+	struct conn	*c = h->data;
+
+	log_warn("a client sent no %s for %u ms: closing the connection",
+	    c->state == CONN_HANDSHAKE ? "hello" : "request",
+	    c->d->idle_timeout_ms);
+	conn_close(c);
+}
+
+/* (Re)arm the idle timer: a whole request is due within the bound. */
+static void
+conn_idle_arm(struct conn *c)
+{
+	uv_timer_start(&c->idle, conn_idle_cb, c->d->idle_timeout_ms, 0);
+}
+
 void
 conn_start(struct conn *c, int busy)
 {
 	if (busy) {
-		log_warn("too many connections (%d): refusing one",
-		    SERVER_MAX_CONNS);
+		log_warn("too many connections (%u): refusing one",
+		    c->d->max_conns);
 		conn_error(c, PROTO_ERR_BUSY, "the daemon has too many"
 		    " connections (try again)", 1);
 		return;
 	}
+	conn_idle_arm(c);
 	uv_read_start((uv_stream_t *)&c->pipe, conn_alloc_cb, conn_read_cb);
 }
 
@@ -414,7 +457,10 @@ conn_sync_cb(void *arg, const char *cause)
 		    index_peek_seq(c->d->index) - 1);
 	free(c->parked);
 	c->parked = NULL;
+	if (c->state == CONN_CLOSING)
+		return;
 	c->state = CONN_READY;
+	conn_idle_arm(c);
 	uv_read_start((uv_stream_t *)&c->pipe, conn_alloc_cb, conn_read_cb);
 	conn_parse(c);
 }
@@ -429,6 +475,7 @@ conn_park(struct conn *c, uint32_t type, const uint8_t *p, size_t len)
 		memcpy(c->parked, p, len);
 	c->parked_len = len;
 	uv_read_stop((uv_stream_t *)&c->pipe);
+	uv_timer_stop(&c->idle);	/* the wait is ours, not the client's */
 	c->waiter = sync_request(c->d->sync, conn_sync_cb, c);
 }
 
@@ -544,6 +591,8 @@ conn_parse(struct conn *c)
 		}
 		if (c->in.len < PROTO_HDR_LEN + len)
 			return;
+		if (c->state != CONN_CLOSING)
+			conn_idle_arm(c);
 		conn_dispatch(c, type, c->in.data + PROTO_HDR_LEN, len);
 		used = PROTO_HDR_LEN + len;
 		memmove(c->in.data, c->in.data + used, c->in.len - used);

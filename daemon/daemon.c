@@ -29,21 +29,34 @@ struct daemon	*daemon_self;
 int
 daemon_ignored(struct daemon *d, const char *relpath)
 {
-	const char	*base;
-	int		 i;
+	const char	*base, *slash;
+	char		*prefix;
+	int		 i, hit = 0;
 
 	if (util_under(relpath, STATE_DIR))
 		return (1);
 	if (d->nignore == 0)
 		return (0);
-	base = strrchr(relpath, '/');
-	base = base != NULL ? base + 1 : relpath;
-	for (i = 0; i < d->nignore; i++) {
-		if (fnmatch(d->ignore[i], relpath, 0) == 0 ||
-		    fnmatch(d->ignore[i], base, 0) == 0)
-			return (1);
+	/*
+	 * A glob matches the relative path or the base name of the path or
+	 * of any directory above it: --ignore build covers build/a/b.o.
+	 */
+	prefix = xstrdup(relpath);
+	for (slash = NULL;; slash = strrchr(prefix, '/')) {
+		if (slash != NULL)
+			prefix[slash - prefix] = '\0';
+		base = strrchr(prefix, '/');
+		base = base != NULL ? base + 1 : prefix;
+		for (i = 0; i < d->nignore && !hit; i++) {
+			if (fnmatch(d->ignore[i], prefix, 0) == 0 ||
+			    fnmatch(d->ignore[i], base, 0) == 0)
+				hit = 1;
+		}
+		if (hit || strchr(prefix, '/') == NULL)
+			break;
 	}
-	return (0);
+	free(prefix);
+	return (hit);
 }
 
 int

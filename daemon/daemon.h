@@ -36,6 +36,8 @@ struct daemon {
 	int		 nignore;
 	int		 foreground;
 	unsigned	 sync_timeout_ms;
+	unsigned	 max_conns;	/* --max-connections */
+	unsigned	 idle_timeout_ms; /* --idle-timeout: silent clients */
 	int64_t		 started_ns;
 
 	struct index	*index;

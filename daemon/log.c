@@ -3,12 +3,14 @@
  * is checked before anything is formatted.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -19,9 +21,17 @@ static int	 log_level = LOG_INFO;
 int
 log_open(const char *path, int to_stderr)
 {
+	int	fd;
+
 	log_stderr = to_stderr;
-	if ((log_file = fopen(path, "ae")) == NULL)
+	/* Never through a symlink planted in the state directory. */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd == -1 || (log_file = fdopen(fd, "a")) == NULL) {
+		if (fd != -1)
+			close(fd);
 		return (-1);
+	}
 	setvbuf(log_file, NULL, _IOLBF, 0);
 	if (getenv("DEPCHECKD_DEBUG") != NULL)
 		log_level = LOG_DEBUG;
@@ -34,6 +44,12 @@ log_close(void)
 	if (log_file != NULL)
 		fclose(log_file);
 	log_file = NULL;
+}
+
+int
+log_is_open(void)
+{
+	return (log_file != NULL);
 }
 
 void

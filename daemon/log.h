@@ -11,6 +11,7 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN };
 /* Open the log file (append); returns -1 with errno set on failure. */
 int	 log_open(const char *, int);
 void	 log_close(void);
+int	 log_is_open(void);
 void	 log_set_level(int);
 void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

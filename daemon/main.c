@@ -43,11 +43,32 @@ static int	 ready_fd = -1;		/* to the parent, until ready */
 static uv_signal_t sig_term, sig_int;
 
 static void __attribute__((noreturn))
-usage(void)
+usage(FILE *f, int status)
 {
-	fprintf(stderr, "usage: depcheckd [--foreground] [--root DIR]"
-	    " [--ignore GLOB]... [--sync-timeout MS]\n");
-	exit(2);
+	fprintf(f, "usage: depcheckd [--foreground] [--root DIR]"
+	    " [--ignore GLOB]... [--sync-timeout MS]\n"
+	    "                 [--max-connections N] [--idle-timeout MS]\n"
+	    "       depcheckd --help | --version\n");
+	exit(status);
+}
+
+/* A whole number option in [min, max], or exit 2 saying why. */
+static unsigned
+daemon_number(const char *opt, const char *arg, unsigned long min,
+    unsigned long max, const char *unit)
+{
+	unsigned long	 v;
+	char		*end;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || *arg == '-' ||
+	    v < min || v > max) {
+		fprintf(stderr, "depcheckd: bad %s '%s' (%lu to %lu %s)\n",
+		    opt, arg, min, max, unit);
+		exit(2);
+	}
+	return ((unsigned)v);
 }
 
 /*
@@ -64,11 +85,14 @@ start_fail(int status, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) == -1)
 		exit(2);
 	va_end(ap);
+	/* The parent prints it; the log, if open, keeps it too. */
 	if (ready_fd != -1) {
 		dprintf(ready_fd, "%d %s\n", status, msg);
+		if (log_is_open())
+			log_warn("%s", msg);
 		log_close();
-	}
-	log_warn("%s", msg);
+	} else
+		log_warn("%s", msg);
 	exit(status);
 }
 
@@ -156,6 +180,7 @@ daemon_sockpath(struct daemon *d)
 	uint64_t		 h = 14695981039346656037ULL;
 	const char		*p;
 	FILE			*f;
+	int			 fd;
 
 	xasprintf(&path, "%s/sock", d->statedir);
 	xasprintf(&note, "%s/sockpath", d->statedir);
@@ -172,8 +197,10 @@ daemon_sockpath(struct daemon *d)
 		dir = "/tmp";
 	xasprintf(&path, "%s/depcheck-%u-%016" PRIx64 ".sock", dir,
 	    (unsigned)getuid(), h);
-	if ((f = fopen(note, "we")) == NULL || fprintf(f, "%s\n", path) < 0 ||
-	    fclose(f) != 0)
+	unlink(note);
+	if ((fd = open(note, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1 || (f = fdopen(fd, "w")) == NULL ||
+	    fprintf(f, "%s\n", path) < 0 || fclose(f) != 0)
 		start_fail(2, "cannot write '%s': %s", note, strerror(errno));
 	free(note);
 	return (path);
@@ -206,6 +233,11 @@ daemon_lock(struct daemon *d)
 	free(path);
 }
 
+/*
+ * Create a state directory 0700 (the umask is 077 already, so there is no
+ * moment when it is wider), or check the one there: a symlink planted in
+ * its place, or a directory of another user's, is refused, not followed.
+ */
 static void
 daemon_mkdir(const char *path)
 {
@@ -215,8 +247,16 @@ daemon_mkdir(const char *path)
 		start_fail(2, "cannot create '%s': %s", path, strerror(errno));
 	if (lstat(path, &st) != 0)
 		start_fail(2, "cannot stat '%s': %s", path, strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		start_fail(2, "'%s' is a symlink, not a directory (remove it)",
+		    path);
 	if (!S_ISDIR(st.st_mode))
 		start_fail(2, "'%s' is not a directory", path);
+	if (st.st_uid != getuid())
+		start_fail(2, "'%s' belongs to uid %u, not to uid %u (remove"
+		    " it)", path, (unsigned)st.st_uid, (unsigned)getuid());
+	if ((st.st_mode & 077) != 0 && chmod(path, 0700) != 0)
+		start_fail(2, "cannot chmod '%s': %s", path, strerror(errno));
 }
 
 /*
@@ -370,6 +410,8 @@ main(int argc, char **argv)
 		{ "root",	  required_argument, NULL, 'r' },
 		{ "ignore",	  required_argument, NULL, 'i' },
 		{ "sync-timeout", required_argument, NULL, 's' },
+		{ "max-connections", required_argument, NULL, 'm' },
+		{ "idle-timeout", required_argument, NULL, 't' },
 		{ "help",	  no_argument,	     NULL, 'h' },
 		{ "version",	  no_argument,	     NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -380,8 +422,6 @@ main(int argc, char **argv)
 	const char	*root = ".";
 	struct stat	 st;
 	int64_t		 observed_ns;
-	unsigned long	 ms;
-	char		*end;
 	size_t		 found;
 	int		 ch, rc;
 
@@ -389,7 +429,9 @@ main(int argc, char **argv)
 	daemon_self = &d;
 	d.starting = 1;
 	d.sync_timeout_ms = 10000;
-	while ((ch = getopt_long(argc, argv, "fr:i:s:hV", longopts,
+	d.max_conns = 256;
+	d.idle_timeout_ms = 60000;
+	while ((ch = getopt_long(argc, argv, "fr:i:s:m:t:hV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
@@ -405,26 +447,32 @@ main(int argc, char **argv)
 			d.ignore[d.nignore] = NULL;
 			break;
 		case 's':
-			errno = 0;
-			ms = strtoul(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || ms == 0 ||
-			    ms > 3600000) {
-				fprintf(stderr, "depcheckd: bad --sync-timeout"
-				    " '%s' (1 to 3600000 ms)\n", optarg);
-				exit(2);
-			}
-			d.sync_timeout_ms = (unsigned)ms;
+			d.sync_timeout_ms = daemon_number("--sync-timeout",
+			    optarg, 1, 3600000, "ms");
+			break;
+		case 'm':
+			d.max_conns = daemon_number("--max-connections",
+			    optarg, 1, 65536, "connections");
+			break;
+		case 't':
+			d.idle_timeout_ms = daemon_number("--idle-timeout",
+			    optarg, 1, 86400000, "ms");
 			break;
 		case 'V':
 			printf("depcheckd %s (protocol %d)\n",
 			    DEPCHECK_VERSION, PROTO_VERSION);
 			exit(0);
+		case 'h':
+			usage(stdout, 0);
 		default:
-			usage();
+			usage(stderr, 2);
 		}
 	}
-	if (optind != argc)
-		usage();
+	if (optind != argc) {
+		fprintf(stderr, "depcheckd: unexpected argument '%s'\n",
+		    argv[optind]);
+		usage(stderr, 2);
+	}
 
 	umask(077);
 	if (realpath(root, rootbuf) == NULL) {

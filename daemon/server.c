@@ -3,6 +3,7 @@
  * is watched; every accepted connection becomes a struct conn.
  */
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -28,8 +29,11 @@ struct server {
 	uv_pipe_t	 pipe;
 	char		*path;
 	unsigned	 nconns;
+	unsigned long	 refused;	/* connections from other users */
 	TAILQ_HEAD(, server_conn) conns;
 };
+
+#define SERVER_LOG_REFUSED	10
 
 static void	 server_accept_cb(uv_stream_t *, int);
 
@@ -68,6 +72,34 @@ fail:
 	return (NULL);
 }
 
+/*
+ * Only our own user may talk to us: the socket is 0600 in a 0700
+ * directory, and the peer's uid is checked too (SO_PEERCRED), in case the
+ * socket lives in a shared directory.  Refusals are logged (the first
+ * SERVER_LOG_REFUSED, then counted).
+ */
+static int
+server_peer_ok(struct server *s, struct conn *c)
+{
+	struct ucred	cred;
+	socklen_t	len = sizeof cred;
+	uv_os_fd_t	fd;
+
+	if (uv_fileno((uv_handle_t *)conn_stream(c), &fd) != 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+		log_warn("cannot check a peer's credentials: %s",
+		    strerror(errno));
+		return (0);
+	}
+	if (cred.uid == getuid())
+		return (1);
+	if (s->refused++ < SERVER_LOG_REFUSED)
+		log_warn("refused a connection from uid %u (pid %ld): this"
+		    " daemon answers uid %u only", (unsigned)cred.uid,
+		    (long)cred.pid, (unsigned)getuid());
+	return (0);
+}
+
 static void
 server_accept_cb(uv_stream_t *h, int status)
 {
@@ -84,11 +116,15 @@ server_accept_cb(uv_stream_t *h, int status)
 		conn_close(c);
 		return;
 	}
+	if (!server_peer_ok(s, c)) {
+		conn_close(c);
+		return;
+	}
 	sc = xcalloc(1, sizeof *sc);
 	sc->conn = c;
 	TAILQ_INSERT_TAIL(&s->conns, sc, entry);
 	s->nconns++;
-	conn_start(c, s->nconns > SERVER_MAX_CONNS);
+	conn_start(c, s->nconns > s->d->max_conns);
 }
 
 void

@@ -9,8 +9,6 @@ struct daemon;
 struct server;
 struct conn;
 
-#define SERVER_MAX_CONNS	256
-
 /* Bind and listen on path.  NULL and an allocated cause on failure. */
 struct server	*server_new(struct daemon *, const char *, char **);
 /* Close every connection and the socket; unlink the socket. */
