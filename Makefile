@@ -86,6 +86,7 @@ MANPAGES = client/depcheck.1 daemon/depcheckd.8
 
 check: all $(UNIT) check-man
 	$(UNIT)
+	$(MAKE) check-fuzz
 	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/integ/run
 	$(MAKE) check-valgrind
 	$(MAKE) check-san
@@ -115,6 +116,54 @@ check-san:
 	@if [ -n "$$(ls -A $(SAN_REPORTS))" ]; then cat $(SAN_REPORTS)/*; \
 	    echo "check-san: sanitizer reports above" >&2; exit 1; fi
 
+.SECONDEXPANSION:
+
+# Fuzzing (libFuzzer, clang): the protocol decoder and path resolution.
+# `make fuzz FUZZ_SECONDS=N` runs each target for N seconds on a copy of
+# its seed corpus (tests/fuzz/corpus/TARGET) and keeps what it finds in
+# build/fuzz/; make check replays the corpus and the regression inputs
+# (tests/fuzz/regress/TARGET) and runs each target briefly.
+FUZZ_TARGETS = proto resolve
+FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 15
+FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -Iproto -Iclient \
+	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_proto = tests/fuzz/fuzz-proto.c proto/proto.c proto/xmalloc.c
+FUZZ_resolve = tests/fuzz/fuzz-resolve.c client/resolve.c proto/proto.c \
+	       proto/xmalloc.c
+
+build/fuzz/fuzz-%: $$(FUZZ_%)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  FUZZ    $@"
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $(FUZZ_$*)
+
+fuzz: $(addprefix build/fuzz/fuzz-,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(CURDIR)/build/fuzz/corpus-$$t && \
+	    cp -n $(CURDIR)/tests/fuzz/corpus/$$t/* $(CURDIR)/build/fuzz/corpus-$$t/ && \
+	    $(CURDIR)/build/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) \
+		-print_final_stats=1 -artifact_prefix=$(CURDIR)/build/fuzz/$$t- \
+		$(CURDIR)/build/fuzz/corpus-$$t || exit 1; \
+	done
+
+check-fuzz: $(addprefix build/fuzz/fuzz-,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+	    $(CURDIR)/build/fuzz/fuzz-$$t -runs=0 $(CURDIR)/tests/fuzz/corpus/$$t \
+		$$(ls -d $(CURDIR)/tests/fuzz/regress/$$t 2>/dev/null) >/dev/null 2>&1 \
+		|| { echo "not ok - fuzz-$$t replays its corpus"; exit 1; }; \
+	    echo "ok - fuzz-$$t replays its corpus"; \
+	    rm -rf $(CURDIR)/build/fuzz/check-$$t && mkdir -p $(CURDIR)/build/fuzz/check-$$t && \
+	    cp $(CURDIR)/tests/fuzz/corpus/$$t/* $(CURDIR)/build/fuzz/check-$$t/ && \
+	    $(CURDIR)/build/fuzz/fuzz-$$t -max_total_time=$(FUZZ_CHECK_SECONDS) \
+		-print_final_stats=1 -artifact_prefix=$(CURDIR)/build/fuzz/$$t- \
+		$(CURDIR)/build/fuzz/check-$$t 2>$(CURDIR)/build/fuzz/check-$$t.log \
+		|| { tail -40 $(CURDIR)/build/fuzz/check-$$t.log; \
+		echo "not ok - fuzz-$$t for $(FUZZ_CHECK_SECONDS) s"; exit 1; }; \
+	    echo "ok - fuzz-$$t for $(FUZZ_CHECK_SECONDS) s:" \
+		"$$(grep -o 'number_of_executed_units: [0-9]*' \
+		$(CURDIR)/build/fuzz/check-$$t.log)"; \
+	done
+
 bench: all
 	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/bench/run
 
@@ -132,6 +181,6 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all check check-man check-valgrind check-san bench demo install clean
+.PHONY: all fuzz check-fuzz check check-man check-valgrind check-san bench demo install clean
 
 -include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
