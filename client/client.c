@@ -54,7 +54,8 @@ client_find_root(char **root, char **cause)
 	}
 	for (;;) {
 		len = strlen(buf);
-		strcpy(buf + len, len == 1 ? ".depcheck" : "/.depcheck");
+		snprintf(buf + len, sizeof buf - len, "%s",
+		    len == 1 ? ".depcheck" : "/.depcheck");
 		if (lstat(buf, &st) == 0 && S_ISDIR(st.st_mode)) {
 			buf[len] = '\0';
 			*root = xstrdup(buf);
@@ -305,7 +306,7 @@ client_connect(struct client *c, const char *root, char **cause)
 		free(path);
 		return (-1);
 	}
-	strcpy(sun.sun_path, path);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
 	free(path);
 	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
 		xasprintf(cause, "socket: %s", strerror(errno));

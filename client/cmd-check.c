@@ -52,7 +52,7 @@ check_query(struct client *c, struct item *items, int n, int sync,
 		count = 0;
 		size = 8;
 		for (j = i; j < n; j++) {
-			if (!items[j].queried)
+			if (!items[j].queried || items[j].res.rel == NULL)
 				continue;
 			if (count == PROTO_MAX_PATHS || size + 4 +
 			    strlen(items[j].res.rel) > PROTO_MAX_MSG)

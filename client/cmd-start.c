@@ -143,12 +143,11 @@ cmd_start(int argc, char **argv)
 			cmd_fail("cannot wait for '%s': %s", daemon,
 			    strerror(errno));
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	/* EXIT_RUNNING: another start won the race, which is fine. */
+	if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 ||
+	    WEXITSTATUS(status) == EXIT_RUNNING))
 		status = 0;
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_RUNNING) {
-		/* Another start won the race: that is fine. */
-		status = 0;
-	} else {
+	else {
 		if (!WIFEXITED(status) || WEXITSTATUS(status) == 127 ||
 		    WIFSIGNALED(status))
 			cmd_warn("daemon for '%s' did not start", root);

@@ -43,11 +43,11 @@ resolve_lexical(const char *arg)
 			continue;
 		}
 		out[len++] = '/';
-		strcpy(out + len, part);
+		memcpy(out + len, part, strlen(part) + 1);
 		len += strlen(part);
 	}
 	if (len == 0)
-		strcpy(out, "/");
+		memcpy(out, "/", 2);
 	free(full);
 	return (out);
 }

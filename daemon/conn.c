@@ -52,7 +52,7 @@ struct conn {
  * Replies a client has not read: past this, it is not reading them, and
  * the connection goes (a client that sends forever cannot grow us).
  */
-#define CONN_MAX_UNREAD		(4 * 1024 * 1024)
+#define CONN_MAX_UNREAD		((size_t)4 * 1024 * 1024)
 
 struct conn_write {
 	uv_write_t	 req;
@@ -233,7 +233,7 @@ static void
 conn_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	struct conn	*c = h->data;
-	size_t		 want = 64 * 1024;
+	size_t		 want = (size_t)64 * 1024;
 
 	if (c->in.cap - c->in.len < want) {
 		c->in.data = xrealloc(c->in.data, c->in.len + want);

@@ -44,6 +44,7 @@ index_new(void)
 
 	ix = xcalloc(1, sizeof *ix);
 	ix->nslots = 1024;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
 	ix->slots = xcalloc(ix->nslots, sizeof *ix->slots);
 	ix->next_seq = 1;
 	ix->reserved = 1;
@@ -83,6 +84,7 @@ index_grow(struct index *ix)
 	struct rec	**slots, **s;
 	size_t		  nslots = ix->nslots * 2, i;
 
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
 	slots = xcalloc(nslots, sizeof *slots);
 	for (i = 0; i < ix->nslots; i++) {
 		if (ix->slots[i] == NULL)
@@ -192,6 +194,7 @@ index_touch(struct index *ix, struct rec *r)
 	if (ix->ndirty == ix->dirty_cap) {
 		ix->dirty_cap = ix->dirty_cap == 0 ? 256 : ix->dirty_cap * 2;
 		ix->dirty = xreallocarray(ix->dirty, ix->dirty_cap,
+		    /* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
 		    sizeof *ix->dirty);
 	}
 	ix->dirty[ix->ndirty++] = r;

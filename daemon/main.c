@@ -147,7 +147,7 @@ daemon_fork(void)
 		    " (see its log)\n");
 		exit(2);
 	}
-	status = atoi(buf);
+	status = (int)strtol(buf, NULL, 10);
 	fprintf(stderr, "depcheckd: %s", strchr(buf, ' ') != NULL ?
 	    strchr(buf, ' ') + 1 : buf);
 	exit(status == EXIT_RUNNING ? EXIT_RUNNING : 2);

@@ -134,7 +134,6 @@ scan_dir(struct scan *s, const char *relpath)
 struct scan_gone {
 	struct daemon	*d;
 	const char	*prefix;
-	uint64_t	 seq;
 	size_t		 count;
 };
 

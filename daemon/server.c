@@ -128,7 +128,7 @@ server_accept_cb(uv_stream_t *h, int status)
 }
 
 void
-server_conn_gone(struct server *s, struct conn *c)
+server_conn_gone(struct server *s, const struct conn *c)
 {
 	struct server_conn	*sc;
 

@@ -14,6 +14,6 @@ struct server	*server_new(struct daemon *, const char *, char **);
 /* Close every connection and the socket; unlink the socket. */
 void		 server_free(struct server *);
 /* Called by conn.c when a connection's memory is freed. */
-void		 server_conn_gone(struct server *, struct conn *);
+void		 server_conn_gone(struct server *, const struct conn *);
 
 #endif

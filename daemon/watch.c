@@ -80,6 +80,7 @@ watch_new(struct daemon *d, char **cause)
 	w = xcalloc(1, sizeof *w);
 	w->d = d;
 	w->nbuckets = WATCH_BUCKETS;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
 	w->buckets = xcalloc(w->nbuckets, sizeof *w->buckets);
 	if ((w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
 		xasprintf(cause, "cannot create inotify instance: %s%s",

@@ -16,7 +16,7 @@
 /* A frame is an 8-byte header (type, payload length; big-endian) + payload. */
 #define PROTO_HDR_LEN		8
 /* Upper bound on a payload, checked before anything is allocated. */
-#define PROTO_MAX_MSG		(1024 * 1024)
+#define PROTO_MAX_MSG		((size_t)1024 * 1024)
 /* Upper bound on one path, in bytes (PATH_MAX, without the NUL). */
 #define PROTO_MAX_PATH		4095
 /* Upper bound on the paths of one QUERY. */

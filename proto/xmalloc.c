@@ -10,12 +10,11 @@
 
 #include "proto.h"
 
-extern const char *__progname;
-
 static void __attribute__((noreturn))
 xmalloc_fail(size_t size)
 {
-	fprintf(stderr, "%s: cannot allocate %zu bytes: %s\n", __progname,
+	fprintf(stderr, "%s: cannot allocate %zu bytes: %s\n",
+	    program_invocation_short_name,
 	    size, strerror(ENOMEM));
 	exit(2);
 }
