@@ -153,15 +153,20 @@ scan_gone_cb(struct rec *r, void *arg)
 	g->count++;
 }
 
-/* Stamp what a crawl found changed (stamp.c orders it when the drain ends). */
+/*
+ * Stamp what a crawl found changed (stamp.c orders it when the drain
+ * ends).  evented: a record whose write an event reported, so its place
+ * in the order is known (a new directory found empty by its own crawl).
+ */
 static void
-scan_stamp(struct daemon *d, struct found *f, size_t n)
+scan_stamp(struct daemon *d, struct found *f, size_t n,
+    const struct rec *evented)
 {
 	size_t	i;
 
 	for (i = 0; i < n; i++) {
 		index_set_facts(f[i].rec, &f[i].st);
-		stamp_write(d, f[i].rec, 1, 1);
+		stamp_write(d, f[i].rec, 1, f[i].rec != evented);
 	}
 }
 
@@ -174,6 +179,7 @@ scan_tree(struct daemon *d, const char *relpath, enum scan_mode mode,
 	struct found	*f;
 	struct stat	 st;
 	size_t		 i, nchanged = 0;
+	const struct rec *top;
 	char		*dir;
 
 	memset(&s, 0, sizeof s);
@@ -182,6 +188,7 @@ scan_tree(struct daemon *d, const char *relpath, enum scan_mode mode,
 	    AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
 		return (0);
 	scan_add(&s, relpath, &st);
+	top = s.found[0].rec;
 	scan_push_dir(&s, relpath);
 	while (s.nstack > 0) {
 		dir = s.stack[--s.nstack];
@@ -201,7 +208,15 @@ scan_tree(struct daemon *d, const char *relpath, enum scan_mode mode,
 		else
 			index_set_facts(f->rec, &f->st);
 	}
-	scan_stamp(d, s.found, nchanged);
+	/*
+	 * A directory whose creation was an event (SCAN_NEW) and in which
+	 * the crawl found nothing is as well ordered as any event: do not let
+	 * it tie the whole drain by ctime (mkdir -p, all the time, in
+	 * kbuild).  If the crawl found entries in it, made before its watch,
+	 * its place is unknown again.
+	 */
+	scan_stamp(d, s.found, nchanged, mode == SCAN_NEW && s.nfound == 1 ?
+	    top : NULL);
 
 	/* Records below relpath that were not found are gone. */
 	if (mode == SCAN_RECONCILE) {
