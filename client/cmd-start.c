@@ -197,13 +197,67 @@ stop_wait(const char *root)
 	free(path);
 }
 
+/*
+ * The daemon would not take a STOP (it speaks another protocol version:
+ * an upgrade while it ran; or it does not answer): send SIGTERM to the
+ * process that holds ROOT/.depcheck/lock, if that is a depcheckd of this
+ * user's.  Returns 0 when signalled, else -1 with an allocated cause.
+ */
+static int
+stop_signal(const char *root, char **cause)
+{
+	char	*path, buf[32], comm[64];
+	ssize_t	 n;
+	pid_t	 pid;
+	FILE	*f;
+	int	 fd;
+
+	xasprintf(&path, "%s/.depcheck/lock", root);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	if (fd == -1 || flock(fd, LOCK_SH | LOCK_NB) == 0 ||
+	    errno != EWOULDBLOCK) {
+		xasprintf(cause, "no daemon holds the lock of '%s'", root);
+		goto fail;
+	}
+	n = pread(fd, buf, sizeof buf - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	if ((pid = (pid_t)strtol(buf, NULL, 10)) <= 0) {
+		xasprintf(cause, "the lock of '%s' names no pid", root);
+		goto fail;
+	}
+	xasprintf(&path, "/proc/%ld/comm", (long)pid);
+	f = fopen(path, "re");
+	free(path);
+	if (f == NULL || fgets(comm, sizeof comm, f) == NULL ||
+	    strcmp(comm, "depcheckd\n") != 0) {
+		if (f != NULL)
+			fclose(f);
+		xasprintf(cause, "pid %ld, holding the lock of '%s', is not"
+		    " a depcheckd", (long)pid, root);
+		goto fail;
+	}
+	fclose(f);
+	if (kill(pid, SIGTERM) != 0) {
+		xasprintf(cause, "cannot signal pid %ld: %s", (long)pid,
+		    strerror(errno));
+		goto fail;
+	}
+	close(fd);
+	return (0);
+fail:
+	if (fd != -1)
+		close(fd);
+	return (-1);
+}
+
 int
 cmd_stop(int argc, char **argv)
 {
 	struct client	 c;
 	uint8_t		*p;
 	uint32_t	 len;
-	char		*root, *cause;
+	char		*root, *cause, *why;
 
 	if (argc > 2)
 		cmd_usage("stop", "too many arguments");
@@ -220,13 +274,23 @@ cmd_stop(int argc, char **argv)
 		free(root);
 		return (0);
 	case -1:
-		cmd_fail("%s", cause);
+		goto signal;
 	}
 	if (client_simple(&c, PROTO_MSG_STOP, PROTO_MSG_STOP_OK, &p, &len,
 	    &cause) != 0)
-		cmd_fail("%s", cause);
+		goto signal;
 	free(p);
 	client_close(&c);
+	stop_wait(root);
+	free(root);
+	return (0);
+
+signal:
+	client_close(&c);
+	if (stop_signal(root, &why) != 0)
+		cmd_fail("%s (and %s)", cause, why);
+	cmd_warn("%s; sent it SIGTERM instead", cause);
+	free(cause);
 	stop_wait(root);
 	free(root);
 	return (0);

@@ -75,6 +75,7 @@ static const char db_schema[] =
 
 struct db {
 	int		 is_new;
+	int		 failing;	/* logged a failure; quiet until a commit */
 	sqlite3		*conn;
 	sqlite3_stmt	*stmt[DB_NSTMT];
 	int		 in_txn;
@@ -98,10 +99,15 @@ db_run(struct db *db, enum db_stmt which)
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		log_warn("db_run: %s: %s", db_sql[which],
-		    sqlite3_errmsg(db->conn));
+		/* Once per episode: a full disk fails every batch. */
+		if (!db->failing)
+			log_warn("db_run: %s: %s", db_sql[which],
+			    sqlite3_errmsg(db->conn));
+		db->failing = 1;
 		return (-1);
 	}
+	if (which == DB_COMMIT)
+		db->failing = 0;
 	return (0);
 }
 
@@ -133,8 +139,13 @@ db_check(struct db *db, char **cause)
 	if (rc == SQLITE_ROW) {
 		res = (const char *)sqlite3_column_text(s, 0);
 		if (res == NULL || strcmp(res, "ok") != 0) {
+			/* One line: sqlite's report has newlines in it. */
 			xasprintf(cause, "integrity check: %s",
 			    res != NULL ? res : "no answer");
+			for (char *p = *cause; *p != '\0'; p++) {
+				if (*p == '\n' || *p == '\r' || *p == '\t')
+					*p = ' ';
+			}
 			sqlite3_finalize(s);
 			return (SQLITE_CORRUPT);
 		}
@@ -159,8 +170,16 @@ db_open(const char *path, int *corrupt, char **cause)
 		goto fail;
 	sqlite3_extended_result_codes(db->conn, 1);
 	sqlite3_busy_timeout(db->conn, 5000);
+	/*
+	 * WAL, synced at checkpoints; checkpoints every 1 MiB of WAL and the
+	 * WAL cut back to 1 MiB after each, so that a small disk that filled
+	 * up once does not stay full of WAL.
+	 */
 	if ((rc = sqlite3_exec(db->conn, "PRAGMA journal_mode = WAL;"
-	    "PRAGMA synchronous = NORMAL;", NULL, NULL, &err)) != SQLITE_OK) {
+	    "PRAGMA synchronous = NORMAL;"
+	    "PRAGMA wal_autocheckpoint = 256;"
+	    "PRAGMA journal_size_limit = 1048576;", NULL, NULL,
+	    &err)) != SQLITE_OK) {
 		*corrupt = db_is_corrupt(rc);
 		goto fail;
 	}
@@ -208,8 +227,8 @@ db_open(const char *path, int *corrupt, char **cause)
 	return (db);
 
 fail:
-	xasprintf(cause, "%s database '%s': %s", *corrupt ?
-	    "damaged" : "cannot open", path, err != NULL ? err :
+	xasprintf(cause, *corrupt ? "database '%s' is damaged: %s" :
+	    "cannot open database '%s': %s", path, err != NULL ? err :
 	    db->conn != NULL ? sqlite3_errmsg(db->conn) : "out of memory");
 	sqlite3_free(err);
 	db_close(db);
@@ -340,7 +359,9 @@ db_rollback(struct db *db)
 {
 	if (!db->in_txn)
 		return;
-	db_run(db, DB_ROLLBACK);
+	/* After some errors (a full disk) sqlite has rolled back already. */
+	if (!sqlite3_get_autocommit(db->conn))
+		db_run(db, DB_ROLLBACK);
 	db->in_txn = 0;
 }
 

@@ -333,14 +333,12 @@ daemon_open_db(struct daemon *d)
 		    " by a crawl", cause, aside);
 		free(aside);
 		free(cause);
-		log_warn("%s", d->db_recovered);
-		if (!d->foreground)
-			fprintf(stderr, "depcheckd: %s\n", d->db_recovered);
+		daemon_say(d, "%s", d->db_recovered);
 	}
 	if (db_is_new(d->db) && floor > 1 && d->db_recovered == NULL) {
 		xasprintf(&d->db_recovered, "database '%s' was missing or"
 		    " empty; rebuilding by a crawl", d->dbpath);
-		log_warn("%s", d->db_recovered);
+		daemon_say(d, "%s", d->db_recovered);
 	}
 }
 

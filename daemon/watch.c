@@ -37,6 +37,7 @@ struct wdent {
 	struct wdent	*next;
 	int		 wd;
 	int		 cookie;	/* the daemon's cookie directory */
+	int		 gone;		/* IN_DELETE_SELF or IN_MOVE_SELF seen */
 	char		 relpath[];
 };
 
@@ -188,6 +189,7 @@ watch_map(struct watch *w, int wd, const char *relpath, int cookie)
 	e = xmalloc(sizeof *e + len + 1);
 	e->wd = wd;
 	e->cookie = cookie;
+	e->gone = 0;
 	memcpy(e->relpath, relpath, len + 1);
 	b = watch_bucket(w, wd);
 	e->next = *b;
@@ -508,6 +510,7 @@ watch_apply(struct watch *w, const struct inotify_event *ev)
 	struct rec	*r;
 	struct stat	 st;
 	char		*relpath;
+	int		 gone;
 
 	if (ev->mask & IN_Q_OVERFLOW) {
 		w->overflow = 1;
@@ -533,8 +536,14 @@ watch_apply(struct watch *w, const struct inotify_event *ev)
 		 * there that no watch covers is a lost watch: rescan.
 		 */
 		relpath = xstrdup(e->relpath);
+		gone = e->gone;
 		watch_forget_wd(w, ev->wd);
-		if (fstatat(d->rootfd, *relpath ? relpath : ".", &st,
+		/*
+		 * Deleted or moved away (the kernel said so first): what is
+		 * there now, if anything, is new and has its own event
+		 * coming (rm -r out && mkdir out, read late).
+		 */
+		if (!gone && fstatat(d->rootfd, *relpath ? relpath : ".", &st,
 		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
 		    !watch_has_path(w, relpath) &&
 		    !daemon_ignored(d, relpath) &&
@@ -547,6 +556,8 @@ watch_apply(struct watch *w, const struct inotify_event *ev)
 		return;
 	}
 	if (ev->len == 0 || ev->name[0] == '\0') {
+		if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))
+			e->gone = 1;
 		if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF) &&
 		    *e->relpath == '\0')
 			log_warn("the root '%s' was %s", log_esc(d->root),

@@ -22,7 +22,7 @@
 # test); ok DESC CMD...; is; like; pass; fail; skip REASON [N]; skip_all;
 # give_up; done_testing; diag, diag_file, diag_last, diag_log;
 # start_daemon, start_depcheckd; daemon_pids, alive, status_field, seq_of;
-# json_eval, hex; make_tmpdir; has_line, nlines, not.
+# json_eval, hex; make_tmpdir; has_line, nlines, not; at_exit.
 #
 # Knobs (environment of the test run):
 #   DEPCHECK_BINDIR	where depcheck and depcheckd are (default: build/bin)
@@ -516,6 +516,16 @@ make_tmpdir()
 	printf '%s' "$d"
 }
 
+# at_exit CMD...: have the EXIT trap run CMD, first thing (in /, before
+# the daemons are stopped and the directories removed); the last one
+# registered runs first.  For what a test set up outside lib.sh: a
+# SIGSTOPped daemon to resume, a mount to undo.
+T_AT_EXIT=()
+at_exit()
+{
+	T_AT_EXIT+=("$(_quote "$@")")
+}
+
 _cleanup()
 {
 	local rc=$? dirs d pids p i
@@ -526,6 +536,9 @@ _cleanup()
 		diag "$T_NAME exited (status $rc) before done_testing"
 		[ "$rc" -eq 0 ] && rc=1
 	fi
+	for ((i = ${#T_AT_EXIT[@]} - 1; i >= 0; i--)); do
+		eval "${T_AT_EXIT[i]}"
+	done
 	dirs=("$TEST_TMP")
 	if [ -f "$SCRATCH/extra-dirs" ]; then
 		while IFS= read -r d; do

@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""A stand-in for a depcheckd of an older protocol (for t5014): holds
+ROOT/.depcheck/lock with its pid, listens on ROOT/.depcheck/sock, answers
+every HELLO with a version error, and exits on SIGTERM.  It names itself
+depcheckd (prctl PR_SET_NAME) as the real one's /proc/PID/comm reads.
+
+    old-daemon.py ROOT READYFILE
+"""
+import ctypes, fcntl, os, signal, socket, struct, sys
+
+root, ready = sys.argv[1], sys.argv[2]
+ctypes.CDLL(None).prctl(15, b"depcheckd", 0, 0, 0)  # PR_SET_NAME
+state = os.path.join(root, ".depcheck")
+os.makedirs(state, mode=0o700, exist_ok=True)
+lock = os.open(os.path.join(state, "lock"), os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(lock, fcntl.LOCK_EX)
+os.ftruncate(lock, 0)
+os.write(lock, b"%d\n" % os.getpid())
+path = os.path.join(state, "sock")
+if os.path.exists(path):
+    os.unlink(path)
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path)
+srv.listen(8)
+signal.signal(signal.SIGTERM, lambda *a: (os.unlink(path), sys.exit(0)))
+open(ready, "w").close()
+msg = b"daemon speaks protocol 1, this client 2 (run: depcheck stop; depcheck start)"
+while True:
+    conn, _ = srv.accept()
+    conn.recv(4096)
+    payload = struct.pack(">II", 2, len(msg)) + msg
+    conn.sendall(struct.pack(">II", 900, len(payload)) + payload)
+    conn.close()
