@@ -56,7 +56,15 @@ client_find_root(char **root, char **cause)
 		len = strlen(buf);
 		snprintf(buf + len, sizeof buf - len, "%s",
 		    len == 1 ? ".depcheck" : "/.depcheck");
-		if (lstat(buf, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (lstat(buf, &st) == 0) {
+			/* A planted symlink is refused, not skipped. */
+			if (!S_ISDIR(st.st_mode)) {
+				xasprintf(cause, "'%s' is %s (not followed;"
+				    " remove it)", buf, S_ISLNK(st.st_mode) ?
+				    "a symlink, not a directory" :
+				    "not a directory");
+				return (-1);
+			}
 			buf[len] = '\0';
 			*root = xstrdup(buf);
 			return (0);
@@ -118,7 +126,8 @@ client_write_all(int fd, const uint8_t *p, size_t len)
 	ssize_t	n;
 
 	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
+		/* A daemon that closed on us is an error, not SIGPIPE. */
+		if ((n = send(fd, p, len, MSG_NOSIGNAL)) == -1) {
 			if (errno == EINTR)
 				continue;
 			return (-1);
@@ -173,15 +182,23 @@ client_request(struct client *c, struct pbuf *b, uint32_t *type,
 	const uint8_t	*msg;
 	const char	*why;
 	uint32_t	 code, msglen;
-	int		 timeout = client_timeout_ms();
+	int		 timeout = client_timeout_ms(), error;
 
 	*payload = NULL;
 	if (client_write_all(c->fd, b->data, b->len) != 0) {
-		xasprintf(cause, "cannot send to the daemon for '%s': %s",
-		    c->root, strerror(errno));
-		return (-1);
-	}
-	if (client_read_all(c->fd, hdr, sizeof hdr, timeout) != 0)
+		/*
+		 * The daemon may have said why before it closed (too many
+		 * connections): read that rather than report the pipe.
+		 */
+		error = errno;
+		if (client_read_all(c->fd, hdr, sizeof hdr, 1000) != 0 ||
+		    proto_unpack_header(hdr, type, len, &why) != 0 ||
+		    *type != PROTO_MSG_ERROR) {
+			xasprintf(cause, "cannot send to the daemon for '%s':"
+			    " %s", c->root, strerror(error));
+			return (-1);
+		}
+	} else if (client_read_all(c->fd, hdr, sizeof hdr, timeout) != 0)
 		goto read_fail;
 	if (proto_unpack_header(hdr, type, len, &why) != 0) {
 		xasprintf(cause, "bad reply from the daemon for '%s': %s",
@@ -269,7 +286,8 @@ client_check_owner(const char *path, int want_dir, char **cause)
 	}
 	if (st.st_uid != getuid()) {
 		xasprintf(cause, "'%s' belongs to uid %u, not to uid %u (not"
-		    " used)", path, (unsigned)st.st_uid, (unsigned)getuid());
+		    " used; remove it)", path, (unsigned)st.st_uid,
+		    (unsigned)getuid());
 		return (-1);
 	}
 	return (0);
@@ -288,14 +306,18 @@ client_connect(struct client *c, const char *root, char **cause)
 	int			 rc;
 
 	c->fd = -1;
+	c->refused = 0;
 	c->root = xstrdup(root);
 	xasprintf(&path, "%s/.depcheck", root);
 	rc = client_check_owner(path, 1, cause);
 	free(path);
-	if (rc != 0)
+	if (rc != 0) {
+		c->refused = rc == -1;
 		return (rc);
+	}
 	path = client_sockpath(root);
 	if ((rc = client_check_owner(path, 0, cause)) != 0) {
+		c->refused = rc == -1;
 		free(path);
 		return (rc);
 	}

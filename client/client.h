@@ -13,6 +13,7 @@ struct client {
 	int		 fd;
 	char		*root;		/* absolute, resolved */
 	uint64_t	 daemon_pid;
+	int		 refused;	/* state dir or socket not ours */
 };
 
 /*

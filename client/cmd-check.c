@@ -331,7 +331,8 @@ cmd_check(int argc, char **argv)
 
 	memset(&o, 0, sizeof o);
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "vn0", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":vn0", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'v': o.why = 1; break;
 		case 'n': o.newer = 1; break;
@@ -340,7 +341,7 @@ cmd_check(int argc, char **argv)
 		case 's': o.strict = 1; break;
 		case 'S': o.nosync = 1; break;
 		default:
-			cmd_usage("check", "unknown option");
+			cmd_badopt("check", argv, ch);
 		}
 	}
 	if ((env = getenv("DEPCHECK_STRICT")) != NULL && strcmp(env, "1") == 0)

@@ -60,24 +60,22 @@ start_root(const char *dir)
 	return (root);
 }
 
-/* Is a daemon answering for root?  Its pid, or 0. */
-static uint64_t
-start_running(const char *root)
+/*
+ * Is a daemon answering for root?  0 and its pid (0: none), or -1 with an
+ * allocated cause.
+ */
+static int
+start_running(const char *root, uint64_t *pid, char **cause)
 {
 	struct client	c;
-	char		*cause;
-	uint64_t	 pid;
+	int		rc;
 
-	switch (client_connect(&c, root, &cause)) {
-	case 1:
-		client_close(&c);
-		return (0);
-	case -1:
-		cmd_fail("%s", cause);
-	}
-	pid = c.daemon_pid;
+	*pid = 0;
+	rc = client_connect(&c, root, cause);
+	if (rc == 0)
+		*pid = c.daemon_pid;
 	client_close(&c);
-	return (pid);
+	return (rc == -1 ? -1 : 0);
 }
 
 int
@@ -88,7 +86,7 @@ cmd_start(int argc, char **argv)
 		{ "ignore",	required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char	**args, *root, *daemon;
+	char	**args, *root, *daemon, *cause;
 	int	  ch, nargs = 0, foreground = 0, status;
 	pid_t	  pid;
 	uint64_t  running;
@@ -96,7 +94,8 @@ cmd_start(int argc, char **argv)
 	args = xcalloc((size_t)argc * 2 + 8, sizeof *args);
 	args[nargs++] = NULL;	/* the daemon's path, below */
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "fi:", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":fi:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			foreground = 1;
@@ -106,13 +105,19 @@ cmd_start(int argc, char **argv)
 			args[nargs++] = optarg;
 			break;
 		default:
-			cmd_usage("start", "unknown option");
+			cmd_badopt("start", argv, ch);
 		}
 	}
 	if (argc - optind > 1)
-		cmd_usage("start", "too many arguments");
+		cmd_usage("start", "unexpected argument '%s'",
+		    argv[optind + 1]);
 	root = start_root(argc - optind == 1 ? argv[optind] : NULL);
-	if ((running = start_running(root)) != 0) {
+	if (start_running(root, &running, &cause) != 0) {
+		free(args);
+		free(root);
+		cmd_fail("%s", cause);
+	}
+	if (running != 0) {
 		cmd_warn("daemon already running for '%s' (pid %" PRIu64 ")",
 		    root, running);
 		free(args);
@@ -206,12 +211,23 @@ stop_wait(const char *root)
 static int
 stop_signal(const char *root, char **cause)
 {
-	char	*path, buf[32], comm[64];
-	ssize_t	 n;
-	pid_t	 pid;
-	FILE	*f;
-	int	 fd;
+	struct stat	 st;
+	char		*path, buf[32], comm[64];
+	ssize_t		 n;
+	pid_t		 pid;
+	FILE		*f;
+	int		 fd;
 
+	/* Only through a state directory that is really ours. */
+	xasprintf(&path, "%s/.depcheck", root);
+	if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != getuid()) {
+		xasprintf(cause, "'%s' is not this user's state directory",
+		    path);
+		free(path);
+		return (-1);
+	}
+	free(path);
 	xasprintf(&path, "%s/.depcheck/lock", root);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	free(path);
@@ -226,6 +242,14 @@ stop_signal(const char *root, char **cause)
 		xasprintf(cause, "the lock of '%s' names no pid", root);
 		goto fail;
 	}
+	xasprintf(&path, "/proc/%ld", (long)pid);
+	if (stat(path, &st) != 0 || st.st_uid != getuid()) {
+		xasprintf(cause, "pid %ld, holding the lock of '%s', is not"
+		    " this user's", (long)pid, root);
+		free(path);
+		goto fail;
+	}
+	free(path);
 	xasprintf(&path, "/proc/%ld/comm", (long)pid);
 	f = fopen(path, "re");
 	free(path);
@@ -260,7 +284,7 @@ cmd_stop(int argc, char **argv)
 	char		*root, *cause, *why;
 
 	if (argc > 2)
-		cmd_usage("stop", "too many arguments");
+		cmd_usage("stop", "unexpected argument '%s'", argv[2]);
 	if (argc == 2 && argv[1][0] == '-')
 		cmd_usage("stop", "unknown option '%s'", argv[1]);
 	if (argc == 2)
@@ -287,6 +311,8 @@ cmd_stop(int argc, char **argv)
 
 signal:
 	client_close(&c);
+	if (c.refused)
+		cmd_fail("%s", cause);
 	if (stop_signal(root, &why) != 0)
 		cmd_fail("%s (and %s)", cause, why);
 	cmd_warn("%s; sent it SIGTERM instead", cause);

@@ -55,10 +55,11 @@ cmd_status(int argc, char **argv)
 	char		*root, *cause, *key, *val;
 	int		 json = 0;
 
-	if (argc == 2 && strcmp(argv[1], "--json") == 0)
+	if (argc >= 2 && strcmp(argv[1], "--json") == 0)
 		json = 1;
-	else if (argc != 1)
-		cmd_usage("status", "unexpected argument '%s'", argv[1]);
+	if (argc > 1 + json)
+		cmd_usage("status", "unexpected argument '%s'",
+		    argv[1 + json]);
 	status_connect(&c, &root);
 	if (client_simple(&c, PROTO_MSG_STATUS, PROTO_MSG_STATUS_OK, &p, &len,
 	    &cause) != 0)
@@ -127,9 +128,10 @@ cmd_seq(int argc, char **argv)
 	int			 ch, json = 0, n, i, nrel = 0, k;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		if (ch != 'j')
-			cmd_usage("seq", "unknown option");
+			cmd_badopt("seq", argv, ch);
 		json = 1;
 	}
 	n = argc - optind;

@@ -50,6 +50,12 @@ void	 cmd_fail(const char *, ...)
 /* A usage error: the message, the usage line of cmd, exit EXIT_TROUBLE. */
 void	 cmd_usage(const char *, const char *, ...)
 	     __attribute__((format(printf, 2, 3), noreturn));
+/*
+ * getopt_long (opterr 0, optstring starting with ':') returned '?' or
+ * ':': a usage error naming the option.
+ */
+void	 cmd_badopt(const char *, char **, int)
+	     __attribute__((noreturn));
 /* Format nanoseconds since the epoch as ISO-8601 UTC (static buffer). */
 const char *cmd_time(int64_t);
 

@@ -3,6 +3,7 @@
  * runs it; anything that is not a subcommand is a check
  * ("depcheck TARGET DEP...").  One request per run.
  */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,19 @@ cmd_usage(const char *name, const char *fmt, ...)
 			    cmd_table[i].usage);
 	}
 	exit(EXIT_TROUBLE);
+}
+
+void
+cmd_badopt(const char *name, char **argv, int ch)
+{
+	char		 opt[3] = { '-', (char)optopt, '\0' };
+	const char	*last = argv[optind - 1];
+	const char	*what = strncmp(last, "--", 2) == 0 || optopt == 0 ||
+	    optopt >= 0x80 ? last : opt;
+
+	if (ch == ':')
+		cmd_usage(name, "option '%s' needs a value", what);
+	cmd_usage(name, "unknown option '%s'", what);
 }
 
 const char *

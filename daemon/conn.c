@@ -384,6 +384,21 @@ conn_reply_seq(struct conn *c, uint32_t type, uint64_t v)
 	conn_send(c, &b);
 }
 
+/* Is this a well-formed RUN_DONE payload (a canonical relpath)? */
+static int
+conn_run_done_ok(const uint8_t *p, size_t len)
+{
+	struct preader	 r;
+	const uint8_t	*path;
+	uint32_t	 pathlen, status;
+	uint64_t	 started;
+
+	preader_init(&r, p, len);
+	return (preader_bytes(&r, &path, &pathlen, PROTO_MAX_PATH) == 0 &&
+	    preader_u64(&r, &started) == 0 && preader_u32(&r, &status) == 0 &&
+	    preader_end(&r) == 0 && proto_relpath_ok(path, pathlen));
+}
+
 /*
  * RUN_DONE: a recipe run by "depcheck run" ended.  Its writes have been
  * seen (this runs after a sync).  If it succeeded, record that the
@@ -403,13 +418,11 @@ conn_record_build(struct conn *c, const uint8_t *p, size_t len)
 	uint64_t	 started, high, old_started, old_finished;
 	char		*relpath, *cause = NULL;
 
+	/* Checked by conn_run_done_ok before it was parked. */
 	preader_init(&r, p, len);
 	if (preader_bytes(&r, &path, &pathlen, PROTO_MAX_PATH) != 0 ||
-	    preader_u64(&r, &started) != 0 || preader_u32(&r, &status) != 0 ||
-	    preader_end(&r) != 0) {
-		conn_error(c, PROTO_ERR_MALFORMED, "malformed run-done", 1);
-		return;
-	}
+	    preader_u64(&r, &started) != 0 || preader_u32(&r, &status) != 0)
+		fatalx("run-done payload changed while parked");
 	relpath = xstrndup((const char *)path, pathlen);
 	high = index_peek_seq(d->index) - 1;
 	rec = index_get(d->index, relpath);
@@ -548,8 +561,16 @@ conn_dispatch(struct conn *c, uint32_t type, const uint8_t *p, size_t len)
 			conn_answer_query(c, p, len);
 		break;
 	case PROTO_MSG_SYNC:
-	case PROTO_MSG_RUN_DONE:
 		conn_park(c, type, p, len);
+		break;
+	case PROTO_MSG_RUN_DONE:
+		if (conn_run_done_ok(p, len))
+			conn_park(c, type, p, len);
+		else {
+			log_warn("malformed run-done: closing the connection");
+			conn_error(c, PROTO_ERR_MALFORMED, "malformed run-done",
+			    1);
+		}
 		break;
 	case PROTO_MSG_PING:
 		conn_reply_seq(c, PROTO_MSG_PONG, 0);

@@ -41,6 +41,10 @@
 
 static int	 ready_fd = -1;		/* to the parent, until ready */
 static uv_signal_t sig_term, sig_int;
+static uv_timer_t root_timer;
+
+/* How often the daemon makes sure its root is still where it was. */
+#define ROOT_CHECK_MS	2000
 
 static void __attribute__((noreturn))
 usage(FILE *f, int status)
@@ -168,6 +172,27 @@ daemon_signal_cb(uv_signal_t *h, int signo)
 {
 	log_info("signal %d: stopping", signo);
 	daemon_shutdown(h->data);
+}
+
+/*
+ * The root deleted (rm -rf) or moved away: inotify says so only once the
+ * directory is freed, which our own descriptor on it prevents, and the
+ * socket went with it, so nobody could even stop us.  Look now and then,
+ * and stop.
+ */
+static void
+daemon_root_check_cb(uv_timer_t *h)
+{
+	struct daemon	*d = h->data;
+	struct stat	 held, named;
+
+	if (fstat(d->rootfd, &held) == 0 && held.st_nlink > 0 &&
+	    stat(d->root, &named) == 0 && held.st_ino == named.st_ino &&
+	    held.st_dev == named.st_dev)
+		return;
+	log_warn("the root '%s' was deleted or moved: stopping",
+	    log_esc(d->root));
+	daemon_shutdown(d);
 }
 
 /* A short socket path when ROOT/.depcheck/sock does not fit sun_path. */
@@ -429,7 +454,8 @@ main(int argc, char **argv)
 	d.sync_timeout_ms = 10000;
 	d.max_conns = 256;
 	d.idle_timeout_ms = 60000;
-	while ((ch = getopt_long(argc, argv, "fr:i:s:m:t:hV", longopts,
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":fr:i:s:m:t:hV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
@@ -463,6 +489,12 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout, 0);
 		default:
+			fprintf(stderr, "depcheckd: %s '%s'\n", ch == ':' ?
+			    "missing value of option" : "unknown option",
+			    strncmp(argv[optind - 1], "--", 2) != 0 &&
+			    optopt != 0 && optopt < 0x80 ?
+			    (char [3]){ '-', (char)optopt, '\0' } :
+			    argv[optind - 1]);
 			usage(stderr, 2);
 		}
 	}
@@ -516,6 +548,10 @@ main(int argc, char **argv)
 	uv_loop_init(&loop);
 	d.loop = &loop;
 	uv_timer_init(d.loop, &d.rescan_timer);
+	uv_timer_init(d.loop, &root_timer);
+	root_timer.data = &d;
+	uv_timer_start(&root_timer, daemon_root_check_cb, ROOT_CHECK_MS,
+	    ROOT_CHECK_MS);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	uv_signal_init(d.loop, &sig_term);

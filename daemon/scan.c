@@ -77,6 +77,22 @@ scan_add(struct scan *s, const char *relpath, const struct stat *st)
 }
 
 /*
+ * A directory that exists but cannot be reached by its path (deeper than
+ * PATH_MAX: ENAMETOOLONG): no watch is possible.  watch_add_dir fails the
+ * same way and counts it unwatched, saying so once.  Gone (ENOENT): its
+ * event says so.
+ */
+static void
+scan_unreachable(struct daemon *d, const char *relpath)
+{
+	char	*cause;
+
+	if (errno != ENOENT && errno != ENOTDIR &&
+	    watch_add_dir(d->watch, relpath, &cause) != 0)
+		free(cause);
+}
+
+/*
  * Add the watch before listing the directory: a file created in between
  * is then seen by the listing, reported by inotify, or both, but never
  * missed (tests/integ/t2001-watch.sh, mkdir -p).
@@ -92,7 +108,11 @@ scan_dir(struct scan *s, const char *relpath)
 	int		 fd;
 
 	if (fstatat(d->rootfd, *relpath ? relpath : ".", &st,
-	    AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
+	    AT_SYMLINK_NOFOLLOW) != 0) {
+		scan_unreachable(d, relpath);
+		return;
+	}
+	if (!S_ISDIR(st.st_mode))
 		return;
 	if (watch_check_remote(d->watch, relpath, st.st_dev))
 		return;
@@ -185,7 +205,11 @@ scan_tree(struct daemon *d, const char *relpath, enum scan_mode mode,
 	memset(&s, 0, sizeof s);
 	s.d = d;
 	if (fstatat(d->rootfd, *relpath ? relpath : ".", &st,
-	    AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
+	    AT_SYMLINK_NOFOLLOW) != 0) {
+		scan_unreachable(d, relpath);
+		return (0);
+	}
+	if (!S_ISDIR(st.st_mode))
 		return (0);
 	scan_add(&s, relpath, &st);
 	top = s.found[0].rec;

@@ -558,10 +558,17 @@ watch_apply(struct watch *w, const struct inotify_event *ev)
 	if (ev->len == 0 || ev->name[0] == '\0') {
 		if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))
 			e->gone = 1;
+		/*
+		 * Nothing left to watch, or watched under a name that no
+		 * longer leads to it: stop, rather than run on unreachable.
+		 */
 		if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF) &&
-		    *e->relpath == '\0')
-			log_warn("the root '%s' was %s", log_esc(d->root),
-			    ev->mask & IN_DELETE_SELF ? "deleted" : "moved");
+		    *e->relpath == '\0') {
+			log_warn("the root '%s' was %s: stopping",
+			    log_esc(d->root), ev->mask & IN_DELETE_SELF ?
+			    "deleted" : "moved");
+			daemon_shutdown(d);
+		}
 		return;
 	}
 	relpath = util_join(e->relpath, ev->name);

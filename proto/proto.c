@@ -171,8 +171,7 @@ preader_end(struct preader *r)
 	return (r->left == 0 ? 0 : -1);
 }
 
-/* Is this relpath in canonical form: no NUL, no empty, '.' or '..' parts? */
-static int
+int
 proto_relpath_ok(const uint8_t *p, uint32_t len)
 {
 	uint32_t	i, start;

@@ -141,6 +141,12 @@ int	 preader_end(struct preader *);
 int	 proto_unpack_query(const uint8_t *, size_t, uint32_t *,
 	     const uint8_t **, uint32_t *, const char **);
 
+/*
+ * Is p (len bytes) a relpath in canonical form: no NUL, no leading or
+ * trailing '/', no empty, '.' or '..' component ("" is the root)?
+ */
+int	 proto_relpath_ok(const uint8_t *, uint32_t);
+
 /* Pack a QUERY frame for n relpaths.  Returns 0, or -1 if too large. */
 int	 proto_pack_query(struct pbuf *, uint32_t, char *const *, size_t);
 
