@@ -35,16 +35,23 @@ static const struct cmd_entry cmd_table[] = {
 };
 #define CMD_COUNT	(sizeof cmd_table / sizeof cmd_table[0])
 
+/* The one shape of every message: "depcheck: ", the text, a newline. */
+static void
+cmd_vwarn(const char *fmt, va_list ap)
+{
+	fputs("depcheck: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void
 cmd_warn(const char *fmt, ...)
 {
 	va_list	ap;
 
-	fputs("depcheck: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cmd_vwarn(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void
@@ -52,11 +59,9 @@ cmd_fail(const char *fmt, ...)
 {
 	va_list	ap;
 
-	fputs("depcheck: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cmd_vwarn(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(EXIT_TROUBLE);
 }
 
@@ -66,11 +71,9 @@ cmd_usage(const char *name, const char *fmt, ...)
 	va_list	ap;
 	size_t	i;
 
-	fputs("depcheck: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cmd_vwarn(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	for (i = 0; i < CMD_COUNT; i++) {
 		if (strcmp(cmd_table[i].name, name) == 0)
 			fprintf(stderr, "usage: depcheck %s\n",
