@@ -132,6 +132,8 @@ check_why(const struct item *t, const struct item *deps,
 	}
 	for (i = 0; i < n; i++) {
 		df = &deps[i].fact;
+		if (!df->exists)
+			continue;	/* said already, by check_paths */
 		if (out[i].rule == COMPARE_MTIME)
 			by_mtime = 1;
 		else
@@ -263,6 +265,12 @@ check_paths(const struct check_opts *o, char **argv, int n,
 		cmd_warn("no daemon for '%s'; comparing mtimes (equal counts"
 		    " as stale)", root);
 	}
+	/*
+	 * depcheck run syncs even when the target is missing: the synced
+	 * high-water seq is where its recorded build starts, and an unsynced
+	 * one would let a source written just before the recipe count as
+	 * written during it (rebuilt again next time).
+	 */
 	if (connected && check_query(&c, items, n, !o->nosync, &res->high,
 	    &cause) != 0)
 		cmd_fail("%s", cause);
@@ -274,7 +282,14 @@ check_paths(const struct check_opts *o, char **argv, int n,
 		facts[i] = items[i].fact;
 	verdict = compare_check(&facts[0], facts + 1, n - 1, out);
 	for (i = 1; i < n; i++) {
-		if (!facts[i].exists)
+		if (facts[i].exists)
+			continue;
+		if (o->run) {
+			verdict = EXIT_STALE;
+			if (o->why)
+				cmd_warn("%s is stale: %s does not exist"
+				    " (phony)", facts[0].arg, facts[i].arg);
+		} else
 			cmd_warn("dependency '%s' does not exist",
 			    facts[i].arg);
 	}

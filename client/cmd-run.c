@@ -141,6 +141,7 @@ cmd_run(int argc, char **argv)
 	int			 i, sep, verdict, status, echo = 0;
 
 	memset(&o, 0, sizeof o);
+	o.run = 1;
 	for (i = 1; i < argc && argv[i][0] == '-' &&
 	    strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "--why") == 0 || strcmp(argv[i], "-v") == 0)

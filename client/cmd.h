@@ -16,6 +16,7 @@ struct check_opts {
 	int	json;
 	int	strict;
 	int	nosync;
+	int	run;		/* for depcheck run: see check_paths */
 };
 
 /* What a check learnt, for depcheck run (free with check_result_free). */
@@ -29,7 +30,11 @@ struct check_result {
 /*
  * Check argv[0] (the target) against argv[1..n): gather facts, decide,
  * print what the options ask for.  Returns EXIT_FRESH, EXIT_STALE or
- * EXIT_TROUBLE (errors that end the run exit here).
+ * EXIT_TROUBLE (errors that end the run exit here).  With o->run (depcheck
+ * run, inside a make recipe), a missing dependency makes the target stale
+ * rather than being an error: make has dealt with the prerequisites
+ * already, and one that does not exist then is phony (FORCE), which makes
+ * the target out of date for make too.
  */
 int	 check_paths(const struct check_opts *, char **, int,
 	     struct check_result *);

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 /* bump when any message below changes */
-#define PROTO_VERSION		2
+#define PROTO_VERSION		3
 
 /* A frame is an 8-byte header (type, payload length; big-endian) + payload. */
 #define PROTO_HDR_LEN		8

@@ -21,14 +21,19 @@
 # line that writes the target.
 #
 # The first make that includes this file starts the daemon for the root
-# (DEPCHECK_ROOT, by default the directory of that make) when none is
-# running; sub-makes inherit DEPCHECK_ROOT and find it running.  It works
+# (DEPCHECK_ROOT; see below) when none is running; sub-makes inherit
+# DEPCHECK_ROOT and find it running.  It works
 # with make -jN (depcheck run is one process per recipe, and the daemon
 # serves them concurrently), pattern rules and recursive make.
 #
 # make does not echo the "depcheck run" line; depcheck run --echo prints
 # the command itself, only when it runs it, so a build shows what it
 # really does and a no-op build prints nothing.
+#
+# A prerequisite that does not exist when the recipe runs is phony (as
+# kbuild's FORCE): depcheck run then runs the recipe, as make would.
+# make -q cannot answer for such rules (the force target is never up to
+# date): ask depcheck instead.
 #
 # Knobs: DEPCHECK (the client, default "depcheck"); DEPCHECK_RUN_FLAGS
 # (default --echo; add --why to see each decision on stderr, or drop
@@ -46,8 +51,13 @@ $(DEPCHECK_FORCE): ;
 # Start the daemon once per build, before any recipe runs.  Its errors
 # reach the terminal; a build without a daemon still works (depcheck run
 # then compares mtimes, saying so once per recipe).
+# The root: DEPCHECK_ROOT if set, else the nearest directory at or above
+# this make's that has a .depcheck/ (a make started in a subdirectory of a
+# watched tree uses that tree's daemon), else this make's directory.
 ifndef DEPCHECK_ROOT
-DEPCHECK_ROOT := $(CURDIR)
+DEPCHECK_ROOT := $(shell d='$(CURDIR)'; while [ "$$d" != / ] && \
+    [ ! -d "$$d/.depcheck" ]; do d=$$(dirname "$$d"); done; \
+    [ -d "$$d/.depcheck" ] && echo "$$d" || echo '$(CURDIR)')
 endif
 export DEPCHECK_ROOT
 ifneq ($(DEPCHECK_STARTED),$(DEPCHECK_ROOT))

@@ -3,7 +3,7 @@
  * Runs two or more commands interleaved (A, B, A, B, ...) so that both see
  * the same machine at the same moment, and prints per-command statistics.
  *
- *	spawn [-e STATUS[,STATUS...]] [-s SEP] [-w WARMUP] RUNS \
+ *	spawn [-e STATUS[,STATUS...]] [-p PREP] [-s SEP] [-w WARMUP] RUNS \
  *	    -- CMD_A [ARG...] -- CMD_B [ARG...] [-- CMD_C [ARG...]]...
  *
  * Every command runs RUNS times, after WARMUP untimed rounds (default 5).
@@ -13,15 +13,25 @@
  * "--" separator, for commands that take "--" themselves.  -e gives the
  * exit status each command must have, one per command in order (a single
  * value applies to all; default 0): any other status, or a signal, stops
- * spawn with a message and exit status 1.
+ * spawn with a message and exit status 1.  -p runs the shell command PREP
+ * (sh -c PREP spawn-prep INDEX, INDEX the command's number from 1, stdin
+ * and stdout /dev/null) before every run of every command, warm-up
+ * included, untimed -- e.g. a "make clean" before each timed build; it
+ * must exit 0.
  *
  * Output, one line per command, in order, times in microseconds:
  *
- *	INDEX RUNS MEDIAN P90 MIN MAX
+ *	INDEX RUNS MEDIAN P90 MIN MAX CPU
+ *
+ * CPU is the median over the timed runs of the user and system time of
+ * the command and of every descendant it waited for (wait4's rusage): a
+ * loaded machine stretches wall times, much less CPU times.
  *
  * Exit status: 0 done, 1 a command failed, 2 usage or system error.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include <err.h>
@@ -41,22 +51,26 @@ struct spawn_cmd {
 	char		**argv;		/* borrowed from main's argv */
 	int		  expect;	/* exit status it must have */
 	uint64_t	 *ns;		/* one sample per timed run */
+	uint64_t	 *cpu;		/* user + system ns, per timed run */
 };
 
 static void	 spawn_usage(void) __attribute__((__noreturn__));
 static long	 spawn_number(const char *, const char *, long, long);
 static void	 spawn_parse_expect(char *, struct spawn_cmd *, size_t);
 static uint64_t	 spawn_now(void);
+static void	 spawn_prep(const char *, size_t, const char *, long, int);
 static uint64_t	 spawn_run(const struct spawn_cmd *, size_t, const char *,
-		     long, int);
+		     long, int, uint64_t *);
 static int	 spawn_compare(const void *, const void *);
+static double	 spawn_median(uint64_t *, size_t);
 static void	 spawn_report(size_t, struct spawn_cmd *, long);
 
 static void
 spawn_usage(void)
 {
-	fprintf(stderr, "usage: spawn [-e STATUS[,STATUS...]] [-s SEP] "
-	    "[-w WARMUP] RUNS -- CMD_A [ARG...] -- CMD_B [ARG...]...\n");
+	fprintf(stderr, "usage: spawn [-e STATUS[,STATUS...]] [-p PREP] "
+	    "[-s SEP] [-w WARMUP] RUNS -- CMD_A [ARG...] -- CMD_B [ARG...]"
+	    "...\n");
 	exit(2);
 }
 
@@ -104,13 +118,55 @@ spawn_now(void)
 }
 
 /*
+ * Runs the untimed preparation before run number run of command idx:
+ * sh -c PREP spawn-prep IDX, so that PREP sees the command's number (from
+ * 1) as $1.  Anything but exit status 0 stops spawn.
+ */
+static void
+spawn_prep(const char *prep, size_t idx, const char *phase, long run,
+    int devnull)
+{
+	char	 num[32];
+	pid_t	 pid;
+	int	 status;
+
+	snprintf(num, sizeof num, "%zu", idx + 1);
+	switch (pid = fork()) {
+	case -1:
+		err(2, "fork");
+	case 0:
+		if (dup2(devnull, STDIN_FILENO) == -1 ||
+		    dup2(devnull, STDOUT_FILENO) == -1) {
+			warn("dup2");
+			_exit(127);
+		}
+		execl("/bin/sh", "sh", "-c", prep, "spawn-prep", num,
+		    (char *)NULL);
+		warn("cannot run /bin/sh");
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR)
+			err(2, "waitpid");
+	}
+	if (WIFSIGNALED(status))
+		errx(1, "preparation for command %zu killed by signal %d on "
+		    "%s run %ld", idx + 1, WTERMSIG(status), phase, run);
+	if (WEXITSTATUS(status) != 0)
+		errx(1, "preparation for command %zu exited %d on %s run %ld",
+		    idx + 1, WEXITSTATUS(status), phase, run);
+}
+
+/*
  * Runs one command once and checks its exit status; returns its wall time
- * in nanoseconds.  phase and run only name the run in a message.
+ * in nanoseconds, and its CPU time (with its waited-for descendants') in
+ * *cpu.  phase and run only name the run in a message.
  */
 static uint64_t
 spawn_run(const struct spawn_cmd *c, size_t idx, const char *phase, long run,
-    int devnull)
+    int devnull, uint64_t *cpu)
 {
+	struct rusage	ru;
 	uint64_t	start, end;
 	pid_t		pid;
 	int		status;
@@ -129,11 +185,14 @@ spawn_run(const struct spawn_cmd *c, size_t idx, const char *phase, long run,
 		warn("cannot run '%s'", c->argv[0]);
 		_exit(127);
 	}
-	while (waitpid(pid, &status, 0) == -1) {
+	while (wait4(pid, &status, 0, &ru) == -1) {
 		if (errno != EINTR)
-			err(2, "waitpid");
+			err(2, "wait4");
 	}
 	end = spawn_now();
+	*cpu = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) *
+	    1000000000 + ((uint64_t)ru.ru_utime.tv_usec +
+	    (uint64_t)ru.ru_stime.tv_usec) * 1000;
 
 	if (WIFSIGNALED(status))
 		errx(1, "command %zu ('%s') killed by signal %d on %s run %ld",
@@ -154,42 +213,55 @@ spawn_compare(const void *a, const void *b)
 }
 
 /*
- * The median averages the two middle samples of an even count; the 90th
- * percentile is the nearest rank, the smallest sample at or above 90% of
- * them.
+ * Sorts the n samples; the median averages the two middle ones of an even
+ * count.
+ */
+static double
+spawn_median(uint64_t *v, size_t n)
+{
+	qsort(v, n, sizeof v[0], spawn_compare);
+	if (n % 2 == 1)
+		return ((double)v[n / 2]);
+	return (((double)v[n / 2 - 1] + (double)v[n / 2]) / 2);
+}
+
+/*
+ * The 90th percentile is the nearest rank, the smallest sample at or
+ * above 90% of them.
  */
 static void
 spawn_report(size_t idx, struct spawn_cmd *c, long runs)
 {
-	double	median;
+	double	median, cpu;
 	size_t	n = (size_t)runs, p90;
 
-	qsort(c->ns, n, sizeof c->ns[0], spawn_compare);
-	if (n % 2 == 1)
-		median = (double)c->ns[n / 2];
-	else
-		median = ((double)c->ns[n / 2 - 1] + (double)c->ns[n / 2]) / 2;
+	median = spawn_median(c->ns, n);
+	cpu = spawn_median(c->cpu, n);
 	p90 = (n * 9 + 9) / 10;		/* ceil(0.9 n), a 1-based rank */
-	printf("%zu %ld %.1f %.1f %.1f %.1f\n", idx + 1, runs, median / 1e3,
-	    (double)c->ns[p90 - 1] / 1e3, (double)c->ns[0] / 1e3,
-	    (double)c->ns[n - 1] / 1e3);
+	printf("%zu %ld %.1f %.1f %.1f %.1f %.1f\n", idx + 1, runs,
+	    median / 1e3, (double)c->ns[p90 - 1] / 1e3,
+	    (double)c->ns[0] / 1e3, (double)c->ns[n - 1] / 1e3, cpu / 1e3);
 }
 
 int
 main(int argc, char **argv)
 {
 	struct spawn_cmd	*cmds;
-	const char		*sep = "--";
+	const char		*sep = "--", *prep = NULL;
 	char			*expect = NULL;
 	size_t			 ncmds, i;
+	uint64_t		 cpu;
 	long			 runs, warmup = SPAWN_DEFAULT_WARMUP, r;
 	int			 ch, devnull;
 
 	/* "+": stop at RUNS, never reorder the commands' arguments. */
-	while ((ch = getopt(argc, argv, "+e:s:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "+e:p:s:w:")) != -1) {
 		switch (ch) {
 		case 'e':
 			expect = optarg;
+			break;
+		case 'p':
+			prep = optarg;
 			break;
 		case 's':
 			sep = optarg;
@@ -237,25 +309,34 @@ main(int argc, char **argv)
 	spawn_parse_expect(expect, cmds, ncmds);
 	for (i = 0; i < ncmds; i++) {
 		if ((cmds[i].ns = calloc((size_t)runs, sizeof *cmds[i].ns)) ==
-		    NULL)
+		    NULL || (cmds[i].cpu = calloc((size_t)runs,
+		    sizeof *cmds[i].cpu)) == NULL)
 			err(2, "calloc");
 	}
 
 	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		err(2, "/dev/null");
 	for (r = 0; r < warmup; r++) {
-		for (i = 0; i < ncmds; i++)
-			spawn_run(&cmds[i], i, "warm-up", r + 1, devnull);
+		for (i = 0; i < ncmds; i++) {
+			if (prep != NULL)
+				spawn_prep(prep, i, "warm-up", r + 1, devnull);
+			spawn_run(&cmds[i], i, "warm-up", r + 1, devnull,
+			    &cpu);
+		}
 	}
 	for (r = 0; r < runs; r++) {
-		for (i = 0; i < ncmds; i++)
+		for (i = 0; i < ncmds; i++) {
+			if (prep != NULL)
+				spawn_prep(prep, i, "timed", r + 1, devnull);
 			cmds[i].ns[r] = spawn_run(&cmds[i], i, "timed",
-			    r + 1, devnull);
+			    r + 1, devnull, &cmds[i].cpu[r]);
+		}
 	}
 
 	for (i = 0; i < ncmds; i++) {
 		spawn_report(i, &cmds[i], runs);
 		free(cmds[i].ns);
+		free(cmds[i].cpu);
 	}
 	free(cmds);
 	close(devnull);

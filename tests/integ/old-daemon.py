@@ -24,7 +24,7 @@ srv.bind(path)
 srv.listen(8)
 signal.signal(signal.SIGTERM, lambda *a: (os.unlink(path), sys.exit(0)))
 open(ready, "w").close()
-msg = b"daemon speaks protocol 1, this client 2 (run: depcheck stop; depcheck start)"
+msg = b"daemon speaks protocol 1, this client 3 (run: depcheck stop; depcheck start)"
 while True:
     conn, _ = srv.accept()
     conn.recv(4096)

@@ -19,11 +19,11 @@ Prints one line per result, so that a test compares text:
 
 Actions, one argument each, run in order on one connection:
 
-  hello[:V]         send HELLO with version V (default 2)
+  hello[:V]         send HELLO with version V (default: proto.h's)
   send:EXPR         send the bytes of the Python expression EXPR, which may
                     use frame(type, payload=b""), u32(n), u64(n), bs(bytes)
                     (a u32 length and the bytes), query(flags, paths),
-                    hello(v=2, name=b"rawsock")
+                    hello(v=VERSION, name=b"rawsock")
   read              read one frame and print it
   eof[:SECS]        read (and drop) until EOF or SECS (default: -t); print
                     how long it took
@@ -78,7 +78,21 @@ def frame(t, payload=b""):
     return u32(t) + u32(len(payload)) + payload
 
 
-def hello(v=2, name=b"rawsock"):
+def _proto_version():
+    """PROTO_VERSION from proto/proto.h: the version this tree speaks."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "..", "proto", "proto.h")) as f:
+        for line in f:
+            w = line.split()
+            if len(w) == 3 and w[:2] == ["#define", "PROTO_VERSION"]:
+                return int(w[2])
+    raise SystemExit("rawsock: no PROTO_VERSION in proto/proto.h")
+
+
+VERSION = _proto_version()
+
+
+def hello(v=VERSION, name=b"rawsock"):
     return frame(100, u32(v) + bs(name))
 
 
@@ -204,7 +218,7 @@ def run_actions(s, actions, timeout):
         word, _, arg = a.partition(":")
         try:
             if word == "hello":
-                s.sendall(hello(int(arg) if arg else 2))
+                s.sendall(hello(int(arg) if arg else VERSION))
             elif word == "send":
                 s.sendall(eval(arg, env))
             elif word == "read":

@@ -100,11 +100,18 @@ expect_fail -m "a command that cannot run: 127" 127 \
     "depcheck: cannot run 'no-such-command-xyz': No such file or directory" \
     depcheck run new.o in.c -- no-such-command-xyz
 
+# A dependency that does not exist when the recipe is to run is phony
+# for make (kbuild's FORCE): make calls the target out of date, and so
+# does depcheck run (the bare check calls it an error).
+expect_fail -m "missing (phony) dependency: stale, the command runs" 0 \
+    "depcheck: out.o is stale: FORCE does not exist (phony)" \
+    depcheck run --why out.o in.c FORCE -- sh -c 'echo ran >marker'
+ok "missing (phony) dependency: the command ran" test -e marker
+rm -f marker
+expect_fail -m "the bare check: a missing dependency is an error" 2 \
+    "depcheck: dependency 'FORCE' does not exist" depcheck out.o in.c FORCE
+
 # Errors before the command: it does not run.
-expect_fail -m "missing dependency: 2, not run" 2 \
-    "depcheck: dependency 'nope.h' does not exist" \
-    depcheck run out.o nope.h -- sh -c 'echo ran >marker'
-ok "missing dependency: the command did not run" test ! -e marker
 expect_fail -m "no --" 2 "depcheck: missing -- before the command" \
     depcheck run out.o in.c
 expect_fail -m "nothing after --" 2 "depcheck: missing the command after --" \

@@ -118,7 +118,10 @@ bad()
 }
 
 # A frame, as rawsock.py's send: action reads it.
-HELLO_OK='HELLO_OK 2'
+# The version this tree speaks, from the contract itself.
+PV=$(awk '$1 == "#define" && $2 == "PROTO_VERSION" { print $3 }' \
+    "$TEST_DIR/../../proto/proto.h")
+HELLO_OK="HELLO_OK $PV"
 MALFORMED='ERROR 1'
 TOOLONG='message longer than the protocol allows'
 
@@ -147,8 +150,8 @@ bad "a STOP before HELLO" $'ERROR 7 expected hello\nEOF' \
     'send:frame(302)' read eof:5
 ok "a STOP before HELLO did not stop the daemon" alive "$DPID"
 
-for v in 1 3 0 4294967295; do
-	msg="daemon speaks protocol 2, this client $v (run: depcheck stop; depcheck start)"
+for v in 1 $((PV - 1)) $((PV + 1)) 0 4294967295; do
+	msg="daemon speaks protocol $PV, this client $v (run: depcheck stop; depcheck start)"
 	bad "HELLO with protocol version $v" $'ERROR 2 '"$msg"$'\nEOF' \
 	    "$msg" "hello:$v" read eof:5
 done
@@ -341,8 +344,8 @@ while IFS= read -r -t 10 -u "${HOLD[0]}" line; do
 	[ "$line" = READY ] && break
 	hold_out+=$line$'\n'
 done
-hold_out=$(printf '%s' "$hold_out" | sed 's/^\([0-9]: HELLO_OK 2\) [0-9]*$/\1/')
-is "$hold_out" "$(printf '%s\n' 0 1 2 3 | sed 's/$/: HELLO_OK 2/'
+hold_out=$(printf '%s' "$hold_out" | sed "s/^\([0-9]: HELLO_OK $PV\) [0-9]*\$/\1/")
+is "$hold_out" "$(printf '%s\n' 0 1 2 3 | sed "s/\$/: HELLO_OK $PV/"
     printf '%s\n' "4: ERROR 5 the daemon has too many connections (try again)" \
 	'4: EOF' \
 	"5: ERROR 5 the daemon has too many connections (try again)" \
