@@ -79,7 +79,10 @@ def frame(t, payload=b""):
 
 
 def _proto_version():
-    """PROTO_VERSION from proto/proto.h: the version this tree speaks."""
+    """PROTO_VERSION from proto/proto.h: the version this tree speaks.
+    RAWSOCK_PROTO_VERSION overrides it (for a script read from stdin)."""
+    if os.environ.get("RAWSOCK_PROTO_VERSION"):
+        return int(os.environ["RAWSOCK_PROTO_VERSION"])
     here = os.path.dirname(os.path.abspath(__file__))
     with open(os.path.join(here, "..", "..", "proto", "proto.h")) as f:
         for line in f:
