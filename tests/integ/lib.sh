@@ -516,6 +516,78 @@ make_tmpdir()
 	printf '%s' "$d"
 }
 
+# mk [-e NAME=VALUE]... ARGS: make ARGS in ROOT, as run_cmd (T_RC,
+# T_OUT, T_ERR), under env -i: PATH with the binaries first, the test's
+# DEPCHECK_* and the sanitizers' settings, and each -e NAME=VALUE.
+mk()
+{
+	local envs=() args=()
+
+	while [ "$1" = -e ]; do
+		envs+=("$2")
+		shift 2
+	done
+	args=("$@")
+	# DEPCHECK_TEST_WRAP (valgrind) wraps the client make runs too
+	if [ -n "$DEPCHECK_TEST_WRAP" ]; then
+		args+=("DEPCHECK=$DEPCHECK_TEST_WRAP $DEPCHECK_BINDIR/depcheck")
+	fi
+	_bin_env
+	T_CMD="${envs[*]}${envs[*]:+ }make $(_quote "${args[@]}")"
+	(cd "$ROOT" && timeout -k 5 "$DEPCHECK_TEST_TIMEOUT" env -i \
+	    "${_ENV[@]}" "${envs[@]}" make "${args[@]}") \
+	    </dev/null >"$T_OUT" 2>"$T_ERR"
+	T_RC=$?
+}
+
+# mk_ok DESC [-e NAME=VALUE]... ARGS: mk, and a test that it exited 0.
+mk_ok()
+{
+	local desc=$1
+
+	shift
+	mk "$@"
+	if [ "$T_RC" -eq 0 ]; then
+		pass "$desc"
+	else
+		fail "$desc" "expected exit status 0"
+		diag_last
+		return 1
+	fi
+}
+
+# count_check WANT CMD...: run_cmd and count the answer in CHECKS, and a
+# wrong one in WRONG, with diagnostics (for loops that report one total).
+CHECKS=0
+WRONG=0
+count_check()
+{
+	local want=$1
+
+	shift
+	CHECKS=$((CHECKS + 1))
+	run_cmd "$@"
+	if [ "$T_RC" -ne "$want" ]; then
+		WRONG=$((WRONG + 1))
+		diag "wrong answer: expected $want"
+		diag_last
+		return 1
+	fi
+}
+
+# wait_gone PID: wait (at most 10 s) for a killed process to be gone;
+# this waits on the kernel delivering SIGKILL, not on the daemon's work.
+wait_gone()
+{
+	local i
+
+	for ((i = 0; i < 1000; i++)); do
+		alive "$1" || return 0
+		sleep 0.01
+	done
+	return 1
+}
+
 # at_exit CMD...: have the EXIT trap run CMD, first thing (in /, before
 # the daemons are stopped and the directories removed); the last one
 # registered runs first.  For what a test set up outside lib.sh: a

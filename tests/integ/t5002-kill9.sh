@@ -5,19 +5,6 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# wait_gone PID: wait (at most 10 s) for a killed process to be gone;
-# this waits on the kernel delivering SIGKILL, not on the daemon's work.
-wait_gone()
-{
-	local i
-
-	for ((i = 0; i < 1000; i++)); do
-		alive "$1" || return 0
-		sleep 0.01
-	done
-	return 1
-}
-
 start_daemon
 pid=$(status_field pid)
 like "$pid" '^[1-9][0-9]*$' "status gives the pid"

@@ -52,21 +52,6 @@ at_exit resume
 WRONG=0			# checks that answered wrong
 CHECKS=0		# checks made
 
-# check WANT CMD...: count the answer; diagnostics on a wrong one.
-check()
-{
-	local want=$1
-
-	shift
-	CHECKS=$((CHECKS + 1))
-	run_cmd "$@"
-	if [ "$T_RC" -ne "$want" ]; then
-		WRONG=$((WRONG + 1))
-		diag "wrong answer: expected $want"
-		diag_last
-	fi
-}
-
 # overflow_round ROUND FILES: the target written (and seen), then with
 # the daemon stopped: the flood, and the dependency rewritten with an
 # older mtime; resumed; the checks.
@@ -75,18 +60,18 @@ overflow_round()
 	local rnd=$1 files=$2
 
 	echo "target $rnd" >tgt
-	check 0 depcheck tgt dep
+	count_check 0 depcheck tgt dep
 	kill -STOP "$PID"
 	flood "$rnd" "$files"
 	echo "new $rnd" >dep
 	touch -d 2001-01-01 dep
 	kill -CONT "$PID"
-	check 1 depcheck tgt dep
+	count_check 1 depcheck tgt dep
 	# a file the flood created after the target, one it deleted
-	check 1 depcheck tgt "w1/f${rnd}_7"
-	[ "$rnd" -gt 1 ] && check 2 depcheck tgt "w2/f$((rnd - 1))_7"
+	count_check 1 depcheck tgt "w1/f${rnd}_7"
+	[ "$rnd" -gt 1 ] && count_check 2 depcheck tgt "w2/f$((rnd - 1))_7"
 	echo "target $rnd again" >tgt
-	check 0 depcheck tgt dep "w1/f${rnd}_7"
+	count_check 0 depcheck tgt dep "w1/f${rnd}_7"
 }
 
 t_start=$(now)

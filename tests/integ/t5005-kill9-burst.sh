@@ -14,19 +14,6 @@ NFILES=50			# files of the burst, rewritten in turn
 RANDOM=$$
 diag "RANDOM seeded with $$"
 
-# wait_gone PID: wait (at most 10 s) for a killed process to be gone;
-# this waits on the kernel delivering SIGKILL, not on the daemon's work.
-wait_gone()
-{
-	local i
-
-	for ((i = 0; i < 1000; i++)); do
-		alive "$1" || return 0
-		sleep 0.01
-	done
-	return 1
-}
-
 # burst ROUND: writes, as fast as the shell goes, to the burst files and
 # to bdep (a dependency), in the background of the round.
 burst()
@@ -73,22 +60,6 @@ WRONG=0
 CHECKS=0
 DELAYS=()
 
-# check WANT CMD...: count the answer; diagnostics on a wrong one.
-check()
-{
-	local want=$1
-
-	shift
-	CHECKS=$((CHECKS + 1))
-	run_cmd "$@"
-	if [ "$T_RC" -ne "$want" ]; then
-		WRONG=$((WRONG + 1))
-		diag "round $r: wrong answer: expected $want"
-		diag_last
-		return 1
-	fi
-}
-
 # wrong DESC: count a failed expectation that is not an exit status.
 wrong()
 {
@@ -121,7 +92,7 @@ for ((r = 1; r <= KILLS; r++)); do
 		break
 	fi
 	echo "t $r" >tgt
-	check 0 depcheck tgt dep
+	count_check 0 depcheck tgt dep
 
 	seen=$SCRATCH/seen.$r
 	depcheck_nowrap status | sed -n 's/^seq: //p' >"$seen"
@@ -156,13 +127,13 @@ for ((r = 1; r <= KILLS; r++)); do
 	above "$high" "$max" ||
 	    wrong "status seq after the restart '$high' not above $max"
 
-	check 1 depcheck tgt dep			# (a)
-	check 1 depcheck tgt bdep b/f0 b/f1 b/f2
+	count_check 1 depcheck tgt dep			# (a)
+	count_check 1 depcheck tgt bdep b/f0 b/f1 b/f2
 	s=$(seq_of dep)
 	above "$s" "$max" ||
 	    wrong "seq of dep written while dead '$s' not above $max"
 	echo "t $r again" >tgt
-	check 0 depcheck tgt dep bdep b/f0 b/f1 b/f2	# (b)
+	count_check 0 depcheck tgt dep bdep b/f0 b/f1 b/f2	# (b)
 	s=$(seq_of tgt)
 	above "$s" "$max" ||
 	    wrong "seq of tgt after the restart '$s' not above $max"

@@ -20,46 +20,6 @@ EXAMPLE=$REPO_DIR/contrib/examples/autoksyms
 cp -R "$EXAMPLE/." "$ROOT/" || give_up "copy $EXAMPLE"
 cp "$REPO_DIR/contrib/make/depcheck.mk" "$ROOT/" || give_up "copy depcheck.mk"
 
-# mk [-e NAME=VALUE]... ARGS: make ARGS in ROOT, as run_cmd (T_RC,
-# T_OUT, T_ERR), under env -i: PATH with the binaries first, the test's
-# DEPCHECK_* and the sanitizers' settings, and each -e NAME=VALUE.
-mk()
-{
-	local envs=() args=()
-
-	while [ "$1" = -e ]; do
-		envs+=("$2")
-		shift 2
-	done
-	args=("$@")
-	# DEPCHECK_TEST_WRAP (valgrind) wraps the client make runs too
-	if [ -n "$DEPCHECK_TEST_WRAP" ]; then
-		args+=("DEPCHECK=$DEPCHECK_TEST_WRAP $DEPCHECK_BINDIR/depcheck")
-	fi
-	_bin_env
-	T_CMD="${envs[*]}${envs[*]:+ }make $(_quote "${args[@]}")"
-	(cd "$ROOT" && timeout -k 5 "$DEPCHECK_TEST_TIMEOUT" env -i \
-	    "${_ENV[@]}" "${envs[@]}" make "${args[@]}") \
-	    </dev/null >"$T_OUT" 2>"$T_ERR"
-	T_RC=$?
-}
-
-# mk_ok DESC [-e NAME=VALUE]... ARGS: mk, and a test that it exited 0.
-mk_ok()
-{
-	local desc=$1
-
-	shift
-	mk "$@"
-	if [ "$T_RC" -eq 0 ]; then
-		pass "$desc"
-	else
-		fail "$desc" "expected exit status 0"
-		diag_last
-		return 1
-	fi
-}
-
 DC=(USE_DEPCHECK=1 DEPCHECK_MK=depcheck.mk)
 SAME=(-e KSYMS_SAME_MTIME_AS=lib.o)
 

@@ -22,25 +22,15 @@ FORCE:
 EOT
 echo x >sub/x.c
 
-# make, run as a user would, with the binaries under test on PATH.
-mk()
-{
-	_bin_env
-	T_CMD="make $*"
-	(cd "$ROOT" && env -i "${_ENV[@]}" make --no-print-directory "$@") \
-	    </dev/null >"$T_OUT" 2>"$T_ERR"
-	T_RC=$?
-}
-
 start_daemon
 pid=$(status_field pid)
-mk -s -C sub
+mk -s --no-print-directory -C sub
 is "$T_RC" 0 "make in a subdirectory, a rule with FORCE: succeeds"
 ok "y.o (FORCE) was built" test -e sub/y.o
 ok "no second state directory below the root" test ! -e sub/.depcheck
 is "$(status_field pid)" "$pid" "the root's daemon served it"
 is "$(daemon_pids "$ROOT/sub")" "" "no daemon for the subdirectory"
-mk -s -C sub
+mk -s --no-print-directory -C sub
 is "$T_RC" 0 "again: succeeds"
 is "$(cat "$T_OUT")" "cp x.c y.o" "again: only the FORCE rule ran, as with make"
 
