@@ -48,6 +48,10 @@ struct conn {
 	int			 handles;	/* open: pipe, idle timer */
 };
 
+/* Scratch for unpacking a QUERY's paths (one thread, one query at a time). */
+static const uint8_t	*paths[PROTO_MAX_PATHS];
+static uint32_t		 lens[PROTO_MAX_PATHS];
+
 /*
  * Replies a client has not read: past this, it is not reading them, and
  * the connection goes (a client that sends forever cannot grow us).
@@ -261,8 +265,6 @@ conn_read_cb(uv_stream_t *h, ssize_t n, const uv_buf_t *buf)
 static void
 conn_answer_query(struct conn *c, const uint8_t *payload, size_t len)
 {
-	static const uint8_t	*paths[PROTO_MAX_PATHS];
-	static uint32_t		 lens[PROTO_MAX_PATHS];
 	struct daemon		*d = c->d;
 	struct proto_record	 rec;
 	struct rec		*r;
@@ -532,8 +534,6 @@ conn_hello(struct conn *c, const uint8_t *p, size_t len)
 static void
 conn_dispatch(struct conn *c, uint32_t type, const uint8_t *p, size_t len)
 {
-	static const uint8_t	*paths[PROTO_MAX_PATHS];
-	static uint32_t		 lens[PROTO_MAX_PATHS];
 	const char		*cause;
 	uint32_t		 flags;
 	char			*msg;
