@@ -31,13 +31,16 @@ else
 Q = @
 endif
 
-PROTO_SRCS  = proto/proto.c proto/xmalloc.c
+PROTO_SRCS  = proto/proto.c proto/xmalloc.c proto/image.c
 DAEMON_SRCS = daemon/main.c daemon/daemon.c daemon/log.c daemon/index.c daemon/db.c \
 	      daemon/watch.c daemon/scan.c daemon/stamp.c daemon/sync.c daemon/server.c \
-	      daemon/conn.c daemon/util.c
+	      daemon/conn.c daemon/util.c daemon/publish.c
 CLIENT_SRCS = client/depcheck.c client/client.c client/resolve.c \
 	      client/compare.c client/json.c client/cmd-check.c client/cmd-run.c \
-	      client/cmd-start.c client/cmd-status.c client/fallback.c
+	      client/cmd-start.c client/cmd-status.c client/fallback.c \
+	      client/cmd-exec.c
+PRELOAD_SRCS = client/preload.c client/client.c proto/proto.c \
+	      proto/xmalloc.c proto/image.c
 UNIT_SRCS   = $(wildcard tests/unit/*.c)
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
@@ -46,16 +49,34 @@ DAEMON_OBJS = $(call obj,$(DAEMON_SRCS))
 CLIENT_OBJS = $(call obj,$(CLIENT_SRCS))
 UNIT_OBJS   = $(call obj,$(UNIT_SRCS))
 
+# The preload library is built position-independent, exporting only the
+# functions it wraps, and never with sanitizers: it is loaded into build
+# tools that are not (an ASan runtime must come first in a process).
+PRELOAD_OBJS = $(patsubst %.c,$(O)/pic/%.o,$(PRELOAD_SRCS))
+PRELOAD   = $(O)/lib/depcheck/depcheck-preload.so
+PIC_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WFLAGS) $(CFLAGS) -MMD -MP -Iproto \
+	     -Iclient -fPIC -fvisibility=hidden
+
 DEPCHECK  = $(O)/bin/depcheck
 DEPCHECKD = $(O)/bin/depcheckd
 UNIT      = $(O)/bin/unit
 
-all: $(DEPCHECK) $(DEPCHECKD)
+all: $(DEPCHECK) $(DEPCHECKD) $(PRELOAD)
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(if $(filter daemon/% tests/%,$<),$(PKG_CFLAGS) -Idaemon -Iclient) -c -o $@ $<
+
+$(O)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CC(pic) $<"
+	$(Q)$(CC) $(PIC_CFLAGS) -c -o $@ $<
+
+$(PRELOAD): $(PRELOAD_OBJS)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-z,defs -Wl,-z,now $(LDFLAGS) -o $@ $^
 
 $(DEPCHECKD): $(DAEMON_OBJS) $(PROTO_OBJS)
 	@mkdir -p $(dir $@)
@@ -218,4 +239,4 @@ clean:
 
 .PHONY: all fuzz check-fuzz check check-man check-static check-valgrind check-san bench demo install clean
 
--include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(O)/obj $(O)/pic -name '*.d' 2>/dev/null)

@@ -46,6 +46,7 @@ int	 cmd_start(int, char **);
 int	 cmd_stop(int, char **);
 int	 cmd_status(int, char **);
 int	 cmd_seq(int, char **);
+int	 cmd_exec(int, char **);
 
 /* One line on stderr: "depcheck: " and the message. */
 void	 cmd_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

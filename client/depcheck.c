@@ -32,6 +32,7 @@ static const struct cmd_entry cmd_table[] = {
 	{ "since", NULL, "since [--json] SEQ" },
 	{ "watch", NULL, "watch [--json]" },
 	{ "log", NULL, "log [--json] [-n N] [PATH]" },
+	{ "exec", cmd_exec, "exec [--strict] [--why] -- CMD [ARG...]" },
 };
 #define CMD_COUNT	(sizeof cmd_table / sizeof cmd_table[0])
 

@@ -21,6 +21,7 @@
 #include "db.h"
 #include "index.h"
 #include "log.h"
+#include "publish.h"
 #include "sync.h"
 #include "util.h"
 
@@ -98,8 +99,10 @@ daemon_batch_end(struct daemon *d)
 	for (i = 0; rc == 0 && i < n; i++) {
 		r = dirty[i];
 		if (r->exists && fstatat(d->rootfd, *r->path ? r->path : ".",
-		    &st, AT_SYMLINK_NOFOLLOW) == 0)
+		    &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			publish_moved(d->publish, r, &st);
 			index_set_facts(r, &st);
+		}
 		if (db_put_record(d->db, r) != 0 ||
 		    (r->dirty == INDEX_WRITTEN && db_add_history(d->db, r) != 0))
 			rc = -1;
@@ -134,6 +137,8 @@ daemon_batch_end(struct daemon *d)
 	if (d->db_failed)
 		log_info("database writes work again");
 	d->db_failed = 0;
+	/* Before the syncs are answered: a synced tool sees the batch. */
+	publish_batch(d->publish, dirty, n);
 	index_clear_dirty(d->index);
 	/* Events were lost and the rescan is still owed: syncs wait. */
 	if (!d->rescan_pending)

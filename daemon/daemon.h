@@ -20,6 +20,7 @@ struct watch;
 struct sync;
 struct server;
 struct stamp;
+struct publish;
 
 struct daemon {
 	uv_loop_t	*loop;
@@ -46,6 +47,7 @@ struct daemon {
 	struct sync	*sync;
 	struct server	*server;
 	struct stamp	*stamp;
+	struct publish	*publish;	/* the image for exec, or NULL */
 
 	int		 db_failed;	/* last commit failed: answer errors */
 	char		*db_cause;

@@ -30,6 +30,7 @@
 #include "db.h"
 #include "index.h"
 #include "log.h"
+#include "publish.h"
 #include "scan.h"
 #include "server.h"
 #include "stamp.h"
@@ -581,6 +582,11 @@ main(int argc, char **argv)
 	daemon_batch_end(&d);
 	if (d.db_failed)
 		start_fail(2, "%s", d.db_cause);
+	if ((d.publish = publish_new(&d, &cause)) == NULL) {
+		daemon_say(&d, "%s; depcheck exec falls back to real mtimes",
+		    cause);
+		free(cause);
+	}
 	if (watch_start(d.watch, &cause) != 0)
 		start_fail(2, "%s", cause);
 	if ((d.server = server_new(&d, d.sockpath, &cause)) == NULL)
@@ -605,6 +611,7 @@ main(int argc, char **argv)
 	log_info("stopping");
 	server_free(d.server);
 	daemon_batch_end(&d);
+	publish_free(d.publish);
 	sync_free(d.sync);
 	watch_free(d.watch);
 	uv_walk(d.loop, daemon_walk_close_cb, NULL);

@@ -99,6 +99,21 @@ stamp_cmp(const void *a, const void *b)
 	return (0);
 }
 
+/*
+ * When the write of a crawled group happened: nobody saw it, and its
+ * ctime (which user space cannot set back) is the best evidence; the
+ * moment the crawl found it is later, maybe by days.  wtime_ns is what
+ * `depcheck seq` shows and what presented times are based on
+ * (publish.c), so that exec compares such a file with files outside the
+ * root as it was.
+ */
+static void
+stamp_when(const struct stamp_ent *e)
+{
+	if (!e->gone && e->ctime_ns > 0 && e->ctime_ns < e->rec->wtime_ns)
+		e->rec->wtime_ns = e->ctime_ns;
+}
+
 /* Restamp ents[0..n) (sorted) by ctime group, as the comment above says. */
 static void
 stamp_restamp(struct daemon *d, struct stamp_ent *ents, size_t n)
@@ -116,9 +131,11 @@ stamp_restamp(struct daemon *d, struct stamp_ent *ents, size_t n)
 		/* Gone now: when exactly is unknown; last, together. */
 		if (crawled || ents[i].gone) {
 			seq = index_next_seq(d->index);
-			for (k = i; k < j; k++)
+			for (k = i; k < j; k++) {
 				index_write(d->index, ents[k].rec, seq,
 				    ents[k].rec->exists);
+				stamp_when(&ents[k]);
+			}
 			continue;
 		}
 		for (k = i; k < j; k++)

@@ -1,0 +1,215 @@
+/*
+ * depcheck exec: run a build tool so that its own staleness decisions
+ * follow write order (DESIGN section 10).  Finds the root, starts its
+ * daemon when none runs, and executes CMD with the preload library
+ * (client/preload.c) added to LD_PRELOAD.  What the library needs it
+ * reads from the environment: DEPCHECK_EXEC_ROOT, DEPCHECK_EXEC_WHY.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "image.h"
+#include "client.h"
+#include "cmd.h"
+
+#define EXEC_PRELOAD_NAME	"depcheck-preload.so"
+
+/*
+ * The library: $DEPCHECK_PRELOAD, else ../lib/depcheck/ from this
+ * program's directory (as installed, and as built in build/).
+ */
+static char *
+exec_preload_path(void)
+{
+	const char	*env = getenv("DEPCHECK_PRELOAD");
+	char		 self[PATH_MAX], *slash, *path;
+	ssize_t		 n;
+
+	if (env != NULL && *env != '\0')
+		return (xstrdup(env));
+	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) <= 0)
+		return (NULL);
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return (NULL);
+	*slash = '\0';
+	xasprintf(&path, "%s/../lib/depcheck/" EXEC_PRELOAD_NAME, self);
+	return (path);
+}
+
+/* Start the daemon for root, as `depcheck start ROOT` does; 0 on success. */
+static int
+exec_start(char *root)
+{
+	char	*args[] = { "start", root, NULL };
+	pid_t	 pid;
+	int	 status;
+
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1)
+		return (-1);
+	if (pid == 0)
+		_exit(cmd_start(2, args));
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR)
+			return (-1);
+	}
+	return (WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1);
+}
+
+/* Can the image of root be read?  0, or -1 with an allocated cause. */
+static int
+exec_image_ok(const char *root, char **cause)
+{
+	struct stat	 st;
+	const char	*why;
+	char		*path;
+	void		*p;
+	int		 fd, rc = -1;
+
+	xasprintf(&path, "%s/.depcheck/image", root);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		xasprintf(cause, "cannot open '%s': %s", path,
+		    strerror(errno));
+		free(path);
+		return (-1);
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != getuid())
+		xasprintf(cause, "'%s' is not a file of uid %u", path,
+		    (unsigned)getuid());
+	else if ((p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED,
+	    fd, 0)) == MAP_FAILED)
+		xasprintf(cause, "cannot map '%s': %s", path, strerror(errno));
+	else {
+		if (image_check(p, (size_t)st.st_size, &why) != 0)
+			xasprintf(cause, "image '%s' is unusable: %s", path,
+			    why);
+		else
+			rc = 0;
+		munmap(p, (size_t)st.st_size);
+	}
+	close(fd);
+	free(path);
+	return (rc);
+}
+
+/*
+ * Make sure a daemon watches root and publishes an image; -1 with an
+ * allocated cause.
+ */
+static int
+exec_prepare(char *root, char **cause)
+{
+	struct client	c;
+	int		rc;
+
+	rc = client_connect(&c, root, cause);
+	client_close(&c);
+	if (rc == -1)
+		return (-1);
+	if (rc == 1 && exec_start(root) != 0) {
+		xasprintf(cause, "cannot start a daemon for '%s'", root);
+		return (-1);
+	}
+	return (exec_image_ok(root, cause));
+}
+
+/* LD_PRELOAD with lib appended (once), allocated. */
+static char *
+exec_ld_preload(const char *lib)
+{
+	const char	*old = getenv("LD_PRELOAD");
+	char		*v;
+
+	if (old == NULL || *old == '\0')
+		return (xstrdup(lib));
+	if (strstr(old, lib) != NULL)
+		return (xstrdup(old));
+	xasprintf(&v, "%s %s", old, lib);
+	return (v);
+}
+
+int
+cmd_exec(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "strict",	no_argument,	NULL, 's' },
+		{ "why",	no_argument,	NULL, 'w' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*env;
+	char		*root = NULL, *cause = NULL, *lib, *preload;
+	int		 ch, strict = 0, why = 0, rc;
+
+	env = getenv("DEPCHECK_STRICT");
+	strict = env != NULL && strcmp(env, "1") == 0;
+	optind = 1;
+	opterr = 0;
+	/* '+': options end at CMD, whose own options are its business. */
+	while ((ch = getopt_long(argc, argv, "+:vw", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			strict = 1;
+			break;
+		case 'v':
+		case 'w':
+			why = 1;
+			break;
+		default:
+			cmd_badopt("exec", argv, ch);
+		}
+	}
+	if (optind >= argc)
+		cmd_usage("exec", "no command to run");
+
+	rc = client_find_root(&root, &cause);
+	if (rc == -1)
+		cmd_fail("%s", cause);
+	if ((lib = exec_preload_path()) == NULL || access(lib, R_OK) != 0) {
+		xasprintf(&cause, "cannot find the preload library '%s'%s",
+		    lib != NULL ? lib : EXEC_PRELOAD_NAME,
+		    " (set DEPCHECK_PRELOAD)");
+		rc = -1;
+	} else
+		rc = exec_prepare(root, &cause);
+	if (rc != 0) {
+		if (strict)
+			cmd_fail("%s (--strict: not running '%s')", cause,
+			    argv[optind]);
+		cmd_warn("%s; '%s' runs with real mtimes", cause,
+		    argv[optind]);
+		free(cause);
+		unsetenv("DEPCHECK_EXEC_ROOT");
+	} else {
+		preload = exec_ld_preload(lib);
+		if (setenv("LD_PRELOAD", preload, 1) != 0 ||
+		    setenv("DEPCHECK_EXEC_ROOT", root, 1) != 0)
+			cmd_fail("cannot set the environment: %s",
+			    strerror(errno));
+		free(preload);
+	}
+	if (why)
+		setenv("DEPCHECK_EXEC_WHY", "1", 1);
+	else
+		unsetenv("DEPCHECK_EXEC_WHY");
+	free(lib);
+	free(root);
+	fflush(stdout);
+	execvp(argv[optind], argv + optind);
+	rc = errno;
+	cmd_warn("cannot run '%s': %s", argv[optind], strerror(rc));
+	return (rc == ENOENT ? 127 : 126);
+}

@@ -1,0 +1,351 @@
+/*
+ * The shared image (see publish.h and proto/image.h).
+ *
+ * Presented times.  A build tool under `depcheck exec` sees, as the
+ * modification time of a recorded file, a time derived from its seq:
+ *
+ *	presented(r) = max(basis(r), presented(previous record) + 1 ns)
+ *
+ * over the records in seq order, where basis is wtime_ns: the moment the
+ * daemon observed the write, or for what a crawl found, its ctime (stamp.c
+ * sets that).  So presented times rise strictly with seq, stay within
+ * nanoseconds of when the write was seen (comparisons with files outside
+ * the root still hold), and are never later than the clock when a tool
+ * reads them, since a write is published only after it was seen.  The
+ * preload library shifts them all back by one amount if the clock was
+ * stepped back (client/preload.c).
+ *
+ * Equal seqs (a crawl's group of equal ctimes, whose order nobody saw)
+ * cannot be presented as "stale both ways".  Equal times would make them
+ * up to date both ways for make; they are presented in mtime order
+ * instead (then by inode), each a nanosecond apart: make then decides
+ * between them as it would by their mtimes, but never calls equal
+ * mtimes up to date (tests/integ/t7005-exec-ties.sh).
+ *
+ * The image is rebuilt from the index at every start, so nothing in it
+ * needs to survive a crash; a table that fills up is copied into one
+ * twice its size, renamed over the old one, and the old one is retired.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "image.h"
+#include "daemon.h"
+#include "index.h"
+#include "log.h"
+#include "publish.h"
+#include "watch.h"
+
+#define PUBLISH_MIN_SLOTS	1024
+
+struct publish {
+	struct daemon		*d;
+	char			*path;		/* ROOT/.depcheck/image */
+	struct image_hdr	*hdr;		/* mapped read-write */
+	size_t			 size;
+	int			 failed;	/* growing failed: said once */
+};
+
+/* Gathering records to stamp with presented times. */
+struct publish_list {
+	struct rec	**recs;
+	size_t		  n;
+	size_t		  cap;
+};
+
+static int
+publish_cmp(const void *a, const void *b)
+{
+	const struct rec	*ra = *(struct rec *const *)a;
+	const struct rec	*rb = *(struct rec *const *)b;
+
+	if (ra->seq != rb->seq)
+		return (ra->seq < rb->seq ? -1 : 1);
+	if (ra->mtime_ns != rb->mtime_ns)
+		return (ra->mtime_ns < rb->mtime_ns ? -1 : 1);
+	if (ra->ino != rb->ino)
+		return (ra->ino < rb->ino ? -1 : 1);
+	return (0);
+}
+
+/* May r be presented?  Only what the daemon vouches for. */
+static int
+publish_eligible(struct daemon *d, const struct rec *r)
+{
+	return (r->exists && r->seq != 0 && (r->ino != 0 || r->dev != 0) &&
+	    !daemon_ignored(d, r->path) &&
+	    (d->watch == NULL || !watch_is_unwatched(d->watch, r->path)));
+}
+
+/*
+ * Create a file of nslots empty slots at path (replacing any), mapped
+ * read-write.  The blocks are allocated up front: a store into a hole of
+ * a mapped file on a full disk would be SIGBUS.  NULL with a cause.
+ */
+static struct image_hdr *
+publish_create(const char *path, uint64_t nslots, size_t *size,
+    char **cause)
+{
+	struct image_hdr	*h;
+	void			*p;
+	int			 fd, error;
+
+	*size = IMAGE_SIZE(nslots);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1) {
+		xasprintf(cause, "cannot create '%s': %s", path,
+		    strerror(errno));
+		return (NULL);
+	}
+	if ((error = posix_fallocate(fd, 0, (off_t)*size)) != 0) {
+		xasprintf(cause, "cannot allocate '%s': %s", path,
+		    strerror(error));
+		close(fd);
+		unlink(path);
+		return (NULL);
+	}
+	p = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	error = errno;
+	close(fd);
+	if (p == MAP_FAILED) {
+		xasprintf(cause, "cannot map '%s': %s", path, strerror(error));
+		unlink(path);
+		return (NULL);
+	}
+	h = p;
+	memset(h, 0, sizeof *h);
+	memcpy(h->magic, IMAGE_MAGIC, sizeof h->magic);
+	h->version = IMAGE_VERSION;
+	h->ent_size = sizeof(struct image_ent);
+	h->nslots = nslots;
+	h->pid = (uint64_t)getpid();
+	return (h);
+}
+
+static uint64_t
+publish_slots_for(uint64_t count)
+{
+	uint64_t	n = PUBLISH_MIN_SLOTS;
+
+	while (n / 2 < count)
+		n *= 2;
+	return (n);
+}
+
+/* Put r with its presented time p; -1 when the table is full. */
+static int
+publish_put(struct image_hdr *h, const struct rec *r, int64_t p)
+{
+	struct image_ent	e;
+
+	memset(&e, 0, sizeof e);
+	e.dev = r->dev;
+	e.ino = r->ino;
+	e.ctime_ns = r->ctime_ns;
+	e.presented_ns = p;
+	e.seq = r->seq;
+	e.owner = r->hash;
+	if (image_put(h, &e) != 0)
+		return (-1);
+	if (r->seq > h->max_seq)
+		h->max_seq = r->seq;
+	if (p > h->max_presented)
+		h->max_presented = p;
+	return (0);
+}
+
+/* Stamp l's records (sorted here) with presented times and put them. */
+static int
+publish_list_put(struct image_hdr *h, struct publish_list *l)
+{
+	int64_t	p, last = h->max_presented;
+	size_t	i;
+
+	qsort(l->recs, l->n, sizeof *l->recs, publish_cmp);
+	for (i = 0; i < l->n; i++) {
+		p = l->recs[i]->wtime_ns > last ? l->recs[i]->wtime_ns :
+		    last + 1;
+		if (publish_put(h, l->recs[i], p) != 0)
+			return (-1);
+		last = p;
+	}
+	return (0);
+}
+
+static void
+publish_list_add(struct publish_list *l, struct rec *r)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap == 0 ? 256 : l->cap * 2;
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
+		l->recs = xreallocarray(l->recs, l->cap, sizeof *l->recs);
+	}
+	l->recs[l->n++] = r;
+}
+
+static void
+publish_gather_cb(struct rec *r, void *arg)
+{
+	struct publish_list	*l = arg;
+
+	if (publish_eligible(daemon_self, r))
+		publish_list_add(l, r);
+}
+
+/* Rename the new table at tmp over the image; retire the old one. */
+static void
+publish_install(struct publish *pb, const char *tmp, struct image_hdr *h,
+    size_t size)
+{
+	if (rename(tmp, pb->path) != 0)
+		fatal("rename '%s'", tmp);
+	if (pb->hdr != NULL) {
+		image_write_begin(pb->hdr);
+		pb->hdr->retired = 1;
+		image_write_end(pb->hdr);
+		munmap(pb->hdr, pb->size);
+	}
+	pb->hdr = h;
+	pb->size = size;
+}
+
+struct publish *
+publish_new(struct daemon *d, char **cause)
+{
+	struct publish		*pb;
+	struct publish_list	 l = { NULL, 0, 0 };
+	struct image_hdr	*h;
+	size_t			 size;
+	char			*tmp;
+
+	pb = xcalloc(1, sizeof *pb);
+	pb->d = d;
+	xasprintf(&pb->path, "%s/image", d->statedir);
+	xasprintf(&tmp, "%s/image.new", d->statedir);
+	index_foreach(d->index, publish_gather_cb, &l);
+	h = publish_create(tmp, publish_slots_for(l.n), &size, cause);
+	if (h == NULL || publish_list_put(h, &l) != 0) {
+		if (h != NULL) {
+			xasprintf(cause, "image of %zu entries overflowed",
+			    l.n);
+			munmap(h, size);
+			unlink(tmp);
+		}
+		free(l.recs);
+		free(tmp);
+		free(pb->path);
+		free(pb);
+		return (NULL);
+	}
+	free(l.recs);
+	publish_install(pb, tmp, h, size);
+	free(tmp);
+	return (pb);
+}
+
+void
+publish_free(struct publish *pb)
+{
+	if (pb == NULL)
+		return;
+	/* Readers that still map it see it retired and let go. */
+	image_write_begin(pb->hdr);
+	pb->hdr->retired = 1;
+	image_write_end(pb->hdr);
+	munmap(pb->hdr, pb->size);
+	unlink(pb->path);
+	free(pb->path);
+	free(pb);
+}
+
+/* Copy every live entry into a table twice as large.  -1 with a cause. */
+static int
+publish_grow(struct publish *pb, char **cause)
+{
+	struct image_hdr	*h, *old = pb->hdr;
+	struct image_ent	*s = (struct image_ent *)(void *)(old + 1);
+	size_t			 size;
+	uint64_t		 i;
+	char			*tmp;
+
+	xasprintf(&tmp, "%s/image.new", pb->d->statedir);
+	h = publish_create(tmp, publish_slots_for(old->count * 2 + 1),
+	    &size, cause);
+	if (h == NULL) {
+		free(tmp);
+		return (-1);
+	}
+	for (i = 0; i < old->nslots; i++) {
+		if (s[i].flags & IMAGE_LIVE)
+			(void)image_put(h, &s[i]);
+	}
+	h->max_seq = old->max_seq;
+	h->max_presented = old->max_presented;
+	publish_install(pb, tmp, h, size);
+	free(tmp);
+	return (0);
+}
+
+void
+publish_moved(struct publish *pb, const struct rec *r, const struct stat *st)
+{
+	if (pb == NULL || (r->ino == st->st_ino && r->dev == st->st_dev))
+		return;
+	image_write_begin(pb->hdr);
+	image_remove(pb->hdr, r->dev, r->ino, r->hash);
+	image_write_end(pb->hdr);
+}
+
+void
+publish_batch(struct publish *pb, struct rec **dirty, size_t n)
+{
+	struct publish_list	 l = { NULL, 0, 0 };
+	struct image_ent	*e;
+	struct rec		*r;
+	char			*cause;
+	size_t			 i;
+
+	if (pb == NULL)
+		return;
+	image_write_begin(pb->hdr);
+	for (i = 0; i < n; i++) {
+		r = dirty[i];
+		if (!publish_eligible(pb->d, r)) {
+			image_remove(pb->hdr, r->dev, r->ino, r->hash);
+			continue;
+		}
+		if (r->dirty == INDEX_WRITTEN)
+			publish_list_add(&l, r);
+		else if ((e = image_slot(pb->hdr, r->dev, r->ino)) != NULL &&
+		    e->owner == r->hash)
+			e->ctime_ns = r->ctime_ns;
+	}
+	while (publish_list_put(pb->hdr, &l) != 0) {
+		image_write_end(pb->hdr);
+		if (publish_grow(pb, &cause) != 0) {
+			/*
+			 * Without room, tools must not see the old times of
+			 * what this batch wrote: retire the image, and exec
+			 * falls back to real mtimes, saying so.
+			 */
+			if (!pb->failed)
+				log_warn("%s; depcheck exec now falls back"
+				    " to real mtimes", cause);
+			free(cause);
+			pb->failed = 1;
+			image_write_begin(pb->hdr);
+			pb->hdr->retired = 1;
+			break;
+		}
+		image_write_begin(pb->hdr);
+	}
+	image_write_end(pb->hdr);
+	free(l.recs);
+}

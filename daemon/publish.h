@@ -1,0 +1,36 @@
+/*
+ * Publishing the index into the shared image (proto/image.h) that
+ * `depcheck exec` tools read, and the presented modification times it
+ * carries (DESIGN section 10).  Owned by main.c; fed by daemon_batch_end.
+ */
+#ifndef PUBLISH_H
+#define PUBLISH_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+
+struct daemon;
+struct publish;
+struct rec;
+
+/*
+ * Create ROOT/.depcheck/image from the whole index.  Returns the
+ * publisher, or NULL with an allocated cause (the daemon then runs
+ * without an image and exec tools fall back to real mtimes).
+ */
+struct publish	*publish_new(struct daemon *, char **);
+/* Unmap and remove the image (at shutdown). */
+void		 publish_free(struct publish *);
+/*
+ * r is about to take the stat facts st: if its inode changed, its old
+ * inode's entry goes (another file may reuse that inode number).
+ */
+void		 publish_moved(struct publish *, const struct rec *,
+		     const struct stat *);
+/*
+ * Publish a committed batch: written records get presented times after
+ * every earlier one, touched ones their new ctime, gone ones leave.
+ */
+void		 publish_batch(struct publish *, struct rec **, size_t);
+
+#endif
