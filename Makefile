@@ -4,6 +4,7 @@
 
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
+LIBDIR	?= $(PREFIX)/lib
 MANDIR	?= $(PREFIX)/share/man
 DESTDIR	?=
 
@@ -125,7 +126,7 @@ VALGRIND = valgrind -q --leak-check=full \
 # fflush, not per printf), the analyzer's DeprecatedOrUnsafeBufferHandling
 # (it asks for C11 Annex K functions, which glibc lacks) and
 # valist.Uninitialized (clang 14 reports every va_start/vfprintf pair).
-STATIC_SRCS = $(PROTO_SRCS) $(DAEMON_SRCS) $(CLIENT_SRCS)
+STATIC_SRCS = $(PROTO_SRCS) $(DAEMON_SRCS) $(CLIENT_SRCS) client/preload.c
 CPPCHECK_FLAGS = --quiet --error-exitcode=1 --inline-suppr --std=c11 \
 	--enable=warning,style,performance,portability -D_GNU_SOURCE \
 	-Iproto -Iclient -Idaemon --suppress=missingIncludeSystem \
@@ -178,7 +179,7 @@ check-san:
 # build/fuzz/; make check replays the corpus and the regression inputs
 # (tests/fuzz/regress/TARGET), given as files so that nothing is written
 # back, and runs each target briefly on a copy.
-FUZZ_TARGETS = proto resolve
+FUZZ_TARGETS = proto resolve image
 FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 15
 FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -Iproto -Iclient \
@@ -186,6 +187,7 @@ FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -Iproto -Iclient \
 FUZZ_proto = tests/fuzz/fuzz-proto.c proto/proto.c proto/xmalloc.c
 FUZZ_resolve = tests/fuzz/fuzz-resolve.c client/resolve.c proto/proto.c \
 	       proto/xmalloc.c
+FUZZ_image = tests/fuzz/fuzz-image.c proto/image.c
 
 build/fuzz/fuzz-%: $$(FUZZ_%)
 	@mkdir -p $(dir $@)
@@ -230,7 +232,9 @@ demo:
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(LIBDIR)/depcheck
 	install -m 755 $(DEPCHECK) $(DEPCHECKD) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(PRELOAD) $(DESTDIR)$(LIBDIR)/depcheck/
 	install -m 644 client/depcheck.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 daemon/depcheckd.8 $(DESTDIR)$(MANDIR)/man8/
 

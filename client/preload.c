@@ -69,7 +69,7 @@ static struct {
 	struct client		 c;
 	pid_t			 conn_pid;	/* c.fd belongs to it */
 	int			 need_sync;
-	const void		*map;
+	void			*map;		/* the image, read-only */
 	size_t			 size;
 	int64_t			 shift;		/* presented times > clock */
 	int			 why;
@@ -92,8 +92,10 @@ static void	*preload_real(const char *);
 
 /*
  * glibc 2.33 dropped these from its headers but keeps them for binaries
- * built before (Debian 12's make links __xstat and friends).
+ * built before (Debian 12's make links __xstat and friends).  The names
+ * are glibc's, reserved or not.
  */
+/* NOLINTBEGIN(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 int	__xstat(int, const char *, struct stat *);
 int	__xstat64(int, const char *, struct stat64 *);
 int	__lxstat(int, const char *, struct stat *);
@@ -102,6 +104,7 @@ int	__fxstat(int, int, struct stat *);
 int	__fxstat64(int, int, struct stat64 *);
 int	__fxstatat(int, int, const char *, struct stat *, int);
 int	__fxstatat64(int, int, const char *, struct stat64 *, int);
+/* NOLINTEND(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 
 REAL(stat);
 REAL(stat64);
@@ -201,7 +204,7 @@ preload_is_tool(void)
 static int
 preload_on(void)
 {
-	const char	*root;
+	const char	*root, *why;
 
 	if (pl.state != 0)
 		return (pl.state == 1);
@@ -214,8 +217,8 @@ preload_on(void)
 		return (0);
 	pl.c.fd = -1;
 	pl.need_sync = 1;
-	pl.why = getenv("DEPCHECK_EXEC_WHY") != NULL &&
-	    strcmp(getenv("DEPCHECK_EXEC_WHY"), "1") == 0;
+	why = getenv("DEPCHECK_EXEC_WHY");
+	pl.why = why != NULL && strcmp(why, "1") == 0;
 	pl.state = 1;
 	return (1);
 }
@@ -224,7 +227,7 @@ static void
 preload_unmap(void)
 {
 	if (pl.map != NULL)
-		munmap((void *)(uintptr_t)pl.map, pl.size);
+		munmap(pl.map, pl.size);
 	pl.map = NULL;
 	pl.size = 0;
 }

@@ -168,6 +168,9 @@ publish_list_put(struct image_hdr *h, struct publish_list *l)
 	int64_t	p, last = h->max_presented;
 	size_t	i;
 
+	if (l->n == 0)
+		return (0);
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
 	qsort(l->recs, l->n, sizeof *l->recs, publish_cmp);
 	for (i = 0; i < l->n; i++) {
 		p = l->recs[i]->wtime_ns > last ? l->recs[i]->wtime_ns :
