@@ -48,6 +48,8 @@
 
 /* How long a busy image may keep the tool waiting, in 1 ms naps. */
 #define PRELOAD_BUSY_NAPS	2000
+/* Connections tried before a sync counts as failed, 20 ms apart. */
+#define PRELOAD_SYNC_TRIES	50
 /* Files whose mismatch already cost a sync (direct-mapped). */
 #define PRELOAD_MEMO		64
 
@@ -339,26 +341,31 @@ preload_sync_once(char **cause)
 
 /*
  * Sync, then make sure the mapped image is the current one.  The daemon
- * closes idle connections: one failure is retried on a new connection.
+ * closes idle connections, and refuses connections over its limit (a deep
+ * recursive make under -j holds one per make): a failure is retried on a
+ * new connection, for a second, before the tool gives up.
  */
 static void
 preload_sync(void)
 {
-	struct timespec	 now;
+	struct timespec	 now, nap = { 0, 20000000 };
+	int		 i;
 	uint64_t	 retired, max_seq;
 	int64_t		 max_p, now_ns;
 	char		*cause = NULL;
 
 	pl.need_sync = 0;
 	memset(pl.memo, 0, sizeof pl.memo);
-	if (preload_sync_once(&cause) != 0) {
-		free(cause);
-		cause = NULL;
-		if (preload_sync_once(&cause) != 0) {
+	for (i = 0; preload_sync_once(&cause) != 0; i++) {
+		if (i == PRELOAD_SYNC_TRIES) {
 			preload_break(cause);
 			free(cause);
 			return;
 		}
+		free(cause);
+		cause = NULL;
+		if (i > 0)
+			nanosleep(&nap, NULL);
 	}
 	if (pl.map == NULL && preload_map(&cause) != 0)
 		goto fail;
