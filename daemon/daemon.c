@@ -117,6 +117,9 @@ daemon_batch_end(struct daemon *d)
 	}
 	if (rc == 0)
 		rc = db_set_meta(d->db, "observed_ns", d->observed_ns);
+	/* Not earlier than any time presented so far (publish.c). */
+	if (rc == 0)
+		rc = db_set_meta(d->db, "presented_high", util_now_ns());
 	if (rc == 0)
 		rc = db_commit(d->db, &cause);
 	else {

@@ -445,7 +445,8 @@ main(int argc, char **argv)
 	char		*cause, *cookies, rootbuf[PATH_MAX];
 	const char	*root = ".";
 	struct stat	 st;
-	int64_t		 observed_ns;
+	int64_t		 observed_ns, presented_high;
+	uint64_t	 first_seq;
 	size_t		 found;
 	int		 ch, rc;
 
@@ -543,6 +544,8 @@ main(int argc, char **argv)
 
 	daemon_open_db(&d);
 	observed_ns = db_get_meta(d.db, "observed_ns", 0);
+	presented_high = db_get_meta(d.db, "presented_high", 0);
+	first_seq = index_peek_seq(d.index);
 	daemon_probe_clock(&d);
 
 	d.stamp = stamp_new();
@@ -582,7 +585,8 @@ main(int argc, char **argv)
 	daemon_batch_end(&d);
 	if (d.db_failed)
 		start_fail(2, "%s", d.db_cause);
-	if ((d.publish = publish_new(&d, &cause)) == NULL) {
+	if ((d.publish = publish_new(&d, first_seq, presented_high,
+	    &cause)) == NULL) {
 		daemon_say(&d, "%s; depcheck exec falls back to real mtimes",
 		    cause);
 		free(cause);

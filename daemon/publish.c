@@ -25,6 +25,13 @@
  * The image is rebuilt from the index at every start, so nothing in it
  * needs to survive a crash; a table that fills up is copied into one
  * twice its size, renamed over the old one, and the old one is retired.
+ * What must survive is an upper bound of every time presented so far
+ * (meta "presented_high", the clock at each commit): what a start's
+ * reconciliation stamps is presented after it.  A file rewritten while
+ * the daemon was down, in the second of a target ninja logged at a
+ * presented time of the last run, would otherwise be presented at its
+ * ctime, before that logged time, and ninja would call the target clean
+ * (tests/unit/test-publish.c, publish_restart_after_high).
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -161,9 +168,13 @@ publish_put(struct image_hdr *h, const struct rec *r, int64_t p)
 	return (0);
 }
 
-/* Stamp l's records (sorted here) with presented times and put them. */
+/*
+ * Stamp l's records (sorted here) with presented times and put them;
+ * from seq first_seq on, after floor_ns.
+ */
 static int
-publish_list_put(struct image_hdr *h, struct publish_list *l)
+publish_list_put(struct image_hdr *h, struct publish_list *l,
+    uint64_t first_seq, int64_t floor_ns)
 {
 	int64_t	p, last = h->max_presented;
 	size_t	i;
@@ -173,6 +184,8 @@ publish_list_put(struct image_hdr *h, struct publish_list *l)
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
 	qsort(l->recs, l->n, sizeof *l->recs, publish_cmp);
 	for (i = 0; i < l->n; i++) {
+		if (l->recs[i]->seq >= first_seq && last < floor_ns)
+			last = floor_ns;
 		p = l->recs[i]->wtime_ns > last ? l->recs[i]->wtime_ns :
 		    last + 1;
 		if (publish_put(h, l->recs[i], p) != 0)
@@ -220,7 +233,8 @@ publish_install(struct publish *pb, const char *tmp, struct image_hdr *h,
 }
 
 struct publish *
-publish_new(struct daemon *d, char **cause)
+publish_new(struct daemon *d, uint64_t first_seq, int64_t floor_ns,
+    char **cause)
 {
 	struct publish		*pb;
 	struct publish_list	 l = { NULL, 0, 0 };
@@ -234,7 +248,7 @@ publish_new(struct daemon *d, char **cause)
 	xasprintf(&tmp, "%s/image.new", d->statedir);
 	index_foreach(d->index, publish_gather_cb, &l);
 	h = publish_create(tmp, publish_slots_for(l.n), &size, cause);
-	if (h == NULL || publish_list_put(h, &l) != 0) {
+	if (h == NULL || publish_list_put(h, &l, first_seq, floor_ns) != 0) {
 		if (h != NULL) {
 			xasprintf(cause, "image of %zu entries overflowed",
 			    l.n);
@@ -330,7 +344,7 @@ publish_batch(struct publish *pb, struct rec **dirty, size_t n)
 		    e->owner == r->hash)
 			e->ctime_ns = r->ctime_ns;
 	}
-	while (publish_list_put(pb->hdr, &l) != 0) {
+	while (publish_list_put(pb->hdr, &l, 0, 0) != 0) {
 		image_write_end(pb->hdr);
 		if (publish_grow(pb, &cause) != 0) {
 			/*

@@ -7,6 +7,7 @@
 #define PUBLISH_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 struct daemon;
@@ -14,11 +15,14 @@ struct publish;
 struct rec;
 
 /*
- * Create ROOT/.depcheck/image from the whole index.  Returns the
- * publisher, or NULL with an allocated cause (the daemon then runs
- * without an image and exec tools fall back to real mtimes).
+ * Create ROOT/.depcheck/image from the whole index.  Records of seq
+ * first_seq and above (stamped by this start's crawl) are presented after
+ * floor_ns, the latest time an earlier run may have presented (a build
+ * tool may have kept it: ninja's .ninja_log).  Returns the publisher, or
+ * NULL with an allocated cause (the daemon then runs without an image and
+ * exec tools fall back to real mtimes).
  */
-struct publish	*publish_new(struct daemon *, char **);
+struct publish	*publish_new(struct daemon *, uint64_t, int64_t, char **);
 /* Unmap and remove the image (at shutdown). */
 void		 publish_free(struct publish *);
 /*

@@ -32,6 +32,7 @@ static void		 pub_teardown(struct publish *);
 static struct rec	*pub_rec(const char *, uint64_t, uint64_t, int64_t,
 			     int64_t);
 static struct publish	*pub_new(void);
+static struct publish	*pub_new_after(uint64_t, int64_t);
 static enum image_result pub_lookup(const struct rec *, struct image_ent *);
 static int64_t		 pub_presented(const char *, int, const struct rec *);
 static void		 pub_write(struct rec *, uint64_t, int64_t);
@@ -84,10 +85,18 @@ pub_rec(const char *relpath, uint64_t ino, uint64_t seq, int64_t wtime_ns,
 static struct publish *
 pub_new(void)
 {
+	return (pub_new_after(0, 0));
+}
+
+/* A start whose crawl stamped seqs from first_seq, after floor_ns. */
+static struct publish *
+pub_new_after(uint64_t first_seq, int64_t floor_ns)
+{
 	struct publish	*pb;
 	char		*cause = NULL;
 
-	if ((pb = publish_new(&pub_daemon, &cause)) == NULL)
+	if ((pb = publish_new(&pub_daemon, first_seq, floor_ns,
+	    &cause)) == NULL)
 		unit_fail(__FILE__, __LINE__, "publish_new: %s", cause);
 	return (pb);
 }
@@ -203,6 +212,26 @@ publish_presented_is_wtime_when_apart(void)
 	dirty[0] = a;
 	publish_batch(pb, dirty, 1);
 	CHECK_EQ_INT(PRESENTED(a), 300 * SEC);
+	pub_teardown(pb);
+}
+
+/*
+ * A restart: what its crawl stamped (seq >= first_seq) is presented after
+ * the last run's high mark, though its basis (a ctime) is earlier; what
+ * went before keeps its times.
+ */
+void
+publish_restart_after_high(void)
+{
+	struct publish	*pb;
+	struct rec	*out, *in;
+
+	pub_setup();
+	out = pub_rec("out", 11, 4, 100 * SEC + 69, 100 * SEC);
+	in = pub_rec("in", 12, 9, 100 * SEC, 100 * SEC);
+	pb = pub_new_after(9, 100 * SEC + 70);
+	CHECK_EQ_INT(PRESENTED(out), 100 * SEC + 69);
+	CHECK(PRESENTED(in) > 100 * SEC + 70);
 	pub_teardown(pb);
 }
 
