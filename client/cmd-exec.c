@@ -48,25 +48,55 @@ exec_preload_path(void)
 	return (path);
 }
 
-/* Start the daemon for root, as `depcheck start ROOT` does; 0 on success. */
+/*
+ * Start the daemon for root, as `depcheck start ROOT` does.  Returns 0, or
+ * -1 with an allocated cause: what start said (its first line), so that
+ * exec still says one line in all.
+ */
 static int
-exec_start(char *root)
+exec_start(char *root, char **cause)
 {
-	char	*args[] = { "start", root, NULL };
+	char	*args[] = { "start", root, NULL }, buf[1024], *nl, *msg;
+	size_t	 len = 0;
+	ssize_t	 n;
 	pid_t	 pid;
-	int	 status;
+	int	 fds[2], status;
 
 	fflush(stdout);
 	fflush(stderr);
-	if ((pid = fork()) == -1)
+	if (pipe2(fds, O_CLOEXEC) != 0 || (pid = fork()) == -1) {
+		xasprintf(cause, "cannot start a daemon for '%s': %s", root,
+		    strerror(errno));
 		return (-1);
-	if (pid == 0)
+	}
+	if (pid == 0) {
+		dup2(fds[1], STDERR_FILENO);
 		_exit(cmd_start(2, args));
+	}
+	close(fds[1]);
+	while (len < sizeof buf - 1 &&
+	    ((n = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0 ||
+	    (n == -1 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	close(fds[0]);
+	buf[len] = '\0';
 	while (waitpid(pid, &status, 0) == -1) {
 		if (errno != EINTR)
-			return (-1);
+			break;
 	}
-	return (WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return (0);
+	if ((nl = strchr(buf, '\n')) != NULL)
+		*nl = '\0';
+	/* Its words, without the program's name. */
+	msg = buf;
+	if (strncmp(msg, "depcheck: ", 10) == 0)
+		msg += 10;
+	if (strncmp(msg, "depcheckd: ", 11) == 0)
+		msg += 11;
+	xasprintf(cause, "cannot start a daemon for '%s': %s", root,
+	    *msg != '\0' ? msg : "it exited early");
+	return (-1);
 }
 
 /* Can the image of root be read?  0, or -1 with an allocated cause. */
@@ -120,10 +150,8 @@ exec_prepare(char *root, char **cause)
 	client_close(&c);
 	if (rc == -1)
 		return (-1);
-	if (rc == 1 && exec_start(root) != 0) {
-		xasprintf(cause, "cannot start a daemon for '%s'", root);
+	if (rc == 1 && exec_start(root, cause) != 0)
 		return (-1);
-	}
 	return (exec_image_ok(root, cause));
 }
 
@@ -138,7 +166,13 @@ exec_ld_preload(const char *lib)
 		return (xstrdup(lib));
 	if (strstr(old, lib) != NULL)
 		return (xstrdup(old));
-	xasprintf(&v, "%s %s", old, lib);
+	/*
+	 * A colon, not a space: ld.so takes both, but tools that edit the
+	 * list split it at colons; valgrind drops the entry holding its own
+	 * library, and with a space ours went with it (t7004, under
+	 * DEPCHECK_TEST_WRAP).
+	 */
+	xasprintf(&v, "%s:%s", old, lib);
 	return (v);
 }
 
@@ -175,16 +209,19 @@ cmd_exec(int argc, char **argv)
 	if (optind >= argc)
 		cmd_usage("exec", "no command to run");
 
-	rc = client_find_root(&root, &cause);
-	if (rc == -1)
-		cmd_fail("%s", cause);
-	if ((lib = exec_preload_path()) == NULL || access(lib, R_OK) != 0) {
-		xasprintf(&cause, "cannot find the preload library '%s'%s",
-		    lib != NULL ? lib : EXEC_PRELOAD_NAME,
-		    " (set DEPCHECK_PRELOAD)");
+	/*
+	 * The daemon first, the library after: a child that starts the daemon
+	 * holds nothing of ours (valgrind counts what a child leaves).
+	 */
+	lib = NULL;
+	if ((rc = client_find_root(&root, &cause)) != -1 &&
+	    (rc = exec_prepare(root, &cause)) == 0 &&
+	    ((lib = exec_preload_path()) == NULL || access(lib, R_OK) != 0)) {
+		xasprintf(&cause, "cannot find the preload library '%s'"
+		    " (set DEPCHECK_PRELOAD)", lib != NULL ? lib :
+		    EXEC_PRELOAD_NAME);
 		rc = -1;
-	} else
-		rc = exec_prepare(root, &cause);
+	}
 	if (rc != 0) {
 		if (strict)
 			cmd_fail("%s (--strict: not running '%s')", cause,

@@ -433,7 +433,7 @@ preload_time(int64_t ns, char *buf, size_t len)
 	size_t		n;
 
 	localtime_r(&t, &tm);
-	n = strftime(buf, len, "%H:%M:%S", &tm);
+	n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 	snprintf(buf + n, len - n, ".%09ld", (long)(ns % 1000000000));
 	return (buf);
 }
@@ -448,17 +448,22 @@ preload_why(const char *path, uint64_t dev, uint64_t ino, int64_t real,
     int64_t pres, uint64_t seq)
 {
 	struct preload_seen	*s;
-	char			 t1[32];
+	char			 t1[64];
 	size_t			 i;
 
 	for (i = 0; i < pl.nseen; i++) {
 		if (pl.seen[i].dev == dev && pl.seen[i].ino == ino)
 			return;
 	}
-	for (i = 0; i < pl.nseen; i++) {
+	/*
+	 * A file written after one seen before, whose mtime is not newer:
+	 * where it is a prerequisite of that one, plain make would skip the
+	 * rebuild.  The most recent partner first: make stats a target, then
+	 * its prerequisites, so that is most likely the pair it compares.
+	 */
+	for (i = pl.nseen; i-- > 0;) {
 		s = &pl.seen[i];
-		if ((pres > s->presented_ns) == (real > s->real_ns) &&
-		    (pres < s->presented_ns) == (real < s->real_ns))
+		if (pres <= s->presented_ns || real > s->real_ns)
 			continue;
 		if (seq == s->seq)
 			preload_say("'%s' and '%s' were found together by a"
@@ -466,15 +471,13 @@ preload_why(const char *path, uint64_t dev, uint64_t ino, int64_t real,
 			    " which came last; ordered by inode", path,
 			    s->path, (unsigned long long)seq);
 		else
-			preload_say("'%s' was written %s '%s' (seq %llu %s"
+			preload_say("'%s' was written after '%s' (seq %llu >"
 			    " %llu), but its mtime %s is %s: write order"
-			    " decides", path, pres > s->presented_ns ?
-			    "after" : "before", s->path,
-			    (unsigned long long)seq, pres > s->presented_ns ?
-			    ">" : "<", (unsigned long long)s->seq,
+			    " decides", path, s->path,
+			    (unsigned long long)seq,
+			    (unsigned long long)s->seq,
 			    preload_time(real, t1, sizeof t1),
-			    real == s->real_ns ? "the same" :
-			    real > s->real_ns ? "later" : "earlier");
+			    real == s->real_ns ? "the same" : "earlier");
 		break;
 	}
 	if (pl.nseen == pl.seen_cap) {

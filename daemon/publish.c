@@ -19,8 +19,10 @@
  * cannot be presented as "stale both ways".  Equal times would make them
  * up to date both ways for make; they are presented in mtime order
  * instead (then by inode), each a nanosecond apart: make then decides
- * between them as it would by their mtimes, but never calls equal
- * mtimes up to date (tests/integ/t7005-exec-ties.sh).
+ * between them as it would by their mtimes, and of two files with equal
+ * mtimes, the one created first (the lower inode, as a rule) is older:
+ * stale one way, never up to date both ways
+ * (tests/integ/t7005-exec-ties.sh).
  *
  * The image is rebuilt from the index at every start, so nothing in it
  * needs to survive a crash; a table that fills up is copied into one

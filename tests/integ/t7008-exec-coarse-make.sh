@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Area 7 (make): `depcheck exec -- make` on a real file system with
+# 1-second timestamps (ext4 with 128-byte inodes on a loop device), the
+# Makefile unmodified.  In each round the target is built under exec and
+# its dependency rewritten within the same second: the mtimes are equal,
+# plain make -q says up to date; under exec make -q says stale, make
+# rebuilds the target, and right after that rebuild (often in the same
+# second again, where comparing mtimes with equal counted as stale would
+# say stale) make -q says up to date.  No output says "in the future" or
+# "Clock skew".  Needs root and a loop device (skipped otherwise).
+# DEPCHECK_TEST_ROUNDS sets the number of rounds (10).
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+rounds=${DEPCHECK_TEST_ROUNDS:-10}
+
+[ "$(id -u)" = 0 ] || skip_all "not root: cannot loop-mount an ext4 image"
+command -v mkfs.ext4 >/dev/null 2>&1 || skip_all "no mkfs.ext4"
+command -v make >/dev/null 2>&1 || skip_all "no make"
+
+img=$SCRATCH/coarse.img
+mnt=$TEST_TMP/mnt
+mkdir "$mnt"
+truncate -s 16M "$img" 2>"$T_ERR" ||
+    skip_all "cannot make a 16 MiB image: $(head -n 1 "$T_ERR")"
+mkfs.ext4 -q -I 128 -F "$img" >"$T_OUT" 2>"$T_ERR" ||
+    skip_all "mkfs.ext4 failed: $(grep -v 'deprecated' "$T_ERR" | head -n 1)"
+mount -o loop "$img" "$mnt" 2>"$T_ERR" ||
+    skip_all "mount -o loop refused: $(head -n 1 "$T_ERR")"
+
+# At exit: the daemon stopped, then the unmount (lazy if something still
+# holds the mount); the loop device goes with it.
+unmount_image()
+{
+	local p
+
+	depcheck_nowrap stop "$ROOT" >/dev/null 2>&1
+	for p in $(daemon_pids "$ROOT"); do
+		kill -KILL "$p" 2>/dev/null
+	done
+	umount "$mnt" 2>/dev/null || umount -l "$mnt"
+}
+at_exit unmount_image
+
+ROOT=$mnt/root
+mkdir "$ROOT"
+cd "$ROOT" || exit 1
+echo probe >probe
+mt=$(stat -c '%.9Y %.9Z' probe)
+rm probe
+[[ $mt =~ ^[0-9]+\.0{9}\ [0-9]+\.0{9}$ ]] ||
+    skip_all "timestamps on the image are not whole seconds ($mt)"
+
+# Every command's output, for the clock warnings (run_cmd appends).
+TRANSCRIPT=$SCRATCH/transcript
+: >"$TRANSCRIPT"
+eval "$(declare -f run_cmd | sed '1s/^run_cmd/lib_run_cmd/')"
+run_cmd()
+{
+	lib_run_cmd "$@"
+	cat "$T_OUT" "$T_ERR" >>"$TRANSCRIPT"
+}
+
+# dx ARGS: depcheck exec ARGS (options, --, CMD).
+dx()
+{
+	depcheck exec "$@"
+}
+
+# plain CMD...: CMD in the environment depcheck exec gets, without it.
+plain()
+{
+	_bin_env
+	timeout -k 5 "$DEPCHECK_TEST_TIMEOUT" env -i "${_ENV[@]}" "$@" \
+	    </dev/null
+}
+
+mt()
+{
+	stat -c %.9Y "$@"
+}
+
+# count WHAT: run_cmd was wrong in a round: count it, and show the first
+# three.
+count()
+{
+	local -n n=$1
+
+	n=$((n + 1))
+	if [ "$n" -le 3 ]; then
+		diag "round $done_: $2"
+		diag_last
+	fi
+}
+
+start_daemon
+printf 'tgt: dep\n\tcat dep >tgt\n' >Makefile
+echo 0 >dep
+expect_exit -m "exec -- make: first build" 0 dx -- make tgt
+
+done_=0 ticked=0 fooled=0 missed=0 stale_content=0 wrong_after=0 same=0
+failed=0
+t0=${EPOCHREALTIME/./}
+while [ "$done_" -lt "$rounds" ] && [ "$ticked" -lt $((rounds * 5)) ]; do
+	echo "dep $done_ a" >dep
+	run_cmd dx -- make tgt				# the build
+	[ "$T_RC" -eq 0 ] || count failed "exec -- make tgt failed"
+	echo "dep $done_ b" >dep			# the rewrite
+	if [ "$(mt dep)" != "$(mt tgt)" ]; then
+		ticked=$((ticked + 1))		# not the same second
+		continue
+	fi
+	done_=$((done_ + 1))
+	run_cmd plain make -q tgt
+	[ "$T_RC" -eq 0 ] && fooled=$((fooled + 1))
+	run_cmd dx -- make -q tgt
+	[ "$T_RC" -eq 1 ] || count missed "exec -- make -q tgt: expected 1"
+	run_cmd dx -- make tgt
+	[ "$T_RC" -eq 0 ] || count failed "exec -- make tgt (rebuild) failed"
+	[ "$(cat tgt)" = "dep $((done_ - 1)) b" ] ||
+	    count stale_content "tgt does not hold the rewritten dep"
+	[ "$(mt dep)" = "$(mt tgt)" ] && same=$((same + 1))
+	run_cmd dx -- make -q tgt
+	[ "$T_RC" -eq 0 ] || count wrong_after "after the rebuild: expected 0"
+done
+t1=${EPOCHREALTIME/./}
+diag "$done_ rounds ($ticked retried: the second ticked) in\
+ $(((t1 - t0) / 1000)) ms"
+diag "rebuilt in the dependency's second (equal mtimes): $same/$done_"
+is "$done_" "$rounds" "$rounds rounds with the rewrite in the target's second"
+is "$fooled" "$done_" "plain make -q said up to date in $fooled/$done_ rounds"
+is "$missed" 0 "exec -- make -q said up to date in $missed/$done_ rounds"
+is "$stale_content" 0 \
+    "exec -- make left a stale target in $stale_content/$done_ rounds"
+is "$wrong_after" 0 "right after the rebuild, exec -- make -q said stale\
+ in $wrong_after/$done_ rounds"
+is "$failed" 0 "no make under exec failed"
+if grep -n -i -E 'in the future|clock skew' "$TRANSCRIPT" >"$SCRATCH/skew"
+then
+	fail "no output says 'in the future' or 'Clock skew'"
+	diag_file "lines" "$SCRATCH/skew"
+else
+	pass "no output says 'in the future' or 'Clock skew'"
+fi
+
+done_testing
