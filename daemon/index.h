@@ -32,6 +32,7 @@ struct rec {
 	uint8_t		 dirty;		/* 0, INDEX_TOUCHED or INDEX_WRITTEN */
 	uint8_t		 seen;		/* scratch for scan.c */
 	uint8_t		 inlog;		/* in stamp.c's log, at logpos */
+	uint8_t		 racy;		/* restamped with matching facts */
 	uint32_t	 logpos;
 	uint32_t	 hash;
 	char		 path[];

@@ -220,16 +220,24 @@ scan_tree(struct daemon *d, const char *relpath, enum scan_mode mode,
 		free(dir);
 	}
 
-	/* Keep only what changed, then stamp it. */
+	/*
+	 * Keep only what changed, then stamp it.  What is stamped though its
+	 * facts match (racily clean, or below a lost watch) is marked: it
+	 * may well be unchanged, and exec presents it before what surely
+	 * changed in its ctime group (publish.c).
+	 */
 	for (i = 0; i < s.nfound; i++) {
 		f = &s.found[i];
 		if (mode == SCAN_NEW || !f->rec->exists || f->rec->seq == 0 ||
-		    index_facts_differ(f->rec, &f->st) ||
-		    util_ts_ns(&f->st.st_ctim) >=
-		    scan_floor(d, f->st.st_dev, observed_ns) ||
-		    (d->force != NULL && index_covers(d->force, f->rec->path)))
+		    index_facts_differ(f->rec, &f->st)) {
+			f->rec->racy = 0;
 			s.found[nchanged++] = *f;
-		else
+		} else if (util_ts_ns(&f->st.st_ctim) >=
+		    scan_floor(d, f->st.st_dev, observed_ns) ||
+		    (d->force != NULL && index_covers(d->force, f->rec->path))) {
+			f->rec->racy = 1;
+			s.found[nchanged++] = *f;
+		} else
 			index_set_facts(f->rec, &f->st);
 	}
 	/*

@@ -66,6 +66,8 @@ stamp_write(struct daemon *d, struct rec *r, int exists, int crawled)
 	index_write(d->index, r, index_next_seq(d->index), exists);
 	if (crawled)
 		st->crawled = 1;
+	else
+		r->racy = 0;	/* seen written: no longer a suspect */
 	if (r->inlog) {
 		e = &st->ents[r->logpos];
 		e->order = ++st->order;
