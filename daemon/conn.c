@@ -483,6 +483,17 @@ conn_sync_cb(void *arg, const char *cause)
 static void
 conn_park(struct conn *c, uint32_t type, const uint8_t *p, size_t len)
 {
+	/* Nothing left to wait for: answer now (sync.c, sync_now). */
+	if (sync_now(c->d->sync)) {
+		if (type == PROTO_MSG_QUERY)
+			conn_answer_query(c, p, len);
+		else if (type == PROTO_MSG_RUN_DONE)
+			conn_record_build(c, p, len);
+		else
+			conn_reply_seq(c, PROTO_MSG_SYNC_OK,
+			    index_peek_seq(c->d->index) - 1);
+		return;
+	}
 	c->state = CONN_WAIT_SYNC;
 	c->parked_type = type;
 	c->parked = xmalloc(len);

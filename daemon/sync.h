@@ -17,6 +17,13 @@ typedef void (*sync_cb)(void *, const char *);
 
 struct sync	*sync_new(struct daemon *, const char *, unsigned, char **);
 void		 sync_free(struct sync *);
+/*
+ * Is every write that completed before now already read and committed?
+ * True when the inotify queue is empty, no rescan is owed and the last
+ * commit worked: then a request just read can be answered at once,
+ * without a cookie (see sync.c).
+ */
+int		 sync_now(struct sync *);
 /* Wait for a sync; the returned waiter is owned by sync.c. */
 struct sync_waiter *sync_request(struct sync *, sync_cb, void *);
 /* Forget a waiter whose requester went away. */

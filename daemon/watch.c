@@ -5,6 +5,7 @@
  * wrong "up to date".
  */
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
@@ -365,6 +366,14 @@ watch_is_unwatched(struct watch *w, const char *relpath)
 {
 	return (index_covers(w->unwatched, relpath) ||
 	    index_covers(w->remote, relpath));
+}
+
+int
+watch_queue_empty(struct watch *w)
+{
+	int	n;
+
+	return (ioctl(w->fd, FIONREAD, &n) == 0 && n == 0);
 }
 
 size_t

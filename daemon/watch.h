@@ -30,6 +30,8 @@ void		 watch_remove_under(struct watch *, const char *);
 /* Is relpath in or below a directory that could not be watched? */
 int		 watch_is_unwatched(struct watch *, const char *);
 size_t		 watch_count(struct watch *);
+/* Is the inotify queue empty right now (nothing left to read)? */
+int		 watch_queue_empty(struct watch *);
 size_t		 watch_remote_count(struct watch *);
 /*
  * Is directory relpath (on device dev) on a remote file system?  If so
