@@ -169,7 +169,7 @@ scan_gone_cb(struct rec *r, void *arg)
 	if (!r->exists || !util_under(r->path, g->prefix) ||
 	    watch_is_unwatched(g->d->watch, r->path))
 		return;
-	stamp_write(g->d, r, 0, 1);
+	stamp_write(g->d, r, 0, 1, 0);
 	g->count++;
 }
 
@@ -180,13 +180,13 @@ scan_gone_cb(struct rec *r, void *arg)
  */
 static void
 scan_stamp(struct daemon *d, struct found *f, size_t n,
-    const struct rec *evented)
+    const struct rec *evented, int64_t not_before)
 {
 	size_t	i;
 
 	for (i = 0; i < n; i++) {
 		index_set_facts(f[i].rec, &f[i].st);
-		stamp_write(d, f[i].rec, 1, f[i].rec != evented);
+		stamp_write(d, f[i].rec, 1, f[i].rec != evented, not_before);
 	}
 }
 
@@ -247,8 +247,15 @@ scan_tree(struct daemon *d, const char *relpath, enum scan_mode mode,
 	 * kbuild).  If the crawl found entries in it, made before its watch,
 	 * its place is unknown again.
 	 */
+	/*
+	 * What a new or moved-in directory holds was written, for this
+	 * root, when the directory arrived: no earlier than its own ctime
+	 * (rename sets it), though the files' ctimes may be days older.  By
+	 * their own ctimes a restamp would put them before a target written
+	 * just before the mv, in the same drain (t2002).
+	 */
 	scan_stamp(d, s.found, nchanged, mode == SCAN_NEW && s.nfound == 1 ?
-	    top : NULL);
+	    top : NULL, mode == SCAN_NEW ? util_ts_ns(&st.st_ctim) : 0);
 
 	/* Records below relpath that were not found are gone. */
 	if (mode == SCAN_RECONCILE) {

@@ -30,6 +30,7 @@ struct stamp_ent {
 	struct rec	*rec;
 	uint64_t	 order;		/* of the record's last write */
 	int64_t		 ctime_ns;
+	int64_t		 not_before;	/* see stamp_write */
 	int		 crawled;
 	int		 gone;
 };
@@ -58,7 +59,8 @@ stamp_free(struct stamp *st)
 }
 
 void
-stamp_write(struct daemon *d, struct rec *r, int exists, int crawled)
+stamp_write(struct daemon *d, struct rec *r, int exists, int crawled,
+    int64_t not_before)
 {
 	struct stamp		*st = d->stamp;
 	struct stamp_ent	*e;
@@ -72,6 +74,8 @@ stamp_write(struct daemon *d, struct rec *r, int exists, int crawled)
 		e = &st->ents[r->logpos];
 		e->order = ++st->order;
 		e->crawled |= crawled;
+		if (not_before > e->not_before)
+			e->not_before = not_before;
 		return;
 	}
 	if (st->n == st->cap) {
@@ -83,6 +87,7 @@ stamp_write(struct daemon *d, struct rec *r, int exists, int crawled)
 	e->rec = r;
 	e->order = ++st->order;
 	e->crawled = crawled;
+	e->not_before = not_before;
 	r->inlog = 1;
 	r->logpos = (uint32_t)st->n++;
 }
@@ -160,9 +165,11 @@ stamp_close(struct daemon *d)
 		if (!st->crawled)
 			continue;
 		if (r->exists && fstatat(d->rootfd, *r->path ? r->path : ".",
-		    &sb, AT_SYMLINK_NOFOLLOW) == 0)
+		    &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 			st->ents[i].ctime_ns = util_ts_ns(&sb.st_ctim);
-		else
+			if (st->ents[i].ctime_ns < st->ents[i].not_before)
+				st->ents[i].ctime_ns = st->ents[i].not_before;
+		} else
 			st->ents[i].gone = 1;
 	}
 	if (st->crawled) {

@@ -475,7 +475,7 @@ watch_write(struct watch *w, const char *relpath, int exists)
 	struct index	*ix = w->d->index;
 	struct rec	*r = index_get(ix, relpath);
 
-	stamp_write(w->d, r, exists, 0);
+	stamp_write(w->d, r, exists, 0, 0);
 	return (r);
 }
 
@@ -491,7 +491,7 @@ watch_gone_cb(struct rec *r, void *arg)
 	struct subtree_gone	*g = arg;
 
 	if (r->exists && util_under(r->path, g->prefix))
-		stamp_write(g->d, r, 0, 0);
+		stamp_write(g->d, r, 0, 0, 0);
 }
 
 /*
