@@ -5,12 +5,43 @@
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 LIBDIR	?= $(PREFIX)/lib
+# depcheck.mk goes here: GNU make's include searches /usr/local/include
+# and /usr/include for a name without a path.
+INCLUDEDIR ?= $(PREFIX)/include
 MANDIR	?= $(PREFIX)/share/man
+# Bash completion and the systemd user unit: where bash-completion and
+# systemd say, asked for this PREFIX (their .pc files name /usr), else
+# the same paths by hand.  Both are searched there for PREFIX=/usr/local.
+BASHCOMPDIR ?= $(or $(shell pkg-config --define-variable=prefix=$(PREFIX) \
+	--define-variable=datadir=$(PREFIX)/share \
+	--variable=completionsdir bash-completion 2>/dev/null),$\
+	$(PREFIX)/share/bash-completion/completions)
+SYSTEMDUSERUNITDIR ?= $(or $(shell pkg-config \
+	--define-variable=prefix=$(PREFIX) --variable=systemduserunitdir \
+	systemd 2>/dev/null),$(PREFIX)/lib/systemd/user)
 DESTDIR	?=
 
 CC	?= cc
 O	?= build
 SAN	?=
+
+# make check and make demo first make sure the Debian packages they need
+# are there (.ci/packages): as root with apt-get they install what is
+# missing, otherwise they stop with the apt-get line to run.  This runs
+# while make reads this file, before pkg-config is asked below; not for
+# make -n or -q, nor with NEED_PACKAGES=no (another distribution).
+NEED_GOALS := $(filter check demo,$(MAKECMDGOALS))
+NEED_SKIP  := $(filter no,$(NEED_PACKAGES)) \
+	      $(findstring n,$(firstword -$(MAKEFLAGS))) \
+	      $(findstring q,$(firstword -$(MAKEFLAGS)))
+ifneq ($(NEED_GOALS),)
+ifeq ($(strip $(NEED_SKIP)),)
+NEED_STOP := $(shell .ci/need-packages -m $(NEED_GOALS))
+ifneq ($(NEED_STOP),)
+$(error $(NEED_STOP))
+endif
+endif
+endif
 
 PKGS	 = libuv sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -32,14 +63,15 @@ else
 Q = @
 endif
 
-PROTO_SRCS  = proto/proto.c proto/xmalloc.c proto/image.c
+PROTO_SRCS  = proto/proto.c proto/xmalloc.c proto/image.c proto/registry.c
 DAEMON_SRCS = daemon/main.c daemon/daemon.c daemon/log.c daemon/index.c daemon/db.c \
 	      daemon/watch.c daemon/scan.c daemon/stamp.c daemon/sync.c daemon/server.c \
-	      daemon/conn.c daemon/util.c daemon/publish.c
+	      daemon/conn.c daemon/util.c daemon/publish.c daemon/life.c \
+	      daemon/notify.c
 CLIENT_SRCS = client/depcheck.c client/client.c client/resolve.c \
 	      client/compare.c client/json.c client/cmd-check.c client/cmd-run.c \
 	      client/cmd-start.c client/cmd-status.c client/fallback.c \
-	      client/cmd-exec.c
+	      client/cmd-exec.c client/cmd-list.c
 PRELOAD_SRCS = client/preload.c client/client.c proto/proto.c \
 	      proto/xmalloc.c proto/image.c
 UNIT_SRCS   = $(wildcard tests/unit/*.c)
@@ -89,6 +121,18 @@ $(DEPCHECK): $(CLIENT_OBJS) $(PROTO_OBJS)
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $^
+
+# Bash completion, generated from the client's own usage lines
+# (`depcheck --help`: cmd_table), laid out under $(O) as it is installed
+# (share/ beside bin/; tests/integ/t8001-completion.sh finds it there).
+COMPLETION = $(O)/share/bash-completion/completions/depcheck
+$(COMPLETION): $(DEPCHECK) contrib/completion/mkcompletion.sh \
+	    contrib/completion/depcheck.bash.in
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  GEN     $@"
+	$(Q)sh contrib/completion/mkcompletion.sh $(DEPCHECK) \
+	    contrib/completion/depcheck.bash.in >$@.tmp && mv $@.tmp $@
+all: $(COMPLETION)
 
 UNIT_LINK = $(filter-out $(O)/obj/daemon/main.o,$(DAEMON_OBJS)) \
 	    $(call obj,client/compare.c client/json.c) $(PROTO_OBJS)
@@ -232,11 +276,17 @@ demo:
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man8
-	install -d $(DESTDIR)$(LIBDIR)/depcheck
+	install -d $(DESTDIR)$(LIBDIR)/depcheck $(DESTDIR)$(INCLUDEDIR)
 	install -m 755 $(DEPCHECK) $(DEPCHECKD) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(PRELOAD) $(DESTDIR)$(LIBDIR)/depcheck/
+	install -m 644 contrib/make/depcheck.mk $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 client/depcheck.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 daemon/depcheckd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SYSTEMDUSERUNITDIR)
+	install -m 644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/depcheck
+	sed 's|@BINDIR@|$(BINDIR)|g' contrib/systemd/depcheckd@.service.in \
+	    >$(DESTDIR)$(SYSTEMDUSERUNITDIR)/depcheckd@.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUSERUNITDIR)/depcheckd@.service
 
 clean:
 	rm -rf build build-san

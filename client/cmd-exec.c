@@ -24,6 +24,8 @@
 #include "cmd.h"
 
 #define EXEC_PRELOAD_NAME	"depcheck-preload.so"
+/* --idle-exit of a daemon exec starts (DEPCHECK_IDLE_EXIT overrides). */
+#define EXEC_IDLE_EXIT		"2h"
 
 /*
  * The library: $DEPCHECK_PRELOAD, else ../lib/depcheck/ from this
@@ -56,7 +58,9 @@ exec_preload_path(void)
 static int
 exec_start(char *root, char **cause)
 {
-	char	*args[] = { "start", root, NULL }, buf[1024], *nl, *msg;
+	const char *idle = getenv("DEPCHECK_IDLE_EXIT");
+	char	*args[] = { "start", "--idle-exit", NULL, root, NULL };
+	char	 buf[1024], *nl, *msg;
 	size_t	 len = 0;
 	ssize_t	 n;
 	pid_t	 pid;
@@ -71,7 +75,10 @@ exec_start(char *root, char **cause)
 	}
 	if (pid == 0) {
 		dup2(fds[1], STDERR_FILENO);
-		_exit(cmd_start(2, args));
+		/* As depcheck.mk: a daemon a build started goes when idle. */
+		args[2] = xstrdup(idle != NULL && *idle != '\0' ? idle :
+		    EXEC_IDLE_EXIT);
+		_exit(cmd_start(4, args));
 	}
 	close(fds[1]);
 	while (len < sizeof buf - 1 &&

@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proto.h"
+#include "registry.h"
 #include "client.h"
 #include "cmd.h"
 
@@ -78,18 +80,150 @@ start_running(const char *root, uint64_t *pid, char **cause)
 	return (rc == -1 ? -1 : 0);
 }
 
+/*
+ * Is root inside a tree whose daemon answers (a directory above it holds
+ * a .depcheck/ of this user's, and its daemon runs)?  1 with that
+ * directory (allocated) and the daemon's pid, else 0.  Such a daemon
+ * already watches root: a second one would only duplicate it (issue 9).
+ * A root with a .depcheck/ of its own was made one on purpose (--nested),
+ * and checks below it ask its daemon: that one is started.
+ */
+static int
+start_enclosing(const char *root, char **top, uint64_t *pid)
+{
+	struct client	 c;
+	struct stat	 st;
+	char		*dir, *slash, *path, *cause;
+	int		 rc;
+
+	xasprintf(&path, "%s/.depcheck", root);
+	rc = lstat(path, &st) == 0;
+	free(path);
+	if (rc)
+		return (0);
+	dir = xstrdup(root);
+	while ((slash = strrchr(dir, '/')) != NULL && dir[1] != '\0') {
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		xasprintf(&path, "%s/.depcheck", strcmp(dir, "/") == 0 ? "" :
+		    dir);
+		rc = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+		free(path);
+		if (!rc)
+			continue;
+		cause = NULL;
+		if ((rc = client_connect(&c, dir, &cause)) == 0)
+			*pid = c.daemon_pid;
+		client_close(&c);
+		if (rc == -1)
+			free(cause);
+		if (rc == 0) {
+			*top = dir;
+			return (1);
+		}
+	}
+	free(dir);
+	return (0);
+}
+
+/* Run the daemon and wait for its status: 0 once it watches the tree. */
+static int
+start_run(char *daemon, char **args, const char *root)
+{
+	pid_t	pid;
+	int	status;
+
+	if ((pid = fork()) == -1)
+		cmd_fail("cannot fork: %s", strerror(errno));
+	if (pid == 0) {
+		execvp(daemon, args);
+		cmd_warn("cannot run '%s': %s", daemon, strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR)
+			cmd_fail("cannot wait for '%s': %s", daemon,
+			    strerror(errno));
+	}
+	if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 ||
+	    WEXITSTATUS(status) == EXIT_RUNNING))
+		return (WEXITSTATUS(status));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 127 ||
+	    WIFSIGNALED(status))
+		cmd_warn("daemon for '%s' did not start", root);
+	return (-1);
+}
+
+/* Is ROOT/.depcheck/lock held?  Its holder's pid in buf (or "?"). */
+static int
+start_locked(const char *root, char *buf, size_t size)
+{
+	char	*path;
+	ssize_t	 n;
+	int	 fd, held;
+
+	snprintf(buf, size, "?");
+	xasprintf(&path, "%s/.depcheck/lock", root);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	if (fd == -1)
+		return (0);
+	held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+	if (held && (n = pread(fd, buf, size - 1, 0)) > 0) {
+		buf[n] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+	}
+	close(fd);
+	return (held);
+}
+
+/*
+ * Another daemon holds the root's lock (a concurrent start won the race
+ * and may still be crawling, or one is on its way out): wait until a
+ * daemon answers (0), or the lock is free again (1: start anew), within
+ * DEPCHECK_TIMEOUT.  "start" never says yes without a daemon that
+ * answers (issue 9).
+ */
+static int
+start_wait(const char *root)
+{
+	struct timespec	 ts = { 0, 20000000L };
+	const char	*env = getenv("DEPCHECK_TIMEOUT");
+	char		 holder[32], *cause;
+	uint64_t	 pid;
+	long		 timeout = 30, i;
+
+	if (env != NULL && strtol(env, NULL, 10) > 0)
+		timeout = strtol(env, NULL, 10);
+	for (i = 0; i < timeout * 50; i++) {
+		if (start_running(root, &pid, &cause) != 0)
+			cmd_fail("%s", cause);
+		if (pid != 0)
+			return (0);
+		if (!start_locked(root, holder, sizeof holder))
+			return (1);
+		nanosleep(&ts, NULL);	/* another process's crawl */
+	}
+	cmd_fail("'%s' is locked by pid %s, which does not answer within"
+	    " %ld s (see '%s/.depcheck/depcheckd.log')", root, holder,
+	    timeout, root);
+}
+
 int
 cmd_start(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "foreground",	no_argument,	   NULL, 'f' },
 		{ "ignore",	required_argument, NULL, 'i' },
+		{ "nested",	no_argument,	   NULL, 'n' },
+		{ "idle-exit",	required_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char	**args, *root, *daemon, *cause;
-	int	  ch, nargs = 0, foreground = 0, status;
-	pid_t	  pid;
-	uint64_t  running;
+	char	**args, *root, *daemon, *cause, *top;
+	int	  ch, nargs = 0, foreground = 0, nested = 0, status, tries;
+	uint64_t  running, ms;
 
 	args = xcalloc((size_t)argc * 2 + 8, sizeof *args);
 	args[nargs++] = NULL;	/* the daemon's path, below */
@@ -102,6 +236,17 @@ cmd_start(int argc, char **argv)
 			break;
 		case 'i':
 			args[nargs++] = "--ignore";
+			args[nargs++] = optarg;
+			break;
+		case 'n':
+			nested = 1;
+			break;
+		case 'x':
+			if (registry_duration(optarg, &ms) != 0)
+				cmd_usage("start", "bad --idle-exit '%s' (a"
+				    " duration such as 90s, 30m, 2h or 1d;"
+				    " 0: never)", optarg);
+			args[nargs++] = "--idle-exit";
 			args[nargs++] = optarg;
 			break;
 		default:
@@ -124,6 +269,15 @@ cmd_start(int argc, char **argv)
 		free(root);
 		return (0);
 	}
+	if (!nested && start_enclosing(root, &top, &running)) {
+		cmd_warn("'%s' is inside '%s', watched by its daemon (pid %"
+		    PRIu64 "); not starting another (--nested would)", root,
+		    top, running);
+		free(top);
+		free(args);
+		free(root);
+		return (0);
+	}
 	daemon = start_daemon_path();
 	args[0] = daemon;
 	args[nargs++] = "--root";
@@ -136,28 +290,24 @@ cmd_start(int argc, char **argv)
 		execvp(daemon, args);
 		cmd_fail("cannot run '%s': %s", daemon, strerror(errno));
 	}
-	if ((pid = fork()) == -1)
-		cmd_fail("cannot fork: %s", strerror(errno));
-	if (pid == 0) {
-		execvp(daemon, args);
-		cmd_warn("cannot run '%s': %s", daemon, strerror(errno));
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) == -1) {
-		if (errno != EINTR)
-			cmd_fail("cannot wait for '%s': %s", daemon,
-			    strerror(errno));
-	}
-	/* EXIT_RUNNING: another start won the race, which is fine. */
-	if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 ||
-	    WEXITSTATUS(status) == EXIT_RUNNING))
+	/*
+	 * EXIT_RUNNING: another daemon holds the lock (a concurrent start
+	 * won the race, which is fine once it answers; or a daemon on its
+	 * way out, and then this start tries again).
+	 */
+	for (tries = 0; (status = start_run(daemon, args, root)) ==
+	    EXIT_RUNNING && start_wait(root) == 1 && tries < 10; tries++)
+		;
+	if (status == 0 || status == EXIT_RUNNING) {
+		if (start_running(root, &running, &cause) != 0)
+			cmd_fail("%s", cause);
+		if (running == 0)
+			cmd_fail("the daemon for '%s' started but does not"
+			    " answer (see '%s/.depcheck/depcheckd.log')",
+			    root, root);
 		status = 0;
-	else {
-		if (!WIFEXITED(status) || WEXITSTATUS(status) == 127 ||
-		    WIFSIGNALED(status))
-			cmd_warn("daemon for '%s' did not start", root);
+	} else
 		status = EXIT_TROUBLE;
-	}
 	free(daemon);
 	free(args);
 	free(root);
@@ -283,6 +433,8 @@ cmd_stop(int argc, char **argv)
 	uint32_t	 len;
 	char		*root, *cause, *why;
 
+	if (argc == 2 && strcmp(argv[1], "--all") == 0)
+		return (list_stop_all());
 	if (argc > 2)
 		cmd_usage("stop", "unexpected argument '%s'", argv[2]);
 	if (argc == 2 && argv[1][0] == '-')

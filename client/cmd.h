@@ -47,6 +47,9 @@ int	 cmd_stop(int, char **);
 int	 cmd_status(int, char **);
 int	 cmd_seq(int, char **);
 int	 cmd_exec(int, char **);
+int	 cmd_list(int, char **);
+/* depcheck stop --all: stop every daemon in the registry (cmd-list.c). */
+int	 list_stop_all(void);
 
 /* One line on stderr: "depcheck: " and the message. */
 void	 cmd_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

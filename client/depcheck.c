@@ -25,8 +25,10 @@ static const struct cmd_entry cmd_table[] = {
 	{ "check", cmd_check, "check [--why] [--newer] [-0] [--json]"
 	    " [--strict] [--no-sync] TARGET [DEP...]" },
 	{ "run", cmd_run, "run [--why] [--echo] [--strict] TARGET DEP... -- CMD [ARG...]" },
-	{ "start", cmd_start, "start [--foreground] [--ignore GLOB]... [DIR]" },
-	{ "stop", cmd_stop, "stop [DIR]" },
+	{ "start", cmd_start, "start [--foreground] [--ignore GLOB]..."
+	    " [--nested] [--idle-exit DURATION] [DIR]" },
+	{ "stop", cmd_stop, "stop [--all | DIR]" },
+	{ "list", cmd_list, "list [--json]" },
 	{ "status", cmd_status, "status [--json]" },
 	{ "seq", cmd_seq, "seq [--json] PATH..." },
 	{ "since", NULL, "since [--json] SEQ" },

@@ -17,7 +17,6 @@ set -eu
 
 REPO=$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TRIALS=${1:-20}
-PACKAGES=(build-essential pkg-config libuv1-dev libsqlite3-dev e2fsprogs)
 
 say()
 {
@@ -38,24 +37,10 @@ for _v in $(compgen -v DEPCHECK) MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES \
 done
 unset _v
 
-# 1. What the build needs.
-missing=()
-command -v cc >/dev/null || missing+=(build-essential)
-command -v pkg-config >/dev/null || missing+=(pkg-config)
-if command -v pkg-config >/dev/null; then
-	pkg-config --exists libuv || missing+=(libuv1-dev)
-	pkg-config --exists sqlite3 || missing+=(libsqlite3-dev)
-fi
-if [ ${#missing[@]} -ne 0 ]; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		say "Installing ${missing[*]} ..."
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-		    "${PACKAGES[@]}" >/dev/null ||
-		    die "apt-get install failed (try: apt-get update)"
-	else
-		die "missing ${missing[*]} (apt-get install ${PACKAGES[*]})"
-	fi
-fi
+# 1. What the build needs (.ci/packages): installed as root with apt-get,
+# else one line with the command to run.  Under make demo the Makefile
+# has done this already, and this finds nothing missing.
+"$REPO/.ci/need-packages" demo || exit 2
 make -s -C "$REPO" all || die "the build failed"
 PATH=$REPO/build/bin:$PATH
 export PATH

@@ -18,6 +18,7 @@
 #include "db.h"
 #include "daemon.h"
 #include "index.h"
+#include "life.h"
 #include "log.h"
 #include "server.h"
 #include "sync.h"
@@ -361,6 +362,9 @@ conn_answer_status(struct conn *c)
 		    d->db_recovered);
 	conn_status_kv(&b, &n, "uptime", "%" PRId64,
 	    (util_now_ns() - d->started_ns) / 1000000000);
+	conn_status_kv(&b, &n, "memory", "%" PRIu64, life_rss_bytes());
+	conn_status_kv(&b, &n, "idle_exit", "%" PRIu64,
+	    d->idle_exit_ms / 1000);
 	conn_status_kv(&b, &n, "socket", "%s", d->sockpath);
 	conn_status_kv(&b, &n, "database", "%s", d->dbpath);
 	conn_status_kv(&b, &n, "log", "%s", d->logpath);
@@ -550,6 +554,7 @@ conn_dispatch(struct conn *c, uint32_t type, const uint8_t *p, size_t len)
 	char			*msg;
 
 	log_debug("request %s (%zu bytes)", proto_msg_name(type), len);
+	life_activity(c->d->life);
 	if (c->state == CONN_HANDSHAKE) {
 		if (type != PROTO_MSG_HELLO) {
 			log_warn("%s before hello: closing the connection",

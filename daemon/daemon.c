@@ -21,11 +21,33 @@
 #include "db.h"
 #include "index.h"
 #include "log.h"
+#include "notify.h"
 #include "publish.h"
 #include "sync.h"
 #include "util.h"
 
 struct daemon	*daemon_self;
+
+/*
+ * Is a component of relpath named .depcheck?  Ours at the top, or a
+ * nested daemon's below: its database and log are never recorded as
+ * writes of this tree (issue 9; tests/integ/t5022-nested-roots.sh).
+ */
+static int
+daemon_in_statedir(const char *relpath)
+{
+	const char	*p = relpath;
+	size_t		 len = strlen(STATE_DIR);
+
+	for (;;) {
+		if (strncmp(p, STATE_DIR, len) == 0 &&
+		    (p[len] == '\0' || p[len] == '/'))
+			return (1);
+		if ((p = strchr(p, '/')) == NULL)
+			return (0);
+		p++;
+	}
+}
 
 int
 daemon_ignored(struct daemon *d, const char *relpath)
@@ -34,7 +56,7 @@ daemon_ignored(struct daemon *d, const char *relpath)
 	char		*prefix;
 	int		 i, hit = 0;
 
-	if (util_under(relpath, STATE_DIR))
+	if (daemon_in_statedir(relpath))
 		return (1);
 	if (d->nignore == 0)
 		return (0);
@@ -154,6 +176,7 @@ daemon_shutdown(struct daemon *d)
 	if (d->stopping)
 		return;
 	d->stopping = 1;
+	notify_send("STOPPING=1\nSTATUS=stopping");
 	uv_stop(d->loop);
 }
 

@@ -21,6 +21,7 @@ struct sync;
 struct server;
 struct stamp;
 struct publish;
+struct life;
 
 struct daemon {
 	uv_loop_t	*loop;
@@ -39,6 +40,7 @@ struct daemon {
 	unsigned	 sync_timeout_ms;
 	unsigned	 max_conns;	/* --max-connections */
 	unsigned	 idle_timeout_ms; /* --idle-timeout: silent clients */
+	uint64_t	 idle_exit_ms;	/* --idle-exit: 0 never */
 	int64_t		 started_ns;
 
 	struct index	*index;
@@ -48,6 +50,8 @@ struct daemon {
 	struct server	*server;
 	struct stamp	*stamp;
 	struct publish	*publish;	/* the image for exec, or NULL */
+	struct life	*life;		/* state directory, registry, idle */
+	int		 lockfd;	/* ROOT/.depcheck/lock, held */
 
 	int		 db_failed;	/* last commit failed: answer errors */
 	char		*db_cause;
@@ -79,7 +83,10 @@ void	 daemon_say(struct daemon *, const char *, ...)
 	     __attribute__((format(printf, 2, 3)));
 /* Begin an orderly shutdown: stop the loop once replies are out. */
 void	 daemon_shutdown(struct daemon *);
-/* Is relpath excluded by --ignore or the state directory? */
+/*
+ * Is relpath excluded by --ignore, or in a state directory (.depcheck,
+ * ours or a nested daemon's, at any depth)?
+ */
 int	 daemon_ignored(struct daemon *, const char *);
 
 #endif

@@ -26,10 +26,13 @@
 #include <uv.h>
 
 #include "proto.h"
+#include "registry.h"
 #include "daemon.h"
 #include "db.h"
 #include "index.h"
+#include "life.h"
 #include "log.h"
+#include "notify.h"
 #include "publish.h"
 #include "scan.h"
 #include "server.h"
@@ -52,7 +55,8 @@ usage(FILE *f, int status)
 {
 	fprintf(f, "usage: depcheckd [--foreground] [--root DIR]"
 	    " [--ignore GLOB]... [--sync-timeout MS]\n"
-	    "                 [--max-connections N] [--idle-timeout MS]\n"
+	    "                 [--max-connections N] [--idle-timeout MS]"
+	    " [--idle-exit DURATION]\n"
 	    "       depcheckd --help | --version\n");
 	exit(status);
 }
@@ -90,6 +94,7 @@ start_fail(int status, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) == -1)
 		exit(2);
 	va_end(ap);
+	notify_send("STATUS=%s", msg);	/* systemctl status shows why */
 	/* The parent prints it; the log, if open, keeps it too. */
 	if (ready_fd != -1) {
 		dprintf(ready_fd, "%d %s\n", status, msg);
@@ -254,6 +259,7 @@ daemon_lock(struct daemon *d)
 		    d->root, *buf ? buf : "?");
 	}
 	/* Kept open (and locked) until exit. */
+	d->lockfd = fd;
 	if (ftruncate(fd, 0) != 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0)
 		start_fail(2, "cannot write '%s': %s", path, strerror(errno));
 	free(path);
@@ -436,6 +442,7 @@ main(int argc, char **argv)
 		{ "sync-timeout", required_argument, NULL, 's' },
 		{ "max-connections", required_argument, NULL, 'm' },
 		{ "idle-timeout", required_argument, NULL, 't' },
+		{ "idle-exit",	  required_argument, NULL, 'x' },
 		{ "help",	  no_argument,	     NULL, 'h' },
 		{ "version",	  no_argument,	     NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -457,7 +464,7 @@ main(int argc, char **argv)
 	d.max_conns = 256;
 	d.idle_timeout_ms = 60000;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":fr:i:s:m:t:hV", longopts,
+	while ((ch = getopt_long(argc, argv, ":fr:i:s:m:t:x:hV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
@@ -483,6 +490,14 @@ main(int argc, char **argv)
 		case 't':
 			d.idle_timeout_ms = daemon_number("--idle-timeout",
 			    optarg, 1, 86400000, "ms");
+			break;
+		case 'x':
+			if (registry_duration(optarg, &d.idle_exit_ms) != 0) {
+				fprintf(stderr, "depcheckd: bad --idle-exit '%s'"
+				    " (a duration such as 90s, 30m, 2h or 1d;"
+				    " 0: never)\n", optarg);
+				exit(2);
+			}
 			break;
 		case 'V':
 			printf("depcheckd %s (protocol %d)\n",
@@ -525,6 +540,8 @@ main(int argc, char **argv)
 
 	if (!d.foreground)
 		daemon_fork();
+	else	/* maybe a service's main process: contrib/systemd */
+		notify_open();
 	daemon_mkdir(d.statedir);
 	daemon_lock(&d);
 	daemon_mkdir(cookies);
@@ -532,6 +549,8 @@ main(int argc, char **argv)
 	if (log_open(d.logpath, d.foreground) != 0)
 		start_fail(2, "cannot open log '%s': %s", d.logpath,
 		    strerror(errno));
+	if ((d.life = life_new(&d, &cause)) == NULL)
+		start_fail(2, "%s", cause);
 	d.started_ns = util_now_ns();
 	d.sockpath = daemon_sockpath(&d);
 	log_info("depcheckd %s (libuv %s, sqlite %s) root '%s' socket '%s'"
@@ -575,6 +594,8 @@ main(int argc, char **argv)
 	/* Writes from here on are either crawled or queued as events. */
 	d.observed_ns = util_now_ns();
 	d.progress = !d.foreground && isatty(STDERR_FILENO);
+	notify_send("STATUS=crawling '%s'\nEXTEND_TIMEOUT_USEC=%d",
+	    log_esc(d.root), NOTIFY_EXTEND_USEC);
 	found = scan_tree(&d, "", SCAN_RECONCILE, observed_ns);
 	/* Writes made during the crawl are seen before anyone may ask. */
 	watch_drain(d.watch);
@@ -595,11 +616,19 @@ main(int argc, char **argv)
 		start_fail(2, "%s", cause);
 	if ((d.server = server_new(&d, d.sockpath, &cause)) == NULL)
 		start_fail(2, "%s", cause);
+	life_start(d.life);
 	log_info("watching '%s': %zu entries, %zu directories, seq %" PRIu64,
 	    log_esc(d.root), found, watch_count(d.watch),
 	    index_peek_seq(d.index) - 1);
 
 	d.starting = 0;
+	/*
+	 * READY=1 only after the crawl, the watches and the socket: what
+	 * the service manager starts next finds every file recorded
+	 * (tests/integ/t8002-notify.sh, t8003-systemd-unit.sh).
+	 */
+	notify_send("READY=1\nSTATUS=watching '%s': %zu entries, %zu"
+	    " directories", log_esc(d.root), found, watch_count(d.watch));
 	if (ready_fd != -1) {
 		dprintf(ready_fd, "0 ready\n");
 		close(ready_fd);
@@ -627,6 +656,7 @@ main(int argc, char **argv)
 	stamp_free(d.stamp);
 	close(d.rootfd);
 	log_info("stopped");
+	notify_close();
 	log_close();
 	free(d.ignore);
 	free(d.db_cause);
@@ -638,5 +668,6 @@ main(int argc, char **argv)
 	free(d.dbpath);
 	free(d.logpath);
 	free(cookies);
+	life_free(d.life);	/* last: stop --all waits for its lock */
 	return (0);
 }

@@ -53,6 +53,7 @@
 #include "image.h"
 #include "daemon.h"
 #include "index.h"
+#include "life.h"
 #include "log.h"
 #include "publish.h"
 #include "watch.h"
@@ -286,7 +287,9 @@ publish_free(struct publish *pb)
 	pb->hdr->retired = 1;
 	image_write_end(pb->hdr);
 	munmap(pb->hdr, pb->size);
-	unlink(pb->path);
+	/* A newer daemon's, if the state directory is not ours (t5021). */
+	if (life_owns(pb->d->life))
+		unlink(pb->path);
 	free(pb->path);
 	free(pb);
 }

@@ -18,6 +18,7 @@
 #include "daemon.h"
 #include "index.h"
 #include "log.h"
+#include "notify.h"
 #include "scan.h"
 #include "stamp.h"
 #include "sync.h"
@@ -68,9 +69,15 @@ scan_add(struct scan *s, const char *relpath, const struct stat *st)
 		s->found = xreallocarray(s->found, s->cap, sizeof *s->found);
 	}
 	f = &s->found[s->nfound++];
-	if (s->d->progress && ++s->d->crawled % 10000 == 0)
-		fprintf(stderr, "\rdepcheckd: indexed %zu entries",
-		    s->d->crawled);
+	if ((s->d->progress || (s->d->starting && notify_active())) &&
+	    ++s->d->crawled % 10000 == 0) {
+		if (s->d->progress)
+			fprintf(stderr, "\rdepcheckd: indexed %zu entries",
+			    s->d->crawled);
+		notify_send("STATUS=crawling '%s': %zu entries indexed\n"
+		    "EXTEND_TIMEOUT_USEC=%d", log_esc(s->d->root),
+		    s->d->crawled, NOTIFY_EXTEND_USEC);
+	}
 	f->rec = index_get(s->d->index, relpath);
 	f->rec->seen = 1;
 	f->st = *st;

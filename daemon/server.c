@@ -5,6 +5,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "proto.h"
 #include "conn.h"
 #include "daemon.h"
+#include "life.h"
 #include "log.h"
 #include "server.h"
 
@@ -30,12 +32,46 @@ struct server {
 	char		*path;
 	unsigned	 nconns;
 	unsigned long	 refused;	/* connections from other users */
+	struct stat	 sock_st;	/* the socket we bound */
 	TAILQ_HEAD(, server_conn) conns;
 };
 
 #define SERVER_LOG_REFUSED	10
 
 static void	 server_accept_cb(uv_stream_t *, int);
+
+/*
+ * Bind path by hand and give libuv the descriptor: a handle that
+ * uv_pipe_bind() named unlinks that name when it closes, whoever's socket
+ * is there by then -- a newer daemon's, if our state directory was
+ * replaced (tests/integ/t5021-state-dir-life.sh).  server_free() removes
+ * ours, and only ours.  Returns 0 or a libuv error.
+ */
+static int
+server_bind(struct server *s, const char *path)
+{
+	struct sockaddr_un	sun;
+	int			fd, rc;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path)
+		return (UV_ENAMETOOLONG);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
+		return (uv_translate_sys_error(errno));
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+		rc = uv_translate_sys_error(errno);
+		close(fd);
+		return (rc);
+	}
+	if ((rc = uv_pipe_open(&s->pipe, fd)) != 0) {
+		close(fd);
+		unlink(path);
+	}
+	return (rc);
+}
 
 struct server *
 server_new(struct daemon *d, const char *path, char **cause)
@@ -54,9 +90,9 @@ server_new(struct daemon *d, const char *path, char **cause)
 		rc = uv_translate_sys_error(errno);
 		goto fail;
 	}
-	if ((rc = uv_pipe_bind(&s->pipe, path)) != 0)
+	if ((rc = server_bind(s, path)) != 0)
 		goto fail;
-	if (chmod(path, 0600) != 0) {
+	if (chmod(path, 0600) != 0 || lstat(path, &s->sock_st) != 0) {
 		rc = uv_translate_sys_error(errno);
 		goto fail;
 	}
@@ -124,6 +160,7 @@ server_accept_cb(uv_stream_t *h, int status)
 	sc->conn = c;
 	TAILQ_INSERT_TAIL(&s->conns, sc, entry);
 	s->nconns++;
+	life_activity(s->d->life);
 	conn_start(c, s->nconns > s->d->max_conns);
 }
 
@@ -137,6 +174,7 @@ server_conn_gone(struct server *s, const struct conn *c)
 			TAILQ_REMOVE(&s->conns, sc, entry);
 			free(sc);
 			s->nconns--;
+			life_activity(s->d->life);
 			return;
 		}
 	}
@@ -164,6 +202,23 @@ server_free(struct server *s)
 		conn_close(sc->conn);
 		free(sc);
 	}
-	unlink(s->path);
+	/* Not a newer daemon's, bound at the same path (t5021). */
+	if (server_sock_intact(s))
+		unlink(s->path);
 	uv_close((uv_handle_t *)&s->pipe, server_close_cb);
+}
+
+int
+server_sock_intact(const struct server *s)
+{
+	struct stat	st;
+
+	return (lstat(s->path, &st) == 0 && st.st_ino == s->sock_st.st_ino &&
+	    st.st_dev == s->sock_st.st_dev);
+}
+
+unsigned
+server_conn_count(const struct server *s)
+{
+	return (s->nconns);
 }

@@ -12,6 +12,10 @@
 #	%.o: %.c $(DEPCHECK_FORCE)
 #		$(DEPCHECK_RUN) $(CC) -c -o $@ $<
 #
+# `make install` puts this file in $(PREFIX)/include (/usr/local/include),
+# where GNU make's include finds it with no path; from depcheck's source
+# tree, run make -I /path/to/depcheck/contrib/make instead.
+#
 # make then always hands the recipe to "depcheck run TARGET DEPS -- CMD",
 # which runs CMD only when TARGET is older than one of its prerequisites
 # ($^: every prerequisite of the target, from every rule, but the force
@@ -35,12 +39,31 @@
 # make -q cannot answer for such rules (the force target is never up to
 # date): ask depcheck instead.
 #
-# Knobs: DEPCHECK (the client, default "depcheck"); DEPCHECK_RUN_FLAGS
+# Knobs: DEPCHECK (the client, default "depcheck": make stops at once,
+# saying so, when it cannot be run); DEPCHECK_RUN_FLAGS
 # (default --echo; add --why to see each decision on stderr, or drop
-# --echo for silence).
+# --echo for silence); DEPCHECK_IDLE_EXIT (default 2h: a daemon this file
+# started exits after that long with no request, and the next make starts
+# it again, which catches up on what was written meanwhile; 0: never).
 
 DEPCHECK ?= depcheck
 DEPCHECK_RUN_FLAGS ?= --echo
+DEPCHECK_IDLE_EXIT ?= 2h
+
+# No client: stop now with one line naming the knob, rather than let each
+# recipe fail with "depcheck: not found" (Error 127).  PATH is passed by
+# hand: $(shell) does not see exported variables before make 4.4.
+_depcheck_cmd := $(firstword $(DEPCHECK))
+_depcheck_found := $(shell PATH='$(PATH)'; \
+    p=$$(command -v '$(_depcheck_cmd)') && [ -f "$$p" ] && [ -x "$$p" ] && \
+    echo y)
+ifeq ($(_depcheck_found),)
+_depcheck_why := $(strip $(if $(findstring /,$(_depcheck_cmd)), \
+    no such executable,not found on PATH))
+$(error depcheck: cannot run '$(_depcheck_cmd)': $(_depcheck_why) \
+    (install depcheck, or set DEPCHECK=/path/to/depcheck))
+endif
+
 DEPCHECK_FORCE := .depcheck-force
 DEPCHECK_DEPS = $(filter-out $(DEPCHECK_FORCE),$^)
 DEPCHECK_RUN = @$(DEPCHECK) run $(DEPCHECK_RUN_FLAGS) $@ $(DEPCHECK_DEPS) --
@@ -66,5 +89,6 @@ export DEPCHECK_STARTED
 # ($(shell) does not see exported variables before make 4.4.)
 _depcheck_start := $(shell DEPCHECK_ROOT='$(DEPCHECK_ROOT)' \
     $(DEPCHECK) status >/dev/null 2>&1 || \
-    $(DEPCHECK) start '$(DEPCHECK_ROOT)' >/dev/null)
+    $(DEPCHECK) start --idle-exit '$(or $(DEPCHECK_IDLE_EXIT),2h)' \
+    '$(DEPCHECK_ROOT)' >/dev/null)
 endif

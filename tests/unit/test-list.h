@@ -111,3 +111,10 @@ TEST(publish_deleted_removed)
 TEST(publish_moved_drops_old_inode)
 TEST(publish_touched_updates_ctime)
 TEST(publish_skips_ineligible)
+
+/* test-notify.c */
+TEST(notify_unset_sends_nothing)
+TEST(notify_path_socket_receives)
+TEST(notify_abstract_socket_receives)
+TEST(notify_bad_address_ignored)
+TEST(notify_unreachable_survives)
