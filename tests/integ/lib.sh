@@ -22,7 +22,7 @@
 # test); ok DESC CMD...; is; like; pass; fail; skip REASON [N]; skip_all;
 # give_up; done_testing; diag, diag_file, diag_last, diag_log;
 # start_daemon, start_depcheckd; daemon_pids, alive, status_field, seq_of;
-# json_eval, hex; make_tmpdir; has_line, nlines, not; at_exit.
+# json_eval, hex; make_tmpdir; coarse_root; has_line, nlines, not; at_exit.
 #
 # Knobs (environment of the test run):
 #   DEPCHECK_BINDIR	where depcheck and depcheckd are (default: build/bin)
@@ -502,6 +502,53 @@ EOF_PY
 hex()
 {
 	printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'
+}
+
+# coarse_root MIB: the test's root on a file system with 1-second
+# timestamps, as ext4 with 128-byte inodes has: a MIB MiB image, made
+# with mkfs.ext4 -I 128 and loop-mounted; ROOT is a directory in it and
+# the working directory.  At exit the daemon for ROOT is stopped and the
+# image unmounted.  Skips the whole test (with the reason) where not root,
+# without mkfs.ext4 or a loop device, or where the timestamps turn out
+# finer than a second.
+coarse_root()
+{
+	local img=$SCRATCH/coarse.img mt
+
+	[ "$(id -u)" = 0 ] ||
+	    skip_all "not root: cannot loop-mount an ext4 image"
+	command -v mkfs.ext4 >/dev/null 2>&1 || skip_all "no mkfs.ext4"
+	COARSE_MNT=$TEST_TMP/mnt
+	mkdir "$COARSE_MNT"
+	truncate -s "${1}M" "$img" 2>"$T_ERR" ||
+	    skip_all "cannot make a $1 MiB image: $(head -n 1 "$T_ERR")"
+	mkfs.ext4 -q -I 128 -F "$img" >"$T_OUT" 2>"$T_ERR" ||
+	    skip_all "mkfs.ext4 failed: $(grep -v 'deprecated' "$T_ERR" |
+	    head -n 1)"
+	mount -o loop "$img" "$COARSE_MNT" 2>"$T_ERR" ||
+	    skip_all "mount -o loop refused: $(head -n 1 "$T_ERR")"
+	at_exit _coarse_unmount
+	ROOT=$COARSE_MNT/root
+	mkdir "$ROOT"
+	cd "$ROOT" || exit 1
+	echo probe >probe
+	mt=$(stat -c '%.9Y %.9Z' probe)
+	rm probe
+	[[ $mt =~ ^[0-9]+\.0{9}\ [0-9]+\.0{9}$ ]] ||
+	    skip_all "timestamps on the image are not whole seconds ($mt)"
+}
+
+# The daemon for ROOT stopped, then the unmount (lazy if something still
+# holds the mount); the loop device goes with it.
+_coarse_unmount()
+{
+	local p
+
+	depcheck_nowrap stop "$ROOT" >/dev/null 2>&1
+	for p in $(daemon_pids "$ROOT"); do
+		kill -KILL "$p" 2>/dev/null
+	done
+	umount "$COARSE_MNT" 2>/dev/null || umount -l "$COARSE_MNT"
 }
 
 # A further temporary directory (physical path), removed on exit.  Used

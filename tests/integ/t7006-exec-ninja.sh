@@ -27,41 +27,7 @@ now()
 command -v ninja >/dev/null 2>&1 ||
     skip_all "no ninja (apt-get install ninja-build)"
 command -v cc >/dev/null 2>&1 || skip_all "no cc"
-[ "$(id -u)" = 0 ] || skip_all "not root: cannot loop-mount an ext4 image"
-command -v mkfs.ext4 >/dev/null 2>&1 || skip_all "no mkfs.ext4"
-
-img=$SCRATCH/coarse.img
-mnt=$TEST_TMP/mnt
-mkdir "$mnt"
-truncate -s 32M "$img" 2>"$T_ERR" ||
-    skip_all "cannot make a 32 MiB image: $(head -n 1 "$T_ERR")"
-mkfs.ext4 -q -I 128 -F "$img" >"$T_OUT" 2>"$T_ERR" ||
-    skip_all "mkfs.ext4 failed: $(grep -v 'deprecated' "$T_ERR" | head -n 1)"
-mount -o loop "$img" "$mnt" 2>"$T_ERR" ||
-    skip_all "mount -o loop refused: $(head -n 1 "$T_ERR")"
-
-# At exit: the daemon stopped, then the unmount (lazy if something still
-# holds the mount); the loop device goes with it.
-unmount_image()
-{
-	local p
-
-	depcheck_nowrap stop "$ROOT" >/dev/null 2>&1
-	for p in $(daemon_pids "$ROOT"); do
-		kill -KILL "$p" 2>/dev/null
-	done
-	umount "$mnt" 2>/dev/null || umount -l "$mnt"
-}
-at_exit unmount_image
-
-ROOT=$mnt/root
-mkdir "$ROOT"
-cd "$ROOT" || exit 1
-echo probe >probe
-mt=$(stat -c '%.9Y %.9Z' probe)
-rm probe
-[[ $mt =~ ^[0-9]+\.0{9}\ [0-9]+\.0{9}$ ]] ||
-    skip_all "timestamps on the image are not whole seconds ($mt)"
+coarse_root 32
 
 t_start=$(now)
 start_daemon
