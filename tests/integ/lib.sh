@@ -407,7 +407,9 @@ alive()
 {
 	local state
 
-	state=$(sed -n 's/^[0-9]* (.*) \([A-Z]\) .*/\1/p' "/proc/$1/stat" \
+	# Any state but zombie or dead: also t (stopped by a tracer, as a
+	# sanitizer's leak check stops a process on its way out).
+	state=$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\) .*/\1/p' "/proc/$1/stat" \
 	    2>/dev/null) || return 1
 	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
 }
