@@ -22,7 +22,8 @@
 # test); ok DESC CMD...; is; like; pass; fail; skip REASON [N]; skip_all;
 # give_up; done_testing; diag, diag_file, diag_last, diag_log;
 # start_daemon, start_depcheckd; daemon_pids, alive, status_field, seq_of;
-# json_eval, hex; make_tmpdir; coarse_root; has_line, nlines, not; at_exit.
+# json_eval, hex; make_tmpdir; coarse_root; exec_transcript,
+# no_clock_warnings, plain; has_line, nlines, not; at_exit.
 #
 # Knobs (environment of the test run):
 #   DEPCHECK_BINDIR	where depcheck and depcheckd are (default: build/bin)
@@ -551,6 +552,43 @@ _coarse_unmount()
 		kill -KILL "$p" 2>/dev/null
 	done
 	umount "$COARSE_MNT" 2>/dev/null || umount -l "$COARSE_MNT"
+}
+
+# exec_transcript: from now on run_cmd (and so every expect_*) also
+# appends each command's output to TRANSCRIPT, unless NO_TRANSCRIPT is
+# set; no_clock_warnings then checks that none of it is make's "in the
+# future" or "Clock skew" (depcheck exec must never cause them).
+exec_transcript()
+{
+	TRANSCRIPT=$SCRATCH/transcript
+	NO_TRANSCRIPT=
+	: >"$TRANSCRIPT"
+	eval "$(declare -f run_cmd | sed '1s/^run_cmd/_lib_run_cmd/')"
+	run_cmd()
+	{
+		_lib_run_cmd "$@"
+		[ -n "$NO_TRANSCRIPT" ] ||
+		    cat "$T_OUT" "$T_ERR" >>"$TRANSCRIPT"
+	}
+}
+
+no_clock_warnings()
+{
+	if grep -n -i -E 'in the future|clock skew' "$TRANSCRIPT" \
+	    >"$SCRATCH/skew"; then
+		fail "no output says 'in the future' or 'Clock skew'"
+		diag_file "lines" "$SCRATCH/skew"
+	else
+		pass "no output says 'in the future' or 'Clock skew'"
+	fi
+}
+
+# plain CMD...: CMD in the environment depcheck exec gets, without it.
+plain()
+{
+	_bin_env
+	timeout -k 5 "$DEPCHECK_TEST_TIMEOUT" env -i "${_ENV[@]}" "$@" \
+	    </dev/null
 }
 
 # A further temporary directory (physical path), removed on exit.  Used

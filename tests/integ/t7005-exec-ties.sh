@@ -29,15 +29,8 @@
 command -v make >/dev/null 2>&1 || skip_all "no make"
 coarse_root 16
 
-# Every command's output, for the clock warnings (run_cmd appends).
-TRANSCRIPT=$SCRATCH/transcript
-: >"$TRANSCRIPT"
-eval "$(declare -f run_cmd | sed '1s/^run_cmd/lib_run_cmd/')"
-run_cmd()
-{
-	lib_run_cmd "$@"
-	cat "$T_OUT" "$T_ERR" >>"$TRANSCRIPT"
-}
+# Every command's output goes to a transcript, for the clock warnings.
+exec_transcript
 
 # dx ARGS: depcheck exec ARGS (options, --, CMD).
 dx()
@@ -45,13 +38,6 @@ dx()
 	depcheck exec "$@"
 }
 
-# plain CMD...: CMD in the environment depcheck exec gets, without it.
-plain()
-{
-	_bin_env
-	timeout -k 5 "$DEPCHECK_TEST_TIMEOUT" env -i "${_ENV[@]}" "$@" \
-	    </dev/null
-}
 
 # A time as printed by %.9Y, in nanoseconds.
 ns()
@@ -194,12 +180,6 @@ expect_exit -m "e2: exec -- make e2.t: rebuilt" 0 dx -- make e2.t
 expect_exit -m "e2: exec -- make -q e2.t: up to date" 0 dx -- make -q e2.t
 expect_exit -m "e2: depcheck e2.t e2.d: up to date" 0 depcheck e2.t e2.d
 
-if grep -n -i -E 'in the future|clock skew' "$TRANSCRIPT" >"$SCRATCH/skew"
-then
-	fail "no output says 'in the future' or 'Clock skew'"
-	diag_file "lines" "$SCRATCH/skew"
-else
-	pass "no output says 'in the future' or 'Clock skew'"
-fi
+no_clock_warnings
 
 done_testing

@@ -17,15 +17,8 @@ rounds=${DEPCHECK_TEST_ROUNDS:-10}
 command -v make >/dev/null 2>&1 || skip_all "no make"
 coarse_root 16
 
-# Every command's output, for the clock warnings (run_cmd appends).
-TRANSCRIPT=$SCRATCH/transcript
-: >"$TRANSCRIPT"
-eval "$(declare -f run_cmd | sed '1s/^run_cmd/lib_run_cmd/')"
-run_cmd()
-{
-	lib_run_cmd "$@"
-	cat "$T_OUT" "$T_ERR" >>"$TRANSCRIPT"
-}
+# Every command's output goes to a transcript, for the clock warnings.
+exec_transcript
 
 # dx ARGS: depcheck exec ARGS (options, --, CMD).
 dx()
@@ -33,13 +26,6 @@ dx()
 	depcheck exec "$@"
 }
 
-# plain CMD...: CMD in the environment depcheck exec gets, without it.
-plain()
-{
-	_bin_env
-	timeout -k 5 "$DEPCHECK_TEST_TIMEOUT" env -i "${_ENV[@]}" "$@" \
-	    </dev/null
-}
 
 mt()
 {
@@ -134,12 +120,6 @@ is "$r_done" 5 "5 restarts with the rewrite in the target's second"
 is "$r_wrong" 0 "after a restart, depcheck tgt dep said stale every time"
 is "$r_missed" 0 "after a restart, exec -- make -q said stale every time"
 
-if grep -n -i -E 'in the future|clock skew' "$TRANSCRIPT" >"$SCRATCH/skew"
-then
-	fail "no output says 'in the future' or 'Clock skew'"
-	diag_file "lines" "$SCRATCH/skew"
-else
-	pass "no output says 'in the future' or 'Clock skew'"
-fi
+no_clock_warnings
 
 done_testing
