@@ -315,11 +315,10 @@ conn_status_kv(struct pbuf *b, uint32_t *n, const char *key,
 	char	*v;
 
 	va_start(ap, fmt);
-	if (vasprintf(&v, fmt, ap) == -1)
-		v = NULL;
+	xvasprintf(&v, fmt, ap);
 	va_end(ap);
 	pbuf_put_str(b, key);
-	pbuf_put_str(b, v != NULL ? v : "");
+	pbuf_put_str(b, v);
 	free(v);
 	(*n)++;
 }

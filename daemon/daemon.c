@@ -187,11 +187,8 @@ daemon_say(struct daemon *d, const char *fmt, ...)
 	char	*msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		msg = NULL;
+	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	if (msg == NULL)
-		return;
 	log_warn("%s", msg);
 	if (d->starting && !d->foreground)
 		fprintf(stderr, "depcheckd: %s\n", msg);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto.h"
 #include "log.h"
 
 static FILE	*log_file;
@@ -65,8 +66,7 @@ log_vwrite(char tag, const char *fmt, va_list ap)
 	struct tm	tm;
 	char		stamp[64], *msg;
 
-	if (vasprintf(&msg, fmt, ap) == -1)
-		return;
+	xvasprintf(&msg, fmt, ap);
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -102,10 +102,9 @@ fatal(const char *fmt, ...)
 	int	 error = errno;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		msg = NULL;
+	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	log_warn("%s: %s", msg != NULL ? msg : fmt, strerror(error));
+	log_warn("%s: %s", msg, strerror(error));
 	exit(2);
 }
 
@@ -116,10 +115,9 @@ fatalx(const char *fmt, ...)
 	char	*msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		msg = NULL;
+	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	log_warn("internal error: %s", msg != NULL ? msg : fmt);
+	log_warn("internal error: %s", msg);
 	abort();
 }
 

@@ -91,8 +91,7 @@ start_fail(int status, const char *fmt, ...)
 	char	*msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		exit(2);
+	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
 	notify_send("STATUS=%s", msg);	/* systemctl status shows why */
 	/* The parent prints it; the log, if open, keeps it too. */

@@ -93,15 +93,13 @@ notify_send(const char *fmt, ...)
 	va_list	 ap;
 	char	*msg;
 	ssize_t	 n;
-	int	 rc, error;
+	int	 error;
 
 	if (notify_fd == -1)
 		return;
 	va_start(ap, fmt);
-	rc = vasprintf(&msg, fmt, ap);
+	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	if (rc == -1)
-		return;
 	do {
 		n = sendto(notify_fd, msg, strlen(msg), MSG_NOSIGNAL,
 		    (struct sockaddr *)&notify_sun, notify_len);

@@ -7,6 +7,7 @@
 #ifndef PROTO_H
 #define PROTO_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -172,5 +173,7 @@ char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 int	 xasprintf(char **, const char *, ...)
 	     __attribute__((format(printf, 2, 3)));
+int	 xvasprintf(char **, const char *, va_list)
+	     __attribute__((format(printf, 2, 0)));
 
 #endif

@@ -76,15 +76,23 @@ xstrndup(const char *s, size_t n)
 }
 
 int
+xvasprintf(char **ret, const char *fmt, va_list ap)
+{
+	int	n;
+
+	if ((n = vasprintf(ret, fmt, ap)) == -1)
+		xmalloc_fail(strlen(fmt));
+	return (n);
+}
+
+int
 xasprintf(char **ret, const char *fmt, ...)
 {
 	va_list	ap;
 	int	n;
 
 	va_start(ap, fmt);
-	n = vasprintf(ret, fmt, ap);
+	n = xvasprintf(ret, fmt, ap);
 	va_end(ap);
-	if (n == -1)
-		xmalloc_fail(strlen(fmt));
 	return (n);
 }
