@@ -26,8 +26,6 @@
 #include "sync.h"
 #include "util.h"
 
-struct daemon	*daemon_self;
-
 /*
  * Is a component of relpath named .depcheck?  Ours at the top, or a
  * nested daemon's below: its database and log are never recorded as

@@ -72,8 +72,6 @@ struct daemon {
 	size_t		 crawled;
 };
 
-extern struct daemon *daemon_self;
-
 /* Commit the current batch and answer the sync waiters it satisfies. */
 void	 daemon_batch_end(struct daemon *);
 /* Write the seq mark file (ROOT/.depcheck/seq); -1 on failure. */

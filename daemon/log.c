@@ -53,12 +53,6 @@ log_is_open(void)
 	return (log_file != NULL);
 }
 
-void
-log_set_level(int level)
-{
-	log_level = level;
-}
-
 static void
 log_vwrite(char tag, const char *fmt, va_list ap)
 {

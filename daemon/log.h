@@ -12,7 +12,6 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN };
 int	 log_open(const char *, int);
 void	 log_close(void);
 int	 log_is_open(void);
-void	 log_set_level(int);
 void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -457,7 +457,6 @@ main(int argc, char **argv)
 	int		 ch, rc;
 
 	memset(&d, 0, sizeof d);
-	daemon_self = &d;
 	d.starting = 1;
 	d.sync_timeout_ms = 10000;
 	d.max_conns = 256;

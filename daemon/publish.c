@@ -70,6 +70,7 @@ struct publish {
 
 /* Gathering records to stamp with presented times. */
 struct publish_list {
+	struct daemon	 *d;		/* whose records */
 	struct rec	**recs;
 	size_t		  n;
 	size_t		  cap;
@@ -221,7 +222,7 @@ publish_gather_cb(struct rec *r, void *arg)
 {
 	struct publish_list	*l = arg;
 
-	if (publish_eligible(daemon_self, r))
+	if (publish_eligible(l->d, r))
 		publish_list_add(l, r);
 }
 
@@ -247,7 +248,7 @@ publish_new(struct daemon *d, uint64_t first_seq, int64_t floor_ns,
     char **cause)
 {
 	struct publish		*pb;
-	struct publish_list	 l = { NULL, 0, 0 };
+	struct publish_list	 l = { d, NULL, 0, 0 };
 	struct image_hdr	*h;
 	size_t			 size;
 	char			*tmp;
@@ -335,7 +336,7 @@ publish_moved(struct publish *pb, const struct rec *r, const struct stat *st)
 void
 publish_batch(struct publish *pb, struct rec **dirty, size_t n)
 {
-	struct publish_list	 l = { NULL, 0, 0 };
+	struct publish_list	 l = { NULL, NULL, 0, 0 };
 	struct image_ent	*e;
 	struct rec		*r;
 	char			*cause;

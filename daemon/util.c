@@ -42,13 +42,3 @@ util_under(const char *relpath, const char *prefix)
 		return (0);
 	return (relpath[len] == '\0' || relpath[len] == '/');
 }
-
-char *
-util_parent(const char *relpath)
-{
-	const char	*slash = strrchr(relpath, '/');
-
-	if (slash == NULL)
-		return (xstrdup(""));
-	return (xstrndup(relpath, (size_t)(slash - relpath)));
-}

@@ -12,7 +12,5 @@ int64_t	 util_ts_ns(const struct timespec *);
 char	*util_join(const char *, const char *);
 /* Is relpath equal to prefix or below it? ("" is above everything.) */
 int	 util_under(const char *, const char *);
-/* The relpath of the parent directory, allocated ("" for top level). */
-char	*util_parent(const char *);
 
 #endif

@@ -51,7 +51,6 @@ pub_setup(void)
 	pub_daemon.statedir = xstrdup(tmpl);
 	pub_daemon.index = index_new();
 	pub_daemon.watch = NULL;
-	daemon_self = &pub_daemon;
 }
 
 static void
