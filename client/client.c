@@ -109,15 +109,15 @@ client_sockpath(const char *root)
 	return (path);
 }
 
-static int
-client_timeout_ms(void)
+int
+client_timeout(void)
 {
 	const char	*env = getenv("DEPCHECK_TIMEOUT");
 	long		 s;
 
 	if (env == NULL || (s = strtol(env, NULL, 10)) <= 0 || s > 86400)
-		return (30000);
-	return ((int)(s * 1000));
+		return (30);
+	return ((int)s);
 }
 
 static int
@@ -182,7 +182,7 @@ client_request(struct client *c, struct pbuf *b, uint32_t *type,
 	const uint8_t	*msg;
 	const char	*why;
 	uint32_t	 code, msglen;
-	int		 timeout = client_timeout_ms(), error;
+	int		 timeout = client_timeout() * 1000, error;
 
 	*payload = NULL;
 	if (client_write_all(c->fd, b->data, b->len) != 0) {

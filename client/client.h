@@ -32,6 +32,11 @@ int	 client_root_arg(const char *, char **, char **);
 int	 client_connect(struct client *, const char *, char **);
 void	 client_close(struct client *);
 /*
+ * DEPCHECK_TIMEOUT: seconds to wait for a reply, for a daemon to answer
+ * after start or to exit after stop (1 to 86400; default 30).
+ */
+int	 client_timeout(void);
+/*
  * Send the frame in b and read one reply.  Returns 0 with the reply type
  * and an allocated payload, or -1 with an allocated cause (an ERROR reply
  * becomes its message).

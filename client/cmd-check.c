@@ -341,7 +341,6 @@ cmd_check(int argc, char **argv)
 	};
 	struct check_opts	 o;
 	struct check_result	 res;
-	const char		*env;
 	int			 ch, verdict;
 
 	memset(&o, 0, sizeof o);
@@ -359,7 +358,7 @@ cmd_check(int argc, char **argv)
 			cmd_badopt("check", argv, ch);
 		}
 	}
-	if ((env = getenv("DEPCHECK_STRICT")) != NULL && strcmp(env, "1") == 0)
+	if (cmd_strict_env())
 		o.strict = 1;
 	if (argc - optind < 1)
 		cmd_usage("check", "missing TARGET");

@@ -191,12 +191,10 @@ cmd_exec(int argc, char **argv)
 		{ "why",	no_argument,	NULL, 'w' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char	*env;
 	char		*root = NULL, *cause = NULL, *lib, *preload;
 	int		 ch, strict = 0, why = 0, rc;
 
-	env = getenv("DEPCHECK_STRICT");
-	strict = env != NULL && strcmp(env, "1") == 0;
+	strict = cmd_strict_env();
 	optind = 1;
 	opterr = 0;
 	/* '+': options end at CMD, whose own options are its business. */

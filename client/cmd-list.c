@@ -286,9 +286,8 @@ list_stop_all(void)
 {
 	struct registry_entry	*e;
 	struct sigaction	 sa;
-	const char		*env = getenv("DEPCHECK_TIMEOUT");
 	size_t			 n, i;
-	long			 timeout = 30;
+	long			 timeout = client_timeout();
 	int			 fd, *fds, status = 0;
 
 	if ((fd = list_registry()) == -1)
@@ -306,8 +305,6 @@ list_stop_all(void)
 		}
 	}
 	close(fd);
-	if (env != NULL && strtol(env, NULL, 10) > 0)
-		timeout = strtol(env, NULL, 10);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = list_alarm;
 	sigaction(SIGALRM, &sa, NULL);

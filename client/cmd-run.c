@@ -137,7 +137,6 @@ cmd_run(int argc, char **argv)
 {
 	struct check_opts	 o;
 	struct check_result	 res;
-	const char		*env;
 	int			 i, sep, verdict, status, echo = 0;
 
 	memset(&o, 0, sizeof o);
@@ -153,7 +152,7 @@ cmd_run(int argc, char **argv)
 		else
 			cmd_usage("run", "unknown option '%s'", argv[i]);
 	}
-	if ((env = getenv("DEPCHECK_STRICT")) != NULL && strcmp(env, "1") == 0)
+	if (cmd_strict_env())
 		o.strict = 1;
 	for (sep = i; sep < argc && strcmp(argv[sep], "--") != 0; sep++)
 		;

@@ -190,13 +190,10 @@ static int
 start_wait(const char *root)
 {
 	struct timespec	 ts = { 0, 20000000L };
-	const char	*env = getenv("DEPCHECK_TIMEOUT");
 	char		 holder[32], *cause;
 	uint64_t	 pid;
-	long		 timeout = 30, i;
+	long		 timeout = client_timeout(), i;
 
-	if (env != NULL && strtol(env, NULL, 10) > 0)
-		timeout = strtol(env, NULL, 10);
 	for (i = 0; i < timeout * 50; i++) {
 		if (start_running(root, &pid, &cause) != 0)
 			cmd_fail("%s", cause);
@@ -328,13 +325,10 @@ static void
 stop_wait(const char *root)
 {
 	struct sigaction	 sa;
-	const char		*env = getenv("DEPCHECK_TIMEOUT");
 	char			*path;
 	int			 fd;
-	long			 timeout = 30;
+	long			 timeout = client_timeout();
 
-	if (env != NULL && strtol(env, NULL, 10) > 0)
-		timeout = strtol(env, NULL, 10);
 	xasprintf(&path, "%s/.depcheck/lock", root);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		free(path);

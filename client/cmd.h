@@ -65,6 +65,8 @@ void	 cmd_usage(const char *, const char *, ...)
  */
 void	 cmd_badopt(const char *, char **, int)
 	     __attribute__((noreturn));
+/* DEPCHECK_STRICT=1: --strict for check, run and exec. */
+int	 cmd_strict_env(void);
 /* Format nanoseconds since the epoch as ISO-8601 UTC (static buffer). */
 const char *cmd_time(int64_t);
 

@@ -98,6 +98,14 @@ cmd_badopt(const char *name, char **argv, int ch)
 	cmd_usage(name, "unknown option '%s'", what);
 }
 
+int
+cmd_strict_env(void)
+{
+	const char	*env = getenv("DEPCHECK_STRICT");
+
+	return (env != NULL && strcmp(env, "1") == 0);
+}
+
 const char *
 cmd_time(int64_t ns)
 {
