@@ -6,6 +6,7 @@
 #include <sys/file.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -208,13 +209,17 @@ cmd_list(int argc, char **argv)
 	struct registry_entry	*e = NULL;
 	struct list_daemon	*ld;
 	size_t			 n = 0, i;
-	int			 json = 0, fd;
+	int			 ch, json = 0, fd;
 
-	if (argc >= 2 && strcmp(argv[1], "--json") == 0)
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", cmd_json_opts, NULL)) != -1) {
+		if (ch != 'j')
+			cmd_badopt("list", argv, ch);
 		json = 1;
-	if (argc > 1 + json)
-		cmd_usage("list", "%s '%s'", argv[1 + json][0] == '-' ?
-		    "unknown option" : "unexpected argument", argv[1 + json]);
+	}
+	if (optind < argc)
+		cmd_usage("list", "unexpected argument '%s'", argv[optind]);
 	if ((fd = list_registry()) != -1) {
 		n = registry_list(fd, &e);
 		close(fd);

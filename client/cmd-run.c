@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -135,23 +136,34 @@ fail:
 int
 cmd_run(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "why",	no_argument, NULL, 'v' },
+		{ "echo",	no_argument, NULL, 'e' },
+		{ "strict",	no_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct check_opts	 o;
 	struct check_result	 res;
-	int			 i, sep, verdict, status, echo = 0;
+	int			 ch, i, sep, verdict, status, echo = 0;
 
 	memset(&o, 0, sizeof o);
 	o.run = 1;
-	for (i = 1; i < argc && argv[i][0] == '-' &&
-	    strcmp(argv[i], "--") != 0; i++) {
-		if (strcmp(argv[i], "--why") == 0 || strcmp(argv[i], "-v") == 0)
-			o.why = 1;
-		else if (strcmp(argv[i], "--echo") == 0)
-			echo = 1;
-		else if (strcmp(argv[i], "--strict") == 0)
-			o.strict = 1;
-		else
-			cmd_usage("run", "unknown option '%s'", argv[i]);
+	optind = 1;
+	opterr = 0;
+	/* '+': options end at TARGET; what follows -- is the command's. */
+	while ((ch = getopt_long(argc, argv, "+:v", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'v': o.why = 1; break;
+		case 'e': echo = 1; break;
+		case 's': o.strict = 1; break;
+		default:
+			cmd_badopt("run", argv, ch);
+		}
 	}
+	/* getopt ate the -- of "run -- CMD": that is a missing TARGET. */
+	i = optind;
+	if (i > 1 && strcmp(argv[i - 1], "--") == 0)
+		i--;
 	if (cmd_strict_env())
 		o.strict = 1;
 	for (sep = i; sep < argc && strcmp(argv[sep], "--") != 0; sep++)

@@ -422,19 +422,30 @@ fail:
 int
 cmd_stop(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct client	 c;
 	uint8_t		*p;
 	uint32_t	 len;
 	char		*root, *cause, *why;
+	int		 ch, all = 0;
 
-	if (argc == 2 && strcmp(argv[1], "--all") == 0)
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		if (ch != 'a')
+			cmd_badopt("stop", argv, ch);
+		all = 1;
+	}
+	if (argc - optind > (all ? 0 : 1))
+		cmd_usage("stop", "unexpected argument '%s'",
+		    argv[all ? optind : optind + 1]);
+	if (all)
 		return (list_stop_all());
-	if (argc > 2)
-		cmd_usage("stop", "unexpected argument '%s'", argv[2]);
-	if (argc == 2 && argv[1][0] == '-')
-		cmd_usage("stop", "unknown option '%s'", argv[1]);
-	if (argc == 2)
-		root = start_root(argv[1]);
+	if (optind < argc)
+		root = start_root(argv[optind]);
 	else if (client_find_root(&root, &cause) == -1)
 		cmd_fail("%s", cause);
 	switch (client_connect(&c, root, &cause)) {

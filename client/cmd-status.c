@@ -53,13 +53,17 @@ cmd_status(int argc, char **argv)
 	uint8_t		*p;
 	uint32_t	 len, n, i, klen, vlen;
 	char		*root, *cause, *key, *val;
-	int		 json = 0;
+	int		 ch, json = 0;
 
-	if (argc >= 2 && strcmp(argv[1], "--json") == 0)
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", cmd_json_opts, NULL)) != -1) {
+		if (ch != 'j')
+			cmd_badopt("status", argv, ch);
 		json = 1;
-	if (argc > 1 + json)
-		cmd_usage("status", "unexpected argument '%s'",
-		    argv[1 + json]);
+	}
+	if (optind < argc)
+		cmd_usage("status", "unexpected argument '%s'", argv[optind]);
 	status_connect(&c, &root);
 	if (client_simple(&c, PROTO_MSG_STATUS, PROTO_MSG_STATUS_OK, &p, &len,
 	    &cause) != 0)
@@ -112,10 +116,6 @@ seq_state_name(uint32_t state)
 int
 cmd_seq(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct client		 c;
 	struct resolved		*res;
 	struct proto_record	*recs;
@@ -129,7 +129,7 @@ cmd_seq(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", cmd_json_opts, NULL)) != -1) {
 		if (ch != 'j')
 			cmd_badopt("seq", argv, ch);
 		json = 1;

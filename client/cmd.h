@@ -5,6 +5,7 @@
 #ifndef CMD_H
 #define CMD_H
 
+#include <getopt.h>
 #include <stdint.h>
 
 #include "compare.h"
@@ -67,6 +68,8 @@ void	 cmd_badopt(const char *, char **, int)
 	     __attribute__((noreturn));
 /* DEPCHECK_STRICT=1: --strict for check, run and exec. */
 int	 cmd_strict_env(void);
+/* The options of a subcommand whose only one is --json (getopt 'j'). */
+extern const struct option cmd_json_opts[];
 /* Format nanoseconds since the epoch as ISO-8601 UTC (static buffer). */
 const char *cmd_time(int64_t);
 

@@ -98,6 +98,11 @@ cmd_badopt(const char *name, char **argv, int ch)
 	cmd_usage(name, "unknown option '%s'", what);
 }
 
+const struct option cmd_json_opts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ NULL, 0, NULL, 0 }
+};
+
 int
 cmd_strict_env(void)
 {
