@@ -304,8 +304,7 @@ check_paths(const struct check_opts *o, char **argv, int n,
 	}
 	if (o->json)
 		check_json(&items[0], items + 1, out, n - 1, verdict);
-	if (fflush(stdout) != 0)
-		cmd_fail("cannot write output: %s", "stdout");
+	cmd_flush();
 
 	res->connected = connected;
 	res->root = root;

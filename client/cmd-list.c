@@ -240,7 +240,7 @@ cmd_list(int argc, char **argv)
 		free(ld[i].error);
 	free(ld);
 	registry_free(e, n);
-	return (fflush(stdout) == 0 ? 0 : EXIT_TROUBLE);
+	return (0);
 }
 
 static volatile sig_atomic_t	list_expired;

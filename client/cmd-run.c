@@ -84,6 +84,7 @@ run_echo(char **argv)
 		putchar('\'');
 	}
 	putchar('\n');
+	cmd_flush();		/* before the recipe runs */
 }
 
 /*

@@ -68,6 +68,12 @@ void	 cmd_badopt(const char *, char **, int)
 	     __attribute__((noreturn));
 /* DEPCHECK_STRICT=1: --strict for check, run and exec. */
 int	 cmd_strict_env(void);
+/*
+ * Flush stdout and check that everything printed was written; if not,
+ * cmd_fail "cannot write output: CAUSE".  Every subcommand that prints
+ * ends with it (depcheck.c's main calls it after the subcommand).
+ */
+void	 cmd_flush(void);
 /* The options of a subcommand whose only one is --json (getopt 'j'). */
 extern const struct option cmd_json_opts[];
 /* Format nanoseconds since the epoch as ISO-8601 UTC (static buffer). */

@@ -3,6 +3,7 @@
  * runs it; anything that is not a subcommand is a check
  * ("depcheck TARGET DEP...").  One request per run.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -98,6 +99,13 @@ cmd_badopt(const char *name, char **argv, int ch)
 	cmd_usage(name, "unknown option '%s'", what);
 }
 
+void
+cmd_flush(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		cmd_fail("cannot write output: %s", strerror(errno));
+}
+
 const struct option cmd_json_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ NULL, 0, NULL, 0 }
@@ -147,6 +155,7 @@ int
 main(int argc, char **argv)
 {
 	size_t	i;
+	int	rc;
 
 	if (argc < 2) {
 		fprintf(stderr, "depcheck: missing TARGET or subcommand\n");
@@ -155,11 +164,13 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
+		cmd_flush();
 		return (0);
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("depcheck %s (protocol %d)\n", DEPCHECK_VERSION,
 		    PROTO_VERSION);
+		cmd_flush();
 		return (0);
 	}
 	for (i = 0; i < CMD_COUNT; i++) {
@@ -168,7 +179,12 @@ main(int argc, char **argv)
 		if (cmd_table[i].fn == NULL)
 			cmd_fail("'%s' is not available in this version",
 			    argv[1]);
-		return (cmd_table[i].fn(argc - 1, argv + 1));
+		rc = cmd_table[i].fn(argc - 1, argv + 1);
+		cmd_flush();
+		return (rc);
 	}
-	return (cmd_check(argc, argv));
+	rc = cmd_check(argc, argv);
+	/* What was printed reached stdout, or the status says it did not. */
+	cmd_flush();
+	return (rc);
 }
