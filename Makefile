@@ -184,13 +184,28 @@ TIDY_CHECKS = -*,bugprone-*,clang-analyzer-*,cert-*,misc-*,performance-*,$\
 	-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,$\
 	-clang-analyzer-valist.Uninitialized
 
+#
+# "No findings" only from a tool that ran and exited 0: a missing tool, or
+# one that fails (a compile error it reports, a bad option), fails the
+# check with what it said.  clang-tidy exits nonzero on any finding
+# (--warnings-as-errors) and on any error; xargs then exits nonzero too.
+TIDY_LOG = $(O)/clang-tidy.log
 check-static:
-	cppcheck $(CPPCHECK_FLAGS) $(STATIC_SRCS) tests/unit tests/fuzz
+	@for t in cppcheck clang-tidy; do command -v $$t >/dev/null || \
+	    { echo "not ok - check-static: $$t is not installed (apt-get" \
+	    "install $$t)" >&2; exit 1; }; done
+	cppcheck $(CPPCHECK_FLAGS) $(STATIC_SRCS) tests/unit tests/fuzz || \
+	    { echo "not ok - cppcheck: findings or errors above (exit $$?)" >&2; \
+	    exit 1; }
 	@echo "ok - cppcheck: no findings"
+	@mkdir -p $(O)
 	@printf '%s\n' $(STATIC_SRCS) | xargs -P2 -I{} clang-tidy --quiet \
 	    --warnings-as-errors='*' -checks='$(TIDY_CHECKS)' {} -- \
 	    -std=gnu11 -D_GNU_SOURCE -Iproto -Iclient -Idaemon $(PKG_CFLAGS) \
-	    2>/dev/null | grep -E 'warning:|error:' && exit 1 || true
+	    >$(TIDY_LOG) 2>&1 || { rc=$$?; \
+	    grep -v -E '^[0-9]+ (warning|error)s? (generated|treated)' \
+	    $(TIDY_LOG) >&2; echo "not ok - clang-tidy: findings or errors" \
+	    "above (xargs exit $$rc; all of it in $(TIDY_LOG))" >&2; exit 1; }
 	@echo "ok - clang-tidy: no findings"
 
 # Each page renders with no warning at all.
