@@ -248,9 +248,14 @@ FUZZ_resolve = tests/fuzz/fuzz-resolve.c client/resolve.c proto/proto.c \
 	       proto/xmalloc.c
 FUZZ_image = tests/fuzz/fuzz-image.c proto/image.c
 
+# One clang run compiles and links a target's sources; its .d file, made
+# beside it by -MM (with several inputs -MMD keeps only one's), lists the
+# headers they include, so that a changed header rebuilds the target.
 build/fuzz/fuzz-%: $$(FUZZ_%)
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  FUZZ    $@"
+	$(Q)clang $(FUZZ_CFLAGS) -MM -MP -MT $@ $(FUZZ_$*) >$@.d.tmp && \
+	    mv $@.d.tmp $@.d
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $(FUZZ_$*)
 
 fuzz: $(addprefix build/fuzz/fuzz-,$(FUZZ_TARGETS))
@@ -308,4 +313,5 @@ clean:
 
 .PHONY: all fuzz check-fuzz check check-man check-static check-valgrind check-san bench demo install clean
 
--include $(shell find $(O)/obj $(O)/pic -name '*.d' 2>/dev/null)
+-include $(shell find $(O)/obj $(O)/pic -name '*.d' 2>/dev/null) \
+	$(wildcard build/fuzz/fuzz-*.d)
