@@ -43,9 +43,22 @@ endif
 endif
 endif
 
+# pkg-config for libuv and sqlite3, asked once, when a recipe first needs
+# the flags (compiling the daemon or the unit tests, linking them,
+# check-static): so make clean, check-man and the client alone do not need
+# them, and make check has installed them first (above).  A missing
+# pkg-config or .pc file stops the build naming the package to install.
 PKGS	 = libuv sqlite3
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_DEB_libuv	= libuv1-dev
+PKG_DEB_sqlite3	= libsqlite3-dev
+pkg_need = $(if $(shell command -v pkg-config),,$(error pkg-config is not \
+	installed (apt-get install pkg-config), needed for $(PKGS)))$(foreach \
+	p,$(PKGS),$(if $(shell pkg-config --exists $(p) && echo y),,$(error \
+	pkg-config finds no $(p) (apt-get install $(PKG_DEB_$(p))))))
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(pkg_need)$(shell \
+	pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $(pkg_need)$(shell \
+	pkg-config --libs $(PKGS)))$(PKG_LIBS)
 
 CFLAGS	?= -O2 -g
 WFLAGS	 = -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
