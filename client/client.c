@@ -331,7 +331,8 @@ client_connect(struct client *c, const char *root, char **cause)
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	free(path);
 	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		xasprintf(cause, "socket: %s", strerror(errno));
+		xasprintf(cause, "cannot create a socket to reach the daemon"
+		    " for '%s': %s", root, strerror(errno));
 		return (-1);
 	}
 	if (connect(c->fd, (struct sockaddr *)&sun, sizeof sun) != 0) {

@@ -66,7 +66,10 @@ check_query(struct client *c, struct item *items, int n, int sync,
 		pbuf_reset(&b);
 		if (proto_pack_query(&b, sync ? PROTO_QUERY_SYNC : 0, paths,
 		    (size_t)count) != 0) {
-			xasprintf(cause, "query too large");
+			xasprintf(cause, "cannot ask the daemon for '%s' about"
+			    " %d paths: the query is too large (at most %d"
+			    " paths, %zu bytes)", c->root, count,
+			    PROTO_MAX_PATHS, PROTO_MAX_MSG);
 			rc = -1;
 			break;
 		}

@@ -239,8 +239,8 @@ cmd_exec(int argc, char **argv)
 		preload = exec_ld_preload(lib);
 		if (setenv("LD_PRELOAD", preload, 1) != 0 ||
 		    setenv("DEPCHECK_EXEC_ROOT", root, 1) != 0)
-			cmd_fail("cannot set the environment: %s",
-			    strerror(errno));
+			cmd_fail("cannot set LD_PRELOAD for '%s': %s",
+			    argv[optind], strerror(errno));
 		free(preload);
 	}
 	if (why)

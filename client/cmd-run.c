@@ -38,7 +38,8 @@ run_command(char **argv)
 	sigaction(SIGINT, &ign, &oint);
 	sigaction(SIGQUIT, &ign, &oquit);
 	if ((pid = fork()) == -1)
-		cmd_fail("cannot fork: %s", strerror(errno));
+		cmd_fail("cannot fork to run '%s': %s", argv[0],
+		    strerror(errno));
 	if (pid == 0) {
 		sigaction(SIGINT, &oint, NULL);
 		sigaction(SIGQUIT, &oquit, NULL);
@@ -119,7 +120,8 @@ run_record(const struct check_result *res, const char *target, int status)
 		goto fail;
 	free(p);
 	if (type != PROTO_MSG_RUN_RECORDED) {
-		xasprintf(&cause, "unexpected %s reply", proto_msg_name(type));
+		xasprintf(&cause, "unexpected %s reply from the daemon for"
+		    " '%s'", proto_msg_name(type), res->root);
 		goto fail;
 	}
 	pbuf_free(&b);

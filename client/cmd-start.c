@@ -136,7 +136,8 @@ start_run(char *daemon, char **args, const char *root)
 	int	status;
 
 	if ((pid = fork()) == -1)
-		cmd_fail("cannot fork: %s", strerror(errno));
+		cmd_fail("cannot fork to run '%s': %s", daemon,
+		    strerror(errno));
 	if (pid == 0) {
 		execvp(daemon, args);
 		cmd_warn("cannot run '%s': %s", daemon, strerror(errno));
@@ -407,8 +408,8 @@ stop_signal(const char *root, char **cause)
 	}
 	fclose(f);
 	if (kill(pid, SIGTERM) != 0) {
-		xasprintf(cause, "cannot signal pid %ld: %s", (long)pid,
-		    strerror(errno));
+		xasprintf(cause, "cannot signal pid %ld, holding the lock of"
+		    " '%s': %s", (long)pid, root, strerror(errno));
 		goto fail;
 	}
 	close(fd);

@@ -152,7 +152,9 @@ cmd_seq(int argc, char **argv)
 	}
 	pbuf_init(&b);
 	if (proto_pack_query(&b, PROTO_QUERY_SYNC, rels, (size_t)nrel) != 0)
-		cmd_fail("paths too long for one query");
+		cmd_fail("cannot ask the daemon for '%s' about %d paths: the"
+		    " query is too large (at most %zu bytes)", root, nrel,
+		    PROTO_MAX_MSG);
 	if (client_request(&c, &b, &type, &p, &len, &cause) != 0)
 		cmd_fail("%s", cause);
 	if (type != PROTO_MSG_RECORDS || proto_unpack_records(p, len, &high,

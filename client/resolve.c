@@ -108,7 +108,8 @@ resolve_path(const char *root, const char *arg, struct resolved *r,
 
 	memset(r, 0, sizeof *r);
 	if (*arg == '\0') {
-		xasprintf(cause, "empty path");
+		xasprintf(cause, "cannot resolve '': an empty path names no"
+		    " file");
 		return (-1);
 	}
 	if (strlen(arg) >= PATH_MAX) {

@@ -449,8 +449,9 @@ conn_record_build(struct conn *c, const uint8_t *p, size_t len)
 		rec->built_started = old_started;
 		rec->built_finished = old_finished;
 		if (cause == NULL)
-			xasprintf(&cause, "cannot record the build: %s",
-			    d->db_failed ? d->db_cause : db_errmsg(d->db));
+			xasprintf(&cause, "cannot record the build of '%s':"
+			    " %s", rec->path, d->db_failed ? d->db_cause :
+			    db_errmsg(d->db));
 		conn_error(c, PROTO_ERR_INTERNAL, cause, 0);
 		free(cause);
 		return;

@@ -143,8 +143,8 @@ daemon_batch_end(struct daemon *d)
 	if (rc == 0)
 		rc = db_commit(d->db, &cause);
 	else {
-		xasprintf(&cause, "cannot write database: %s",
-		    db_errmsg(d->db));
+		xasprintf(&cause, "cannot write database '%s': %s",
+		    d->dbpath, db_errmsg(d->db));
 		db_rollback(d->db);
 	}
 	if (rc != 0) {

@@ -292,7 +292,8 @@ db_load(struct db *db, struct index *ix, uint64_t floor, int *corrupt,
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
 		*corrupt = db_is_corrupt(rc);
-		xasprintf(cause, "cannot read database: %s",
+		xasprintf(cause, "cannot read database '%s': %s",
+		    sqlite3_db_filename(db->conn, "main"),
 		    sqlite3_errmsg(db->conn));
 		return (-1);
 	}
@@ -308,7 +309,8 @@ db_load(struct db *db, struct index *ix, uint64_t floor, int *corrupt,
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
 		*corrupt = db_is_corrupt(rc);
-		xasprintf(cause, "cannot read database: %s",
+		xasprintf(cause, "cannot read database '%s': %s",
+		    sqlite3_db_filename(db->conn, "main"),
 		    sqlite3_errmsg(db->conn));
 		return (-1);
 	}
@@ -348,8 +350,8 @@ db_commit(struct db *db, char **cause)
 	db->in_txn = 0;
 	return (0);
 fail:
-	xasprintf(cause, "cannot write database: %s",
-	    sqlite3_errmsg(db->conn));
+	xasprintf(cause, "cannot write database '%s': %s",
+	    sqlite3_db_filename(db->conn, "main"), sqlite3_errmsg(db->conn));
 	db_rollback(db);
 	return (-1);
 }

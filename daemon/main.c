@@ -111,7 +111,7 @@ start_fail(int status, const char *fmt, ...)
  * it.  Only the child returns.
  */
 static void
-daemon_fork(void)
+daemon_fork(const struct daemon *d)
 {
 	char	 buf[8192];
 	ssize_t	 n;
@@ -120,11 +120,13 @@ daemon_fork(void)
 	pid_t	 pid;
 
 	if (pipe2(fds, O_CLOEXEC) != 0) {
-		fprintf(stderr, "depcheckd: pipe: %s\n", strerror(errno));
+		fprintf(stderr, "depcheckd: cannot start the daemon for '%s':"
+		    " cannot create a pipe: %s\n", d->root, strerror(errno));
 		exit(2);
 	}
 	if ((pid = fork()) == -1) {
-		fprintf(stderr, "depcheckd: fork: %s\n", strerror(errno));
+		fprintf(stderr, "depcheckd: cannot start the daemon for '%s':"
+		    " cannot fork: %s\n", d->root, strerror(errno));
 		exit(2);
 	}
 	if (pid == 0) {
@@ -152,8 +154,8 @@ daemon_fork(void)
 	if (strncmp(buf, "0 ", 2) == 0)
 		exit(0);
 	if (len == 0) {
-		fprintf(stderr, "depcheckd: the daemon exited while starting"
-		    " (see its log)\n");
+		fprintf(stderr, "depcheckd: the daemon for '%s' exited while"
+		    " starting (see '%s')\n", d->root, d->logpath);
 		exit(2);
 	}
 	status = (int)strtol(buf, NULL, 10);
@@ -537,7 +539,7 @@ main(int argc, char **argv)
 	xasprintf(&cookies, "%s/cookies", d.statedir);
 
 	if (!d.foreground)
-		daemon_fork();
+		daemon_fork(&d);
 	else	/* maybe a service's main process: contrib/systemd */
 		notify_open();
 	daemon_mkdir(d.statedir);

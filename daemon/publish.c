@@ -232,7 +232,7 @@ publish_install(struct publish *pb, const char *tmp, struct image_hdr *h,
     size_t size)
 {
 	if (rename(tmp, pb->path) != 0)
-		fatal("rename '%s'", tmp);
+		fatal("cannot rename '%s' to '%s'", tmp, pb->path);
 	if (pb->hdr != NULL) {
 		image_write_begin(pb->hdr);
 		pb->hdr->retired = 1;
@@ -261,8 +261,8 @@ publish_new(struct daemon *d, uint64_t first_seq, int64_t floor_ns,
 	h = publish_create(tmp, publish_slots_for(l.n), &size, cause);
 	if (h == NULL || publish_list_put(h, &l, first_seq, floor_ns) != 0) {
 		if (h != NULL) {
-			xasprintf(cause, "image of %zu entries overflowed",
-			    l.n);
+			xasprintf(cause, "cannot fill '%s' with %zu entries:"
+			    " its table is full", tmp, l.n);
 			munmap(h, size);
 			unlink(tmp);
 		}

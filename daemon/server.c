@@ -144,7 +144,8 @@ server_accept_cb(uv_stream_t *h, int status)
 	struct conn		*c;
 
 	if (status != 0) {
-		log_warn("accept: %s", uv_strerror(status));
+		log_warn("cannot accept a connection on '%s': %s",
+		    log_esc(s->path), uv_strerror(status));
 		return;
 	}
 	c = conn_new(s->d, s);

@@ -531,7 +531,8 @@ watch_apply(struct watch *w, const struct inotify_event *ev)
 		if (ev->len != 0 && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
 			sync_cookie_seen(d->sync, ev->name);
 		if (ev->mask & IN_IGNORED) {
-			log_warn("lost the watch on the cookie directory");
+			log_warn("lost the watch on the cookie directory"
+			    " '%s/cookies'", log_esc(d->statedir));
 			watch_forget_wd(w, ev->wd);
 		}
 		return;
@@ -652,7 +653,8 @@ watch_drain(struct watch *w)
 			continue;
 		}
 		if (n == 0 || errno != EAGAIN) {
-			log_warn("inotify read: %s", n == 0 ? "end of file" :
+			log_warn("cannot read the inotify events of '%s': %s",
+			    log_esc(d->root), n == 0 ? "end of file" :
 			    strerror(errno));
 			return;
 		}
@@ -682,7 +684,8 @@ watch_read_cb(uv_poll_t *h, int status, int events)
 	struct watch	*w = h->data;
 
 	if (status != 0)
-		log_warn("inotify poll: %s", uv_strerror(status));
+		log_warn("cannot poll the inotify events of '%s': %s",
+		    log_esc(w->d->root), uv_strerror(status));
 	else
 		watch_drain(w);
 	daemon_batch_end(w->d);

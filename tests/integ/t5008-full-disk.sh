@@ -45,7 +45,7 @@ for ((i = 0; i < 400; i++)); do
 	: >"empty$i" 2>/dev/null || break
 done
 
-full_msg="depcheck: daemon for '$ROOT': cannot write database: database or disk is full"
+full_msg="depcheck: daemon for '$ROOT': cannot write database '$ROOT/.depcheck/state.db': database or disk is full"
 bad=0
 n2=0
 for i in 1 2 3 4 5; do
@@ -66,7 +66,7 @@ done
 is "$bad" 0 "disk full: 5 checks exit 1 or 2 (never 0); $n2 of them 2"
 if [ "$n2" -gt 0 ]; then
 	is "$(status_field database_ok)" no "disk full: status database_ok no"
-	like "$(status_field database_error)" '^cannot write database: ' \
+	like "$(status_field database_error)" "^cannot write database '.*': " \
 	    "disk full: status database_error says why"
 else
 	# Every commit found room in pages the database already had.
