@@ -102,7 +102,7 @@ scan_unreachable(struct daemon *d, const char *relpath)
 /*
  * Add the watch before listing the directory: a file created in between
  * is then seen by the listing, reported by inotify, or both, but never
- * missed (tests/integ/t2001-watch.sh, mkdir -p).
+ * missed (tests/integ/t2004-mkdir-p-race.sh).
  */
 static void
 scan_dir(struct scan *s, const char *relpath)
