@@ -1,0 +1,326 @@
+/*
+ * Unit tests for daemon/index.c: the hash table (growth past its first
+ * size, no removal), the walk, the seq counter and its reservation ahead
+ * of use, and the dirty list.  An index and nothing else: no daemon, no
+ * database (what db.c and daemon.c do with a reservation is played by
+ * the test).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+#include "index.h"
+#include "unit.h"
+
+/* Past index.c's first table (1024 slots, grown at 70%), four times. */
+#define IX_MANY		20000
+
+static void	 ix_path(char *, size_t, int);
+static void	 ix_fill(struct index *, int);
+static void	 ix_count_cb(struct rec *, void *);
+
+/* The relpath of the i-th test record: spread over directories. */
+static void
+ix_path(char *buf, size_t size, int i)
+{
+	snprintf(buf, size, "d%d/sub%d/f%d.c", i % 17, i % 5, i);
+}
+
+/* index_get records 0..n-1, each stamped with its number in ino. */
+static void
+ix_fill(struct index *ix, int n)
+{
+	struct rec	*r;
+	char		 path[64];
+	int		 i;
+
+	for (i = 0; i < n; i++) {
+		ix_path(path, sizeof path, i);
+		r = index_get(ix, path);
+		CHECK(r != NULL);
+		CHECK_EQ_STR(r->path, path);
+		CHECK_EQ_UINT(r->seq, 0);
+		CHECK_EQ_INT(r->exists, 0);
+		r->ino = (uint64_t)i + 1;
+	}
+}
+
+void
+index_grow_keeps_every_record(void)
+{
+	struct index	*ix = index_new();
+	struct rec	*r;
+	char		 path[64];
+	int		 i;
+
+	ix_fill(ix, IX_MANY);
+	CHECK_EQ_UINT(index_count(ix), IX_MANY);
+	for (i = 0; i < IX_MANY; i++) {
+		ix_path(path, sizeof path, i);
+		r = index_find(ix, path);
+		if (r == NULL)
+			unit_fail(__FILE__, __LINE__, "'%s' (record %d) lost"
+			    " after growing", path, i);
+		CHECK_EQ_STR(r->path, path);
+		CHECK_EQ_UINT(r->ino, (uint64_t)i + 1);
+		/* The same record, not a second one. */
+		CHECK(index_get(ix, path) == r);
+	}
+	CHECK_EQ_UINT(index_count(ix), IX_MANY);
+	CHECK(index_find(ix, "d0/sub0/nosuch.c") == NULL);
+	CHECK(index_find(ix, "") == NULL);
+	index_free(ix);
+}
+
+void
+index_no_removal_deleted_kept(void)
+{
+	struct index	*ix = index_new();
+	struct rec	*r;
+	char		 path[64];
+	int		 i;
+
+	/*
+	 * Records are never removed (so the table needs no tombstones): a
+	 * deleted file keeps its record, not existing, with the seq at
+	 * which it went, and stays findable however the table grows.
+	 */
+	r = index_get(ix, "gone.c");
+	index_write(ix, r, 7, 1);
+	index_write(ix, r, 9, 0);
+	index_clear_dirty(ix);
+	ix_fill(ix, IX_MANY);
+	r = index_find(ix, "gone.c");
+	CHECK(r != NULL);
+	CHECK_EQ_INT(r->exists, 0);
+	CHECK_EQ_UINT(r->seq, 9);
+	CHECK_EQ_UINT(index_count(ix), IX_MANY + 1);
+	/* The root's record ("") is a record like any other. */
+	r = index_get(ix, "");
+	CHECK(index_find(ix, "") == r);
+	for (i = 0; i < IX_MANY; i += 997) {
+		ix_path(path, sizeof path, i);
+		CHECK(index_find(ix, path) != NULL);
+	}
+	index_free(ix);
+}
+
+struct ix_walk {
+	int	visits;
+	int	bad;		/* visited more than once, or not ours */
+};
+
+static void
+ix_count_cb(struct rec *r, void *arg)
+{
+	struct ix_walk	*w = arg;
+
+	w->visits++;
+	if (r->ino == 0 || r->seen != 0)
+		w->bad++;
+	r->seen = 1;
+}
+
+void
+index_foreach_visits_each_once(void)
+{
+	struct index	*ix = index_new();
+	struct ix_walk	 w = { 0, 0 };
+	struct rec	*r;
+	char		 path[64];
+	int		 i;
+
+	index_foreach(ix, ix_count_cb, &w);
+	CHECK_EQ_INT(w.visits, 0);
+	ix_fill(ix, IX_MANY);
+	index_foreach(ix, ix_count_cb, &w);
+	CHECK_EQ_INT(w.bad, 0);
+	CHECK_EQ_INT(w.visits, IX_MANY);
+	for (i = 0; i < IX_MANY; i++) {
+		ix_path(path, sizeof path, i);
+		r = index_find(ix, path);
+		CHECK(r != NULL);
+		if (r->seen != 1)
+			unit_fail(__FILE__, __LINE__, "'%s' not visited",
+			    path);
+	}
+	index_free(ix);
+}
+
+void
+index_seq_counts_up(void)
+{
+	struct index	*ix = index_new();
+	uint64_t	 i;
+
+	CHECK_EQ_UINT(index_peek_seq(ix), 1);	/* 0 is "never written" */
+	for (i = 1; i <= 1000; i++) {
+		CHECK_EQ_UINT(index_next_seq(ix), i);
+		CHECK_EQ_UINT(index_peek_seq(ix), i + 1);
+	}
+	index_free(ix);
+}
+
+/*
+ * The daemon's use, played here: each batch hands out some seqs, then at
+ * its commit asks index_need_reserve() and persists the mark it gets in
+ * the same transaction.  Every seq committed must be below the mark
+ * persisted with it (after a crash the counter restarts at the mark), and
+ * reservations come ahead of use, not one per batch.
+ */
+void
+index_reserve_ahead_of_use(void)
+{
+	struct index	*ix = index_new();
+	uint64_t	 persisted = 1, mark, seq = 0;
+	int		 batch, k, n, reserves = 0;
+
+	/* A fresh index reserves before its first commit. */
+	CHECK_EQ_INT(index_need_reserve(ix, &mark), 1);
+	CHECK(mark > index_peek_seq(ix));
+	persisted = mark;
+	reserves++;
+	for (batch = 0; batch < 2000; batch++) {
+		n = 1 + batch * 37 % 600;	/* 1 to 600 seqs */
+		for (k = 0; k < n; k++)
+			seq = index_next_seq(ix);
+		if (index_need_reserve(ix, &mark)) {
+			CHECK(mark > persisted);
+			persisted = mark;
+			reserves++;
+		}
+		if (seq >= persisted)
+			unit_fail(__FILE__, __LINE__, "batch %d committed seq"
+			    " %llu with the mark at %llu", batch,
+			    (unsigned long long)seq,
+			    (unsigned long long)persisted);
+		/* Room for the next batch without asking again. */
+		CHECK(index_peek_seq(ix) + 600 < persisted);
+	}
+	CHECK(seq > 500000);
+	if (reserves > 30)
+		unit_fail(__FILE__, __LINE__, "%d reservations for %llu seqs:"
+		    " not reserving ahead", reserves,
+		    (unsigned long long)seq);
+	index_free(ix);
+}
+
+void
+index_unreserve_asks_again(void)
+{
+	struct index	*ix = index_new();
+	uint64_t	 m1, m2, m3;
+
+	CHECK_EQ_INT(index_need_reserve(ix, &m1), 1);
+	/* The mark could not be persisted: it is asked for again. */
+	index_unreserve(ix);
+	CHECK_EQ_INT(index_need_reserve(ix, &m2), 1);
+	CHECK(m2 >= m1);
+	/* Persisted now: no more asking while there is room. */
+	CHECK_EQ_INT(index_need_reserve(ix, &m3), 0);
+	index_next_seq(ix);
+	CHECK_EQ_INT(index_need_reserve(ix, &m3), 0);
+	index_free(ix);
+}
+
+void
+index_set_seq_restart_reserves(void)
+{
+	struct index	*ix = index_new();
+	uint64_t	 mark;
+
+	/*
+	 * db_load restarts the counter at the persisted mark: seqs below
+	 * it may have been handed out before a crash, and the mark itself
+	 * is not reserved yet.
+	 */
+	index_set_seq(ix, 70000, 70000);
+	CHECK_EQ_UINT(index_peek_seq(ix), 70000);
+	CHECK_EQ_INT(index_need_reserve(ix, &mark), 1);
+	CHECK(mark > 70000);
+	CHECK_EQ_UINT(index_next_seq(ix), 70000);
+	/* A mark well ahead (a newer seq file) needs no reservation yet. */
+	index_set_seq(ix, 100, 100000);
+	CHECK_EQ_INT(index_need_reserve(ix, &mark), 0);
+	CHECK_EQ_UINT(index_next_seq(ix), 100);
+	index_free(ix);
+}
+
+void
+index_dirty_list(void)
+{
+	struct index	*ix = index_new();
+	struct rec	*a, *b, **dirty;
+	char		 path[64];
+	size_t		 n, i;
+
+	a = index_get(ix, "a.c");
+	b = index_get(ix, "b.c");
+	(void)index_dirty(ix, &n);
+	CHECK_EQ_UINT(n, 0);
+	/* Touched twice: listed once, facts only. */
+	index_touch(ix, a);
+	index_touch(ix, a);
+	dirty = index_dirty(ix, &n);
+	CHECK_EQ_UINT(n, 1);
+	CHECK(dirty[0] == a);
+	CHECK_EQ_INT(a->dirty, INDEX_TOUCHED);
+	/* Written after a touch: still once, now for the history too. */
+	index_write(ix, a, 5, 1);
+	CHECK_EQ_INT(a->dirty, INDEX_WRITTEN);
+	CHECK_EQ_UINT(a->seq, 5);
+	CHECK_EQ_INT(a->exists, 1);
+	CHECK(a->wtime_ns > 0);
+	/* Touched after a write: still a write. */
+	index_write(ix, b, 6, 1);
+	index_touch(ix, b);
+	CHECK_EQ_INT(b->dirty, INDEX_WRITTEN);
+	dirty = index_dirty(ix, &n);
+	CHECK_EQ_UINT(n, 2);
+	CHECK(dirty[0] == a && dirty[1] == b);
+	/* Cleared after the commit: empty, and each record clean again. */
+	index_clear_dirty(ix);
+	(void)index_dirty(ix, &n);
+	CHECK_EQ_UINT(n, 0);
+	CHECK_EQ_INT(a->dirty, 0);
+	CHECK_EQ_INT(b->dirty, 0);
+	/* A record clean again is listed again by its next change. */
+	index_touch(ix, b);
+	dirty = index_dirty(ix, &n);
+	CHECK_EQ_UINT(n, 1);
+	CHECK(dirty[0] == b);
+	index_clear_dirty(ix);
+	/* Past the list's first size: each once, in order. */
+	ix_fill(ix, 3000);
+	for (i = 0; i < 3000; i++) {
+		ix_path(path, sizeof path, (int)i);
+		index_write(ix, index_find(ix, path), i + 10, 1);
+	}
+	dirty = index_dirty(ix, &n);
+	CHECK_EQ_UINT(n, 3000);
+	for (i = 0; i < n; i++) {
+		CHECK_EQ_UINT(dirty[i]->seq, i + 10);
+		CHECK_EQ_INT(dirty[i]->dirty, INDEX_WRITTEN);
+	}
+	index_free(ix);
+}
+
+void
+index_covers_dirs_above(void)
+{
+	struct index	*ix = index_new();
+
+	CHECK_EQ_INT(index_covers(ix, "a/b/c"), 0);
+	index_get(ix, "a/b")->exists = 1;
+	index_get(ix, "x")->exists = 0;
+	CHECK_EQ_INT(index_covers(ix, "a/b"), 1);
+	CHECK_EQ_INT(index_covers(ix, "a/b/c/d"), 1);
+	CHECK_EQ_INT(index_covers(ix, "a"), 0);
+	CHECK_EQ_INT(index_covers(ix, "a/bc"), 0);
+	CHECK_EQ_INT(index_covers(ix, "x/y"), 0);
+	/* The root covers everything. */
+	index_get(ix, "")->exists = 1;
+	CHECK_EQ_INT(index_covers(ix, "x/y"), 1);
+	index_free(ix);
+}
