@@ -41,7 +41,7 @@ list_registry(void)
 
 	path = registry_path();
 	if ((fd = registry_open(path, 0, &cause)) == -1)
-		cmd_fail("registry %s", cause);
+		cmd_fail("%s", cause);
 	free(path);
 	return (fd < 0 ? -1 : fd);
 }

@@ -45,7 +45,7 @@ registry_open(const char *path, int create, char **cause)
 	int		fd;
 
 	if (create && mkdir(path, 0700) != 0 && errno != EEXIST) {
-		xasprintf(cause, "cannot create '%s': %s", path,
+		xasprintf(cause, "cannot create registry '%s': %s", path,
 		    strerror(errno));
 		return (-1);
 	}
@@ -54,23 +54,23 @@ registry_open(const char *path, int create, char **cause)
 		if (errno == ENOENT && !create)
 			return (-2);
 		if (errno == ELOOP || errno == ENOTDIR)
-			xasprintf(cause, "'%s' is not a directory (not"
-			    " followed; remove it)", path);
+			xasprintf(cause, "registry '%s' is not a directory"
+			    " (not followed; remove it)", path);
 		else
-			xasprintf(cause, "cannot open '%s': %s", path,
-			    strerror(errno));
+			xasprintf(cause, "cannot open registry '%s': %s",
+			    path, strerror(errno));
 		return (-1);
 	}
 	if (fstat(fd, &st) != 0 || st.st_uid != getuid()) {
-		xasprintf(cause, "'%s' belongs to uid %u, not to uid %u (not"
-		    " used; remove it)", path, (unsigned)st.st_uid,
+		xasprintf(cause, "registry '%s' belongs to uid %u, not to uid"
+		    " %u (not used; remove it)", path, (unsigned)st.st_uid,
 		    (unsigned)getuid());
 		close(fd);
 		return (-1);
 	}
 	/* Ours: whatever made it wider, nobody else may list or add. */
 	if ((st.st_mode & 077) != 0 && fchmod(fd, 0700) != 0) {
-		xasprintf(cause, "cannot chmod '%s': %s", path,
+		xasprintf(cause, "cannot chmod registry '%s': %s", path,
 		    strerror(errno));
 		close(fd);
 		return (-1);

@@ -96,7 +96,7 @@ expect_fail -m "a symlinked registry is refused" 2 \
     "depcheck: registry '$DEPCHECK_RUNTIME_DIR' is not a directory (not followed; remove it)" \
     depcheck list
 expect_exit -m "a daemon starts all the same" 0 depcheck start
-like "$(cat "$T_ERR")" "^depcheckd: '$(_ere_quote "$DEPCHECK_RUNTIME_DIR")' is not a directory \(not followed; remove it\); depcheck list will not show this daemon\$" \
+like "$(cat "$T_ERR")" "^depcheckd: registry '$(_ere_quote "$DEPCHECK_RUNTIME_DIR")' is not a directory \(not followed; remove it\); depcheck list will not show this daemon\$" \
     "saying it is not registered"
 expect_exit -m "stop it" 0 depcheck stop
 rm "$DEPCHECK_RUNTIME_DIR"
