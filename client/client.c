@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "xmalloc.h"
 
 #define CLIENT_NAME	"depcheck"
 

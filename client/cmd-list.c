@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 #include "registry.h"
 #include "client.h"
 #include "cmd.h"

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 #include "client.h"
 #include "cmd.h"
 

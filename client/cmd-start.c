@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 #include "registry.h"
 #include "client.h"
 #include "cmd.h"

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 #include "client.h"
 #include "cmd.h"
 #include "json.h"

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 #include "image.h"
 #include "client.h"
 

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 #include "conn.h"
 #include "db.h"
 #include "daemon.h"

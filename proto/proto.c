@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 
 static void	 pbuf_grow(struct pbuf *, size_t);
 

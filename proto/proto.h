@@ -1,7 +1,8 @@
 /*
  * The wire protocol between depcheckd and depcheck: message numbers, frame
  * layout and the pack/unpack helpers.  This header is the contract; it is
- * the only code the daemon and the client share (with proto.c, xmalloc.c).
+ * the only code the daemon and the client share (with proto.c; the
+ * allocators are in xmalloc.h).
  * proto/PROTOCOL.md describes the same in prose, with a worked example.
  */
 #ifndef PROTO_H
@@ -162,15 +163,5 @@ void	 proto_pack_record(struct pbuf *, const struct proto_record *);
 
 /* A name for a message type, for logs; "unknown" for others. */
 const char *proto_msg_name(uint32_t);
-
-/* Allocators that print and exit on out-of-memory (xmalloc.c). */
-void	*xmalloc(size_t);
-void	*xcalloc(size_t, size_t);
-void	*xrealloc(void *, size_t);
-void	*xreallocarray(void *, size_t, size_t);
-char	*xstrdup(const char *);
-char	*xstrndup(const char *, size_t);
-int	 xasprintf(char **, const char *, ...)
-	     __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 #include "unit.h"
 
 /* The causes proto.c gives; the daemon sends them in its error reply. */
