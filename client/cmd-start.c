@@ -430,8 +430,6 @@ int
 cmd_stop(int argc, char **argv)
 {
 	struct client	 c;
-	uint8_t		*p;
-	uint32_t	 len;
 	char		*root, *cause, *why;
 
 	if (argc == 2 && strcmp(argv[1], "--all") == 0)
@@ -453,10 +451,8 @@ cmd_stop(int argc, char **argv)
 	case -1:
 		goto signal;
 	}
-	if (client_simple(&c, PROTO_MSG_STOP, PROTO_MSG_STOP_OK, &p, &len,
-	    &cause) != 0)
+	if (client_stop(&c, &cause) != 0)
 		goto signal;
-	free(p);
 	client_close(&c);
 	stop_wait(root);
 	free(root);

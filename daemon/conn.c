@@ -50,9 +50,13 @@ struct conn {
 	int			 handles;	/* open: pipe, idle timer */
 };
 
-/* Scratch for unpacking a QUERY's paths (one thread, one query at a time). */
-static const uint8_t	*paths[PROTO_MAX_PATHS];
-static uint32_t		 lens[PROTO_MAX_PATHS];
+/*
+ * Scratch for unpacking a QUERY's paths and packing its records (one
+ * thread, one query at a time).
+ */
+static const uint8_t		*paths[PROTO_MAX_PATHS];
+static uint32_t			 lens[PROTO_MAX_PATHS];
+static struct proto_record	 recs[PROTO_MAX_PATHS];
 
 /*
  * Replies a client has not read: past this, it is not reading them, and
@@ -188,19 +192,33 @@ conn_write_cb(uv_write_t *req, int status)
 static void
 conn_error(struct conn *c, uint32_t code, const char *msg, int fatal_err)
 {
-	struct pbuf	b;
-	size_t		off;
+	struct proto_error	e = { code, msg, (uint32_t)strlen(msg) };
+	struct pbuf		b;
 
 	pbuf_init(&b);
-	off = proto_begin(&b, PROTO_MSG_ERROR);
-	pbuf_put_u32(&b, code);
-	pbuf_put_str(&b, msg);
-	proto_end(&b, off);
+	if (proto_pack_error(&b, &e) != 0)
+		fatalx("error message of %zu bytes", strlen(msg));
 	if (fatal_err) {
 		c->close_after_write = 1;
 		uv_read_stop((uv_stream_t *)&c->pipe);
 	}
 	conn_send(c, &b);
+}
+
+/*
+ * A payload its codec rejected: error malformed with the codec's cause,
+ * and the connection closes.  The log says which message, unless the
+ * cause does ("malformed hello").
+ */
+static void
+conn_malformed(struct conn *c, uint32_t type, const char *cause)
+{
+	if (strncmp(cause, "malformed ", 10) == 0)
+		log_warn("%s: closing the connection", cause);
+	else
+		log_warn("malformed %s: %s: closing the connection",
+		    proto_msg_name(type), cause);
+	conn_error(c, PROTO_ERR_MALFORMED, cause, 1);
 }
 
 static void
@@ -268,12 +286,10 @@ static void
 conn_answer_query(struct conn *c, const uint8_t *payload, size_t len)
 {
 	struct daemon		*d = c->d;
-	struct proto_record	 rec;
 	struct rec		*r;
 	struct pbuf		 b;
 	const char		*cause;
 	uint32_t		 flags, state;
-	size_t			 off;
 	char			*path;
 	int			 n, i;
 
@@ -282,10 +298,6 @@ conn_answer_query(struct conn *c, const uint8_t *payload, size_t len)
 		return;
 	}
 	n = proto_unpack_query(payload, len, &flags, paths, lens, &cause);
-	pbuf_init(&b);
-	off = proto_begin(&b, PROTO_MSG_RECORDS);
-	pbuf_put_u64(&b, index_peek_seq(d->index) - 1);
-	pbuf_put_u32(&b, (uint32_t)n);
 	for (i = 0; i < n; i++) {
 		path = xstrndup((const char *)paths[i], lens[i]);
 		r = index_find(d->index, path);
@@ -296,114 +308,119 @@ conn_answer_query(struct conn *c, const uint8_t *payload, size_t len)
 			state = PROTO_EXISTS;
 		else
 			state = PROTO_MISSING;
-		rec.state = state;
-		rec.seq = state != PROTO_UNWATCHED && r != NULL ? r->seq : 0;
-		rec.wtime_ns = r != NULL ? r->wtime_ns : 0;
-		rec.built_from = state == PROTO_EXISTS ?
+		recs[i].state = state;
+		recs[i].seq = state != PROTO_UNWATCHED && r != NULL ?
+		    r->seq : 0;
+		recs[i].wtime_ns = r != NULL ? r->wtime_ns : 0;
+		recs[i].built_from = state == PROTO_EXISTS ?
 		    index_built_from(r) : 0;
-		proto_pack_record(&b, &rec);
 		free(path);
 	}
-	proto_end(&b, off);
+	pbuf_init(&b);
+	if (proto_pack_records(&b, index_peek_seq(d->index) - 1, recs,
+	    (uint32_t)n) != 0)
+		fatalx("%d records in one reply", n);
 	conn_send(c, &b);
 }
 
-static void
-conn_status_kv(struct pbuf *b, uint32_t *n, const char *key,
-    const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*v;
+/*
+ * The items of a STATUS_OK: the strings are borrowed (from the daemon or
+ * the libraries) and must outlive the packing.
+ */
+struct conn_status {
+	struct proto_status_item	items[PROTO_MAX_STATUS];
+	uint32_t			n;
+};
 
-	va_start(ap, fmt);
-	if (vasprintf(&v, fmt, ap) == -1)
-		v = NULL;
-	va_end(ap);
-	pbuf_put_str(b, key);
-	pbuf_put_str(b, v != NULL ? v : "");
-	free(v);
-	(*n)++;
+static struct proto_status_item *
+conn_status_add(struct conn_status *st, const char *key, uint32_t kind)
+{
+	struct proto_status_item	*it;
+
+	if (st->n == PROTO_MAX_STATUS)
+		fatalx("more than %d status items", PROTO_MAX_STATUS);
+	it = &st->items[st->n++];
+	memset(it, 0, sizeof *it);
+	it->key = key;
+	it->keylen = (uint32_t)strlen(key);
+	it->kind = kind;
+	return (it);
+}
+
+static void
+conn_status_text(struct conn_status *st, const char *key, const char *v)
+{
+	struct proto_status_item	*it;
+
+	it = conn_status_add(st, key, PROTO_STATUS_TEXT);
+	it->text = v;
+	it->textlen = (uint32_t)strlen(v);
+}
+
+static void
+conn_status_u64(struct conn_status *st, const char *key, uint64_t v)
+{
+	conn_status_add(st, key, PROTO_STATUS_U64)->u64 = v;
+}
+
+static void
+conn_status_i64(struct conn_status *st, const char *key, int64_t v)
+{
+	conn_status_add(st, key, PROTO_STATUS_I64)->i64 = v;
 }
 
 static void
 conn_answer_status(struct conn *c)
 {
-	struct daemon	*d = c->d;
-	struct pbuf	 b;
-	size_t		 off, count_at;
-	uint32_t	 n = 0;
+	static struct conn_status	 st;
+	struct daemon			*d = c->d;
+	struct pbuf			 b;
 
-	pbuf_init(&b);
-	off = proto_begin(&b, PROTO_MSG_STATUS_OK);
-	count_at = b.len;
-	pbuf_put_u32(&b, 0);
-	conn_status_kv(&b, &n, "root", "%s", d->root);
-	conn_status_kv(&b, &n, "pid", "%ld", (long)getpid());
-	conn_status_kv(&b, &n, "version", "%s", DEPCHECK_VERSION);
-	conn_status_kv(&b, &n, "protocol", "%d", PROTO_VERSION);
-	conn_status_kv(&b, &n, "libuv", "%s", uv_version_string());
-	conn_status_kv(&b, &n, "sqlite", "%s", sqlite3_libversion());
-	conn_status_kv(&b, &n, "seq", "%" PRIu64,
-	    index_peek_seq(d->index) - 1);
-	conn_status_kv(&b, &n, "records", "%zu", index_count(d->index));
-	conn_status_kv(&b, &n, "watches", "%zu", watch_count(d->watch));
-	conn_status_kv(&b, &n, "unwatched", "%zu",
-	    watch_unwatched_count(d->watch));
-	conn_status_kv(&b, &n, "remote", "%zu", watch_remote_count(d->watch));
-	conn_status_kv(&b, &n, "overflows", "%" PRIu64, d->overflows);
-	conn_status_kv(&b, &n, "rescans", "%" PRIu64, d->rescans);
-	conn_status_kv(&b, &n, "last_rescan", "%" PRId64,
-	    d->last_rescan_ns / 1000000000);
-	conn_status_kv(&b, &n, "database_ok", "%s",
-	    d->db_failed ? "no" : "yes");
+	st.n = 0;
+	conn_status_text(&st, "root", d->root);
+	conn_status_u64(&st, "pid", (uint64_t)getpid());
+	conn_status_text(&st, "version", DEPCHECK_VERSION);
+	conn_status_u64(&st, "protocol", PROTO_VERSION);
+	conn_status_text(&st, "libuv", uv_version_string());
+	conn_status_text(&st, "sqlite", sqlite3_libversion());
+	conn_status_u64(&st, "seq", index_peek_seq(d->index) - 1);
+	conn_status_u64(&st, "records", index_count(d->index));
+	conn_status_u64(&st, "watches", watch_count(d->watch));
+	conn_status_u64(&st, "unwatched", watch_unwatched_count(d->watch));
+	conn_status_u64(&st, "remote", watch_remote_count(d->watch));
+	conn_status_u64(&st, "overflows", d->overflows);
+	conn_status_u64(&st, "rescans", d->rescans);
+	conn_status_i64(&st, "last_rescan", d->last_rescan_ns / 1000000000);
+	conn_status_text(&st, "database_ok", d->db_failed ? "no" : "yes");
 	if (d->db_failed)
-		conn_status_kv(&b, &n, "database_error", "%s", d->db_cause);
+		conn_status_text(&st, "database_error", d->db_cause);
 	if (d->db_recovered != NULL)
-		conn_status_kv(&b, &n, "database_recovered", "%s",
-		    d->db_recovered);
-	conn_status_kv(&b, &n, "uptime", "%" PRId64,
+		conn_status_text(&st, "database_recovered", d->db_recovered);
+	conn_status_i64(&st, "uptime",
 	    (util_now_ns() - d->started_ns) / 1000000000);
-	conn_status_kv(&b, &n, "memory", "%" PRIu64, life_rss_bytes());
-	conn_status_kv(&b, &n, "idle_exit", "%" PRIu64,
-	    d->idle_exit_ms / 1000);
-	conn_status_kv(&b, &n, "socket", "%s", d->sockpath);
-	conn_status_kv(&b, &n, "database", "%s", d->dbpath);
-	conn_status_kv(&b, &n, "log", "%s", d->logpath);
-	b.data[count_at] = n >> 24;
-	b.data[count_at + 1] = n >> 16;
-	b.data[count_at + 2] = n >> 8;
-	b.data[count_at + 3] = n;
-	proto_end(&b, off);
+	conn_status_u64(&st, "memory", life_rss_bytes());
+	conn_status_u64(&st, "idle_exit", d->idle_exit_ms / 1000);
+	conn_status_text(&st, "socket", d->sockpath);
+	conn_status_text(&st, "database", d->dbpath);
+	conn_status_text(&st, "log", d->logpath);
+	pbuf_init(&b);
+	if (proto_pack_status_ok(&b, st.items, st.n) != 0)
+		fatalx("status reply does not fit a message");
 	conn_send(c, &b);
 }
 
+/* A reply whose payload is empty (PONG) or one u64. */
 static void
 conn_reply_seq(struct conn *c, uint32_t type, uint64_t v)
 {
 	struct pbuf	b;
-	size_t		off;
 
 	pbuf_init(&b);
-	off = proto_begin(&b, type);
-	if (type != PROTO_MSG_PONG)
-		pbuf_put_u64(&b, v);
-	proto_end(&b, off);
+	if (type == PROTO_MSG_PONG)
+		proto_pack_empty(&b, type);
+	else
+		proto_pack_value(&b, type, v);
 	conn_send(c, &b);
-}
-
-/* Is this a well-formed RUN_DONE payload (a canonical relpath)? */
-static int
-conn_run_done_ok(const uint8_t *p, size_t len)
-{
-	struct preader	 r;
-	const uint8_t	*path;
-	uint32_t	 pathlen, status;
-	uint64_t	 started;
-
-	preader_init(&r, p, len);
-	return (preader_bytes(&r, &path, &pathlen, PROTO_MAX_PATH) == 0 &&
-	    preader_u64(&r, &started) == 0 && preader_u32(&r, &status) == 0 &&
-	    preader_end(&r) == 0 && proto_relpath_ok(path, pathlen));
 }
 
 /*
@@ -417,20 +434,20 @@ conn_run_done_ok(const uint8_t *p, size_t len)
 static void
 conn_record_build(struct conn *c, const uint8_t *p, size_t len)
 {
-	struct daemon	*d = c->d;
-	struct preader	 r;
-	struct rec	*rec;
-	const uint8_t	*path;
-	uint32_t	 pathlen, status;
-	uint64_t	 started, high, old_started, old_finished;
-	char		*relpath, *cause = NULL;
+	struct daemon		*d = c->d;
+	struct proto_run_done	 m;
+	struct rec		*rec;
+	const char		*why;
+	uint32_t		 status;
+	uint64_t		 started, high, old_started, old_finished;
+	char			*relpath, *cause = NULL;
 
-	/* Checked by conn_run_done_ok before it was parked. */
-	preader_init(&r, p, len);
-	if (preader_bytes(&r, &path, &pathlen, PROTO_MAX_PATH) != 0 ||
-	    preader_u64(&r, &started) != 0 || preader_u32(&r, &status) != 0)
-		fatalx("run-done payload changed while parked");
-	relpath = xstrndup((const char *)path, pathlen);
+	/* Checked before it was parked. */
+	if (proto_unpack_run_done(p, len, &m, &why) != 0)
+		fatalx("run-done payload changed while parked: %s", why);
+	started = m.started;
+	status = m.status;
+	relpath = xstrndup(m.target, m.targetlen);
 	high = index_peek_seq(d->index) - 1;
 	rec = index_get(d->index, relpath);
 	free(relpath);
@@ -513,36 +530,32 @@ conn_park(struct conn *c, uint32_t type, const uint8_t *p, size_t len)
 static void
 conn_hello(struct conn *c, const uint8_t *p, size_t len)
 {
-	struct preader	 r;
-	struct pbuf	 b;
-	const uint8_t	*name;
-	uint32_t	 version, namelen;
-	size_t		 off;
-	char		*msg;
+	struct proto_hello	 m;
+	struct proto_hello_ok	 ok;
+	struct pbuf		 b;
+	const char		*cause;
+	char			*msg;
 
-	preader_init(&r, p, len);
-	if (preader_u32(&r, &version) != 0 ||
-	    preader_bytes(&r, &name, &namelen, 256) != 0 ||
-	    preader_end(&r) != 0) {
-		log_warn("malformed hello: closing the connection");
-		conn_error(c, PROTO_ERR_MALFORMED, "malformed hello", 1);
+	if (proto_unpack_hello(p, len, &m, &cause) != 0) {
+		conn_malformed(c, PROTO_MSG_HELLO, cause);
 		return;
 	}
-	if (version != PROTO_VERSION) {
+	if (m.version != PROTO_VERSION) {
 		xasprintf(&msg, "daemon speaks protocol %d, this client %u"
 		    " (run: depcheck stop; depcheck start)", PROTO_VERSION,
-		    version);
+		    m.version);
 		log_warn("%s", msg);
 		conn_error(c, PROTO_ERR_VERSION, msg, 1);
 		free(msg);
 		return;
 	}
+	ok.version = PROTO_VERSION;
+	ok.pid = (uint64_t)getpid();
+	ok.root = c->d->root;
+	ok.rootlen = (uint32_t)strlen(c->d->root);
 	pbuf_init(&b);
-	off = proto_begin(&b, PROTO_MSG_HELLO_OK);
-	pbuf_put_u32(&b, PROTO_VERSION);
-	pbuf_put_u64(&b, (uint64_t)getpid());
-	pbuf_put_str(&b, c->d->root);
-	proto_end(&b, off);
+	if (proto_pack_hello_ok(&b, &ok) != 0)
+		fatalx("root of %u bytes", ok.rootlen);
 	conn_send(c, &b);
 	c->state = CONN_READY;
 }
@@ -550,6 +563,7 @@ conn_hello(struct conn *c, const uint8_t *p, size_t len)
 static void
 conn_dispatch(struct conn *c, uint32_t type, const uint8_t *p, size_t len)
 {
+	struct proto_run_done	 rd;
 	const char		*cause;
 	uint32_t		 flags;
 	char			*msg;
@@ -569,36 +583,37 @@ conn_dispatch(struct conn *c, uint32_t type, const uint8_t *p, size_t len)
 	switch (type) {
 	case PROTO_MSG_QUERY:
 		if (proto_unpack_query(p, len, &flags, paths, lens,
-		    &cause) == -1) {
-			log_warn("malformed query: %s", cause);
-			conn_error(c, PROTO_ERR_MALFORMED, cause, 1);
-		} else if (flags & PROTO_QUERY_SYNC)
+		    &cause) == -1)
+			conn_malformed(c, type, cause);
+		else if (flags & PROTO_QUERY_SYNC)
 			conn_park(c, type, p, len);
 		else
 			conn_answer_query(c, p, len);
 		break;
-	case PROTO_MSG_SYNC:
-		conn_park(c, type, p, len);
-		break;
 	case PROTO_MSG_RUN_DONE:
-		if (conn_run_done_ok(p, len))
+		if (proto_unpack_run_done(p, len, &rd, &cause) == -1)
+			conn_malformed(c, type, cause);
+		else
 			conn_park(c, type, p, len);
-		else {
-			log_warn("malformed run-done: closing the connection");
-			conn_error(c, PROTO_ERR_MALFORMED, "malformed run-done",
-			    1);
-		}
 		break;
+	case PROTO_MSG_SYNC:
 	case PROTO_MSG_PING:
-		conn_reply_seq(c, PROTO_MSG_PONG, 0);
-		break;
 	case PROTO_MSG_STATUS:
-		conn_answer_status(c);
-		break;
 	case PROTO_MSG_STOP:
-		log_info("stop requested");
-		c->stop_after_write = 1;
-		conn_reply_seq(c, PROTO_MSG_STOP_OK, (uint64_t)getpid());
+		if (proto_unpack_empty(type, p, len, &cause) == -1)
+			conn_malformed(c, type, cause);
+		else if (type == PROTO_MSG_SYNC)
+			conn_park(c, type, p, len);
+		else if (type == PROTO_MSG_PING)
+			conn_reply_seq(c, PROTO_MSG_PONG, 0);
+		else if (type == PROTO_MSG_STATUS)
+			conn_answer_status(c);
+		else {
+			log_info("stop requested");
+			c->stop_after_write = 1;
+			conn_reply_seq(c, PROTO_MSG_STOP_OK,
+			    (uint64_t)getpid());
+		}
 		break;
 	default:
 		xasprintf(&msg, "unknown request %u", type);

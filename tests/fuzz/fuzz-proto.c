@@ -51,18 +51,15 @@ fuzz_records(const uint8_t *p, size_t len, uint32_t want)
 	struct pbuf	 b;
 	const char	*cause;
 	uint64_t	 seq;
-	uint32_t	 i;
 
 	if (want > PROTO_MAX_PATHS)
 		want %= PROTO_MAX_PATHS;
 	if (proto_unpack_records(p, len, &seq, recs, want, &cause) != 0)
 		return;
 	pbuf_init(&b);
-	pbuf_put_u64(&b, seq);
-	pbuf_put_u32(&b, want);
-	for (i = 0; i < want; i++)
-		proto_pack_record(&b, &recs[i]);
-	if (b.len != len || memcmp(b.data, p, len) != 0)
+	if (proto_pack_records(&b, seq, recs, want) != 0 ||
+	    b.len != len + PROTO_HDR_LEN ||
+	    memcmp(b.data + PROTO_HDR_LEN, p, len) != 0)
 		abort();
 	pbuf_free(&b);
 }
