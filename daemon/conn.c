@@ -1,7 +1,8 @@
 /*
- * One client connection (see conn.h): reads frames, checks them against
- * the protocol, answers from the index.  A query that syncs parks the
- * connection (CONN_WAIT_SYNC) until sync.c calls conn_sync_cb.
+ * One client connection (see conn.h): reads frames, finds each request
+ * in conn_reqs (the dispatch table), unpacks it with its codec and
+ * answers from the index.  A request that syncs parks the connection
+ * (CONN_WAIT_SYNC) until sync.c calls conn_sync_cb.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -33,15 +34,32 @@ enum conn_state {
 	CONN_CLOSING,
 };
 
+/* A QUERY, unpacked: its paths point into the frame. */
+struct conn_query {
+	uint32_t		 flags;
+	uint32_t		 n;
+	const uint8_t		**paths;	/* c->qpaths */
+	uint32_t		*lens;		/* c->qlens */
+};
+
+/* The request being answered, unpacked by its codec. */
+union conn_msg {
+	struct proto_hello	 hello;
+	struct conn_query	 query;
+	struct proto_run_done	 run_done;
+};
+
 struct conn {
 	uv_pipe_t		 pipe;
 	struct daemon		*d;
 	struct server		*srv;
 	enum conn_state		 state;
 	struct pbuf		 in;
-	uint32_t		 parked_type;	/* QUERY or SYNC */
-	uint8_t			*parked;	/* the parked payload */
-	size_t			 parked_len;
+	const struct conn_req	*req;		/* the request being answered */
+	union conn_msg		 msg;		/* it, borrowing its frame */
+	const uint8_t		**qpaths;	/* a QUERY's paths, qcap of them */
+	uint32_t		*qlens;
+	uint32_t		 qcap;
 	struct sync_waiter	*waiter;
 	int			 close_after_write;
 	int			 stop_after_write;
@@ -52,11 +70,67 @@ struct conn {
 
 /*
  * Scratch for unpacking a QUERY's paths and packing its records (one
- * thread, one query at a time).
+ * thread; a query that waits keeps its paths in its conn).
  */
 static const uint8_t		*paths[PROTO_MAX_PATHS];
 static uint32_t			 lens[PROTO_MAX_PATHS];
 static struct proto_record	 recs[PROTO_MAX_PATHS];
+
+/* When a request is answered. */
+enum conn_when {
+	CONN_NOW,
+	CONN_SYNCED,		/* after a sync */
+	CONN_IF_ASKED,		/* after a sync if its unpack says so */
+};
+
+/*
+ * One request a client may send: the state it is valid in, when it is
+ * answered, its unpack (the codec, into c->msg; -1 with a cause when
+ * malformed, 1 when it asks for a sync) and its answer.  Adding a
+ * request is a codec in proto/ and a line here.
+ */
+struct conn_req {
+	uint32_t	 type;
+	enum conn_state	 state;
+	enum conn_when	 when;
+	int		(*unpack)(struct conn *, const uint8_t *, size_t,
+			    const char **);
+	void		(*answer)(struct conn *);
+};
+
+static int	 conn_unpack_hello(struct conn *, const uint8_t *, size_t,
+		     const char **);
+static int	 conn_unpack_query(struct conn *, const uint8_t *, size_t,
+		     const char **);
+static int	 conn_unpack_run_done(struct conn *, const uint8_t *, size_t,
+		     const char **);
+static int	 conn_unpack_empty(struct conn *, const uint8_t *, size_t,
+		     const char **);
+static void	 conn_answer_hello(struct conn *);
+static void	 conn_answer_query(struct conn *);
+static void	 conn_answer_sync(struct conn *);
+static void	 conn_answer_ping(struct conn *);
+static void	 conn_answer_run_done(struct conn *);
+static void	 conn_answer_status(struct conn *);
+static void	 conn_answer_stop(struct conn *);
+
+static const struct conn_req conn_reqs[] = {
+	{ PROTO_MSG_HELLO, CONN_HANDSHAKE, CONN_NOW, conn_unpack_hello,
+	  conn_answer_hello },
+	{ PROTO_MSG_QUERY, CONN_READY, CONN_IF_ASKED, conn_unpack_query,
+	  conn_answer_query },
+	{ PROTO_MSG_SYNC, CONN_READY, CONN_SYNCED, conn_unpack_empty,
+	  conn_answer_sync },
+	{ PROTO_MSG_PING, CONN_READY, CONN_NOW, conn_unpack_empty,
+	  conn_answer_ping },
+	{ PROTO_MSG_RUN_DONE, CONN_READY, CONN_SYNCED, conn_unpack_run_done,
+	  conn_answer_run_done },
+	{ PROTO_MSG_STATUS, CONN_READY, CONN_NOW, conn_unpack_empty,
+	  conn_answer_status },
+	{ PROTO_MSG_STOP, CONN_READY, CONN_NOW, conn_unpack_empty,
+	  conn_answer_stop },
+};
+#define CONN_NREQS	(sizeof conn_reqs / sizeof conn_reqs[0])
 
 /*
  * Replies a client has not read: past this, it is not reading them, and
@@ -76,6 +150,7 @@ static void	 conn_write_cb(uv_write_t *, int);
 static void	 conn_close_cb(uv_handle_t *);
 static void	 conn_sync_cb(void *, const char *);
 static void	 conn_parse(struct conn *);
+static void	 conn_consume(struct conn *);
 
 struct conn *
 conn_new(struct daemon *d, struct server *srv)
@@ -117,7 +192,8 @@ conn_close_cb(uv_handle_t *h)
 	if (c->srv != NULL)
 		server_conn_gone(c->srv, c);
 	pbuf_free(&c->in);
-	free(c->parked);
+	free(c->qpaths);
+	free(c->qlens);
 	free(c);
 }
 
@@ -281,25 +357,72 @@ conn_read_cb(uv_stream_t *h, ssize_t n, const uv_buf_t *buf)
 	conn_parse(c);
 }
 
-/* A RECORDS reply for the paths of a QUERY payload (already checked). */
-static void
-conn_answer_query(struct conn *c, const uint8_t *payload, size_t len)
+static int
+conn_unpack_hello(struct conn *c, const uint8_t *p, size_t len,
+    const char **cause)
 {
+	return (proto_unpack_hello(p, len, &c->msg.hello, cause));
+}
+
+/* Unpack into the scratch, keep the paths in c: the answer may wait. */
+static int
+conn_unpack_query(struct conn *c, const uint8_t *p, size_t len,
+    const char **cause)
+{
+	struct conn_query	*q = &c->msg.query;
+	int			 n;
+
+	if ((n = proto_unpack_query(p, len, &q->flags, paths, lens,
+	    cause)) == -1)
+		return (-1);
+	if ((uint32_t)n > c->qcap) {
+		c->qpaths = xreallocarray(c->qpaths, (size_t)n,
+		    sizeof *c->qpaths);
+		c->qlens = xreallocarray(c->qlens, (size_t)n,
+		    sizeof *c->qlens);
+		c->qcap = (uint32_t)n;
+	}
+	if (n != 0) {
+		memcpy(c->qpaths, paths, (size_t)n * sizeof *c->qpaths);
+		memcpy(c->qlens, lens, (size_t)n * sizeof *c->qlens);
+	}
+	q->n = (uint32_t)n;
+	q->paths = c->qpaths;
+	q->lens = c->qlens;
+	return ((q->flags & PROTO_QUERY_SYNC) ? 1 : 0);
+}
+
+static int
+conn_unpack_run_done(struct conn *c, const uint8_t *p, size_t len,
+    const char **cause)
+{
+	return (proto_unpack_run_done(p, len, &c->msg.run_done, cause));
+}
+
+static int
+conn_unpack_empty(struct conn *c, const uint8_t *p, size_t len,
+    const char **cause)
+{
+	return (proto_unpack_empty(c->req->type, p, len, cause));
+}
+
+/* QUERY: a RECORDS reply for its paths. */
+static void
+conn_answer_query(struct conn *c)
+{
+	const struct conn_query	*q = &c->msg.query;
 	struct daemon		*d = c->d;
 	struct rec		*r;
 	struct pbuf		 b;
-	const char		*cause;
-	uint32_t		 flags, state;
+	uint32_t		 state, i;
 	char			*path;
-	int			 n, i;
 
 	if (d->db_failed) {
 		conn_error(c, PROTO_ERR_INTERNAL, d->db_cause, 0);
 		return;
 	}
-	n = proto_unpack_query(payload, len, &flags, paths, lens, &cause);
-	for (i = 0; i < n; i++) {
-		path = xstrndup((const char *)paths[i], lens[i]);
+	for (i = 0; i < q->n; i++) {
+		path = xstrndup((const char *)q->paths[i], q->lens[i]);
 		r = index_find(d->index, path);
 		if (daemon_ignored(d, path) ||
 		    watch_is_unwatched(d->watch, path))
@@ -318,8 +441,8 @@ conn_answer_query(struct conn *c, const uint8_t *payload, size_t len)
 	}
 	pbuf_init(&b);
 	if (proto_pack_records(&b, index_peek_seq(d->index) - 1, recs,
-	    (uint32_t)n) != 0)
-		fatalx("%d records in one reply", n);
+	    q->n) != 0)
+		fatalx("%u records in one reply", q->n);
 	conn_send(c, &b);
 }
 
@@ -409,18 +532,40 @@ conn_answer_status(struct conn *c)
 	conn_send(c, &b);
 }
 
-/* A reply whose payload is empty (PONG) or one u64. */
+/* A reply whose payload is one u64. */
 static void
-conn_reply_seq(struct conn *c, uint32_t type, uint64_t v)
+conn_reply_value(struct conn *c, uint32_t type, uint64_t v)
 {
 	struct pbuf	b;
 
 	pbuf_init(&b);
-	if (type == PROTO_MSG_PONG)
-		proto_pack_empty(&b, type);
-	else
-		proto_pack_value(&b, type, v);
+	proto_pack_value(&b, type, v);
 	conn_send(c, &b);
+}
+
+static void
+conn_answer_ping(struct conn *c)
+{
+	struct pbuf	b;
+
+	pbuf_init(&b);
+	proto_pack_empty(&b, PROTO_MSG_PONG);
+	conn_send(c, &b);
+}
+
+static void
+conn_answer_sync(struct conn *c)
+{
+	conn_reply_value(c, PROTO_MSG_SYNC_OK,
+	    index_peek_seq(c->d->index) - 1);
+}
+
+static void
+conn_answer_stop(struct conn *c)
+{
+	log_info("stop requested");
+	c->stop_after_write = 1;
+	conn_reply_value(c, PROTO_MSG_STOP_OK, (uint64_t)getpid());
 }
 
 /*
@@ -432,22 +577,17 @@ conn_reply_seq(struct conn *c, uint32_t type, uint64_t v)
  * if it failed without writing it, the earlier record stands.
  */
 static void
-conn_record_build(struct conn *c, const uint8_t *p, size_t len)
+conn_answer_run_done(struct conn *c)
 {
-	struct daemon		*d = c->d;
-	struct proto_run_done	 m;
-	struct rec		*rec;
-	const char		*why;
-	uint32_t		 status;
-	uint64_t		 started, high, old_started, old_finished;
-	char			*relpath, *cause = NULL;
+	const struct proto_run_done	*m = &c->msg.run_done;
+	struct daemon			*d = c->d;
+	struct rec			*rec;
+	uint32_t			 status = m->status;
+	uint64_t			 started = m->started, high;
+	uint64_t			 old_started, old_finished;
+	char				*relpath, *cause = NULL;
 
-	/* Checked before it was parked. */
-	if (proto_unpack_run_done(p, len, &m, &why) != 0)
-		fatalx("run-done payload changed while parked: %s", why);
-	started = m.started;
-	status = m.status;
-	relpath = xstrndup(m.target, m.targetlen);
+	relpath = xstrndup(m->target, m->targetlen);
 	high = index_peek_seq(d->index) - 1;
 	rec = index_get(d->index, relpath);
 	free(relpath);
@@ -455,7 +595,7 @@ conn_record_build(struct conn *c, const uint8_t *p, size_t len)
 	if (started > high + 1)
 		started = high + 1;
 	if (status != 0 && (!rec->exists || rec->seq < started)) {
-		conn_reply_seq(c, PROTO_MSG_RUN_RECORDED, high);
+		conn_reply_value(c, PROTO_MSG_RUN_RECORDED, high);
 		return;
 	}
 	old_started = rec->built_started;
@@ -474,9 +614,13 @@ conn_record_build(struct conn *c, const uint8_t *p, size_t len)
 		free(cause);
 		return;
 	}
-	conn_reply_seq(c, PROTO_MSG_RUN_RECORDED, high);
+	conn_reply_value(c, PROTO_MSG_RUN_RECORDED, high);
 }
 
+/*
+ * The cookie of a parked request was seen (or the sync failed): answer
+ * it, drop its frame, and read on.
+ */
 static void
 conn_sync_cb(void *arg, const char *cause)
 {
@@ -485,65 +629,43 @@ conn_sync_cb(void *arg, const char *cause)
 	c->waiter = NULL;
 	if (cause != NULL)
 		conn_error(c, PROTO_ERR_SYNC, cause, 0);
-	else if (c->parked_type == PROTO_MSG_QUERY)
-		conn_answer_query(c, c->parked, c->parked_len);
-	else if (c->parked_type == PROTO_MSG_RUN_DONE)
-		conn_record_build(c, c->parked, c->parked_len);
 	else
-		conn_reply_seq(c, PROTO_MSG_SYNC_OK,
-		    index_peek_seq(c->d->index) - 1);
-	free(c->parked);
-	c->parked = NULL;
+		c->req->answer(c);
+	c->req = NULL;
 	if (c->state == CONN_CLOSING)
 		return;
+	conn_consume(c);
 	c->state = CONN_READY;
 	conn_idle_arm(c);
 	uv_read_start((uv_stream_t *)&c->pipe, conn_alloc_cb, conn_read_cb);
 	conn_parse(c);
 }
 
+/*
+ * Wait for a sync before answering.  The frame stays at the head of
+ * c->in, where c->msg points, and reading stops until conn_sync_cb.
+ */
 static void
-conn_park(struct conn *c, uint32_t type, const uint8_t *p, size_t len)
+conn_park(struct conn *c)
 {
-	/* Nothing left to wait for: answer now (sync.c, sync_now). */
-	if (sync_now(c->d->sync)) {
-		if (type == PROTO_MSG_QUERY)
-			conn_answer_query(c, p, len);
-		else if (type == PROTO_MSG_RUN_DONE)
-			conn_record_build(c, p, len);
-		else
-			conn_reply_seq(c, PROTO_MSG_SYNC_OK,
-			    index_peek_seq(c->d->index) - 1);
-		return;
-	}
 	c->state = CONN_WAIT_SYNC;
-	c->parked_type = type;
-	c->parked = xmalloc(len);
-	if (len != 0)
-		memcpy(c->parked, p, len);
-	c->parked_len = len;
 	uv_read_stop((uv_stream_t *)&c->pipe);
 	uv_timer_stop(&c->idle);	/* the wait is ours, not the client's */
 	c->waiter = sync_request(c->d->sync, conn_sync_cb, c);
 }
 
 static void
-conn_hello(struct conn *c, const uint8_t *p, size_t len)
+conn_answer_hello(struct conn *c)
 {
-	struct proto_hello	 m;
-	struct proto_hello_ok	 ok;
-	struct pbuf		 b;
-	const char		*cause;
-	char			*msg;
+	const struct proto_hello	*m = &c->msg.hello;
+	struct proto_hello_ok		 ok;
+	struct pbuf			 b;
+	char				*msg;
 
-	if (proto_unpack_hello(p, len, &m, &cause) != 0) {
-		conn_malformed(c, PROTO_MSG_HELLO, cause);
-		return;
-	}
-	if (m.version != PROTO_VERSION) {
+	if (m->version != PROTO_VERSION) {
 		xasprintf(&msg, "daemon speaks protocol %d, this client %u"
 		    " (run: depcheck stop; depcheck start)", PROTO_VERSION,
-		    m.version);
+		    m->version);
 		log_warn("%s", msg);
 		conn_error(c, PROTO_ERR_VERSION, msg, 1);
 		free(msg);
@@ -560,68 +682,76 @@ conn_hello(struct conn *c, const uint8_t *p, size_t len)
 	c->state = CONN_READY;
 }
 
+/*
+ * A request that is not valid in this state: before HELLO, anything
+ * closes the connection; after it, a type that is no request here is
+ * unknown, and the connection stays.
+ */
+static void
+conn_misplaced(struct conn *c, uint32_t type)
+{
+	char	*msg;
+
+	if (c->state == CONN_HANDSHAKE) {
+		log_warn("%s before hello: closing the connection",
+		    proto_msg_name(type));
+		conn_error(c, PROTO_ERR_STATE, "expected hello", 1);
+		return;
+	}
+	xasprintf(&msg, "unknown request %u", type);
+	log_warn("%s", msg);
+	conn_error(c, PROTO_ERR_UNKNOWN, msg, 0);
+	free(msg);
+}
+
 static void
 conn_dispatch(struct conn *c, uint32_t type, const uint8_t *p, size_t len)
 {
-	struct proto_run_done	 rd;
+	const struct conn_req	*req = NULL;
 	const char		*cause;
-	uint32_t		 flags;
-	char			*msg;
+	size_t			 i;
+	int			 rc;
 
 	log_debug("request %s (%zu bytes)", proto_msg_name(type), len);
 	life_activity(c->d->life);
-	if (c->state == CONN_HANDSHAKE) {
-		if (type != PROTO_MSG_HELLO) {
-			log_warn("%s before hello: closing the connection",
-			    proto_msg_name(type));
-			conn_error(c, PROTO_ERR_STATE, "expected hello", 1);
-			return;
-		}
-		conn_hello(c, p, len);
+	for (i = 0; i < CONN_NREQS; i++) {
+		if (conn_reqs[i].type == type &&
+		    conn_reqs[i].state == c->state)
+			req = &conn_reqs[i];
+	}
+	if (req == NULL) {
+		conn_misplaced(c, type);
 		return;
 	}
-	switch (type) {
-	case PROTO_MSG_QUERY:
-		if (proto_unpack_query(p, len, &flags, paths, lens,
-		    &cause) == -1)
-			conn_malformed(c, type, cause);
-		else if (flags & PROTO_QUERY_SYNC)
-			conn_park(c, type, p, len);
-		else
-			conn_answer_query(c, p, len);
-		break;
-	case PROTO_MSG_RUN_DONE:
-		if (proto_unpack_run_done(p, len, &rd, &cause) == -1)
-			conn_malformed(c, type, cause);
-		else
-			conn_park(c, type, p, len);
-		break;
-	case PROTO_MSG_SYNC:
-	case PROTO_MSG_PING:
-	case PROTO_MSG_STATUS:
-	case PROTO_MSG_STOP:
-		if (proto_unpack_empty(type, p, len, &cause) == -1)
-			conn_malformed(c, type, cause);
-		else if (type == PROTO_MSG_SYNC)
-			conn_park(c, type, p, len);
-		else if (type == PROTO_MSG_PING)
-			conn_reply_seq(c, PROTO_MSG_PONG, 0);
-		else if (type == PROTO_MSG_STATUS)
-			conn_answer_status(c);
-		else {
-			log_info("stop requested");
-			c->stop_after_write = 1;
-			conn_reply_seq(c, PROTO_MSG_STOP_OK,
-			    (uint64_t)getpid());
-		}
-		break;
-	default:
-		xasprintf(&msg, "unknown request %u", type);
-		log_warn("%s", msg);
-		conn_error(c, PROTO_ERR_UNKNOWN, msg, 0);
-		free(msg);
-		break;
+	c->req = req;
+	if ((rc = req->unpack(c, p, len, &cause)) == -1) {
+		conn_malformed(c, type, cause);
+		c->req = NULL;
+		return;
 	}
+	/* Nothing left to wait for: answer now (sync.c, sync_now). */
+	if (req->when == CONN_NOW || (req->when == CONN_IF_ASKED &&
+	    rc == 0) || sync_now(c->d->sync)) {
+		req->answer(c);
+		c->req = NULL;
+		return;
+	}
+	conn_park(c);
+}
+
+/* Drop the frame at the head of the input buffer. */
+static void
+conn_consume(struct conn *c)
+{
+	uint32_t	 type, len;
+	const char	*cause;
+	size_t		 used;
+
+	if (proto_unpack_header(c->in.data, &type, &len, &cause) != 0)
+		fatalx("a dispatched frame is %u bytes long", len);
+	used = PROTO_HDR_LEN + len;
+	memmove(c->in.data, c->in.data + used, c->in.len - used);
+	c->in.len -= used;
 }
 
 /* Handle every complete frame in the input buffer. */
@@ -630,7 +760,6 @@ conn_parse(struct conn *c)
 {
 	const char	*cause;
 	uint32_t	 type, len;
-	size_t		 used;
 
 	while (c->state == CONN_HANDSHAKE || c->state == CONN_READY) {
 		if (c->close_after_write || c->in.len < PROTO_HDR_LEN)
@@ -644,11 +773,10 @@ conn_parse(struct conn *c)
 		}
 		if (c->in.len < PROTO_HDR_LEN + len)
 			return;
-		if (c->state != CONN_CLOSING)
-			conn_idle_arm(c);
+		conn_idle_arm(c);
 		conn_dispatch(c, type, c->in.data + PROTO_HDR_LEN, len);
-		used = PROTO_HDR_LEN + len;
-		memmove(c->in.data, c->in.data + used, c->in.len - used);
-		c->in.len -= used;
+		if (c->state == CONN_WAIT_SYNC)
+			return;		/* the frame stays: conn_sync_cb */
+		conn_consume(c);
 	}
 }
