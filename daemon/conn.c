@@ -31,6 +31,7 @@ enum conn_state {
 	CONN_HANDSHAKE,		/* waiting for the client's version */
 	CONN_READY,		/* reading requests */
 	CONN_WAIT_SYNC,		/* request parked until its cookie is seen */
+	CONN_SUBSCRIBED,	/* long-lived: the daemon pushes, no idle bound */
 	CONN_CLOSING,
 };
 
@@ -64,6 +65,8 @@ struct conn {
 	int			 close_after_write;
 	int			 stop_after_write;
 	unsigned		 writes;
+	size_t			 sub_cap;	/* subscribed: unsent bytes */
+	int			 overrun;	/* subscriber ended: past cap */
 	uv_timer_t		 idle;		/* no request for too long */
 	int			 handles;	/* open: pipe, idle timer */
 };
@@ -211,9 +214,9 @@ conn_close(struct conn *c)
 	uv_close((uv_handle_t *)&c->pipe, conn_close_cb);	/* frees c */
 }
 
-/* Send a finished frame (the pbuf is taken over). */
+/* Queue a finished frame (the pbuf is taken over), whatever is queued. */
 static void
-conn_send(struct conn *c, struct pbuf *b)
+conn_write(struct conn *c, struct pbuf *b)
 {
 	struct conn_write	*w;
 	uv_buf_t		 ub;
@@ -224,16 +227,6 @@ conn_send(struct conn *c, struct pbuf *b)
 	w->buf = *b;
 	pbuf_init(b);
 	ub = uv_buf_init((char *)w->buf.data, (unsigned)w->buf.len);
-	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) >
-	    CONN_MAX_UNREAD) {
-		log_warn("a client does not read its replies (%zu bytes"
-		    " queued): closing the connection",
-		    uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe));
-		pbuf_free(&w->buf);
-		free(w);
-		conn_close(c);
-		return;
-	}
 	c->writes++;
 	if ((rc = uv_write(&w->req, (uv_stream_t *)&c->pipe, &ub, 1,
 	    conn_write_cb)) != 0) {
@@ -243,6 +236,26 @@ conn_send(struct conn *c, struct pbuf *b)
 		free(w);
 		conn_close(c);
 	}
+}
+
+/* Send a reply (the pbuf is taken over). */
+static void
+conn_send(struct conn *c, struct pbuf *b)
+{
+	if (c->state != CONN_SUBSCRIBED && conn_unsent(c) > CONN_MAX_UNREAD) {
+		log_warn("a client does not read its replies (%zu bytes"
+		    " queued): closing the connection", conn_unsent(c));
+		pbuf_free(b);
+		conn_close(c);
+		return;
+	}
+	conn_write(c, b);
+}
+
+size_t
+conn_unsent(struct conn *c)
+{
+	return (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe));
 }
 
 static void
@@ -278,7 +291,10 @@ conn_error(struct conn *c, uint32_t code, const char *msg, int fatal_err)
 		c->close_after_write = 1;
 		uv_read_stop((uv_stream_t *)&c->pipe);
 	}
-	conn_send(c, &b);
+	if (c->state == CONN_SUBSCRIBED)
+		conn_write(c, &b);	/* past the cap, but the last one */
+	else
+		conn_send(c, &b);
 }
 
 /*
@@ -295,6 +311,58 @@ conn_malformed(struct conn *c, uint32_t type, const char *cause)
 		log_warn("malformed %s: %s: closing the connection",
 		    proto_msg_name(type), cause);
 	conn_error(c, PROTO_ERR_MALFORMED, cause, 1);
+}
+
+/* An overrun subscriber that does not read even its error goes. */
+static void
+conn_linger_cb(uv_timer_t *h)
+{
+	struct conn	*c = h->data;
+
+	log_debug("an overrun subscriber did not read its error: closing");
+	conn_close(c);
+}
+
+void
+conn_subscribe(struct conn *c, size_t cap)
+{
+	if (c->state != CONN_READY)
+		fatalx("subscribe in state %d", (int)c->state);
+	c->state = CONN_SUBSCRIBED;
+	c->sub_cap = cap;
+	uv_timer_stop(&c->idle);	/* it may wait for news forever */
+}
+
+/*
+ * The cap bounds what libuv holds for the subscriber beyond what the
+ * kernel took: a frame that would pass it is dropped, and the
+ * subscriber gets one ERROR overrun after what it has not read, then the
+ * connection closes (tests/unit/test-conn.c).
+ */
+int
+conn_push(struct conn *c, struct pbuf *b)
+{
+	size_t	unsent;
+
+	if (c->state == CONN_CLOSING || c->overrun) {
+		pbuf_free(b);
+		return (-1);
+	}
+	if (c->state != CONN_SUBSCRIBED)
+		fatalx("push to a connection in state %d", (int)c->state);
+	unsent = conn_unsent(c);
+	if (unsent + b->len <= c->sub_cap) {
+		conn_write(c, b);
+		return (0);
+	}
+	log_warn("a subscriber fell behind (%zu bytes unsent, cap %zu):"
+	    " ending its subscription", unsent, c->sub_cap);
+	pbuf_free(b);
+	c->overrun = 1;
+	conn_error(c, PROTO_ERR_OVERRUN, "fell behind the daemon's news"
+	    " (subscribe again)", 1);
+	uv_timer_start(&c->idle, conn_linger_cb, c->d->idle_timeout_ms, 0);
+	return (-1);
 }
 
 static void
@@ -683,9 +751,9 @@ conn_answer_hello(struct conn *c)
 }
 
 /*
- * A request that is not valid in this state: before HELLO, anything
- * closes the connection; after it, a type that is no request here is
- * unknown, and the connection stays.
+ * A request that is not valid in this state: before HELLO, or from a
+ * subscriber, anything closes the connection; after HELLO, a type that
+ * is no request here is unknown, and the connection stays.
  */
 static void
 conn_misplaced(struct conn *c, uint32_t type)
@@ -696,6 +764,13 @@ conn_misplaced(struct conn *c, uint32_t type)
 		log_warn("%s before hello: closing the connection",
 		    proto_msg_name(type));
 		conn_error(c, PROTO_ERR_STATE, "expected hello", 1);
+		return;
+	}
+	if (c->state == CONN_SUBSCRIBED) {
+		log_warn("%s from a subscriber: closing the connection",
+		    proto_msg_name(type));
+		conn_error(c, PROTO_ERR_STATE, "a subscriber sends no"
+		    " requests", 1);
 		return;
 	}
 	xasprintf(&msg, "unknown request %u", type);
@@ -761,7 +836,8 @@ conn_parse(struct conn *c)
 	const char	*cause;
 	uint32_t	 type, len;
 
-	while (c->state == CONN_HANDSHAKE || c->state == CONN_READY) {
+	while (c->state == CONN_HANDSHAKE || c->state == CONN_READY ||
+	    c->state == CONN_SUBSCRIBED) {
 		if (c->close_after_write || c->in.len < PROTO_HDR_LEN)
 			return;
 		if (proto_unpack_header(c->in.data, &type, &len,
@@ -773,7 +849,8 @@ conn_parse(struct conn *c)
 		}
 		if (c->in.len < PROTO_HDR_LEN + len)
 			return;
-		conn_idle_arm(c);
+		if (c->state != CONN_SUBSCRIBED)
+			conn_idle_arm(c);
 		conn_dispatch(c, type, c->in.data + PROTO_HDR_LEN, len);
 		if (c->state == CONN_WAIT_SYNC)
 			return;		/* the frame stays: conn_sync_cb */

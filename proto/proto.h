@@ -68,6 +68,7 @@ enum proto_err {
 	PROTO_ERR_BUSY = 5,		/* too many connections */
 	PROTO_ERR_INTERNAL = 6,		/* database or other daemon trouble */
 	PROTO_ERR_STATE = 7,		/* message not valid in this state */
+	PROTO_ERR_OVERRUN = 8,		/* a subscriber fell behind; closed */
 };
 
 /*

@@ -130,3 +130,7 @@ TEST(notify_path_socket_receives)
 TEST(notify_abstract_socket_receives)
 TEST(notify_bad_address_ignored)
 TEST(notify_unreachable_survives)
+
+/* test-conn.c */
+TEST(conn_subscriber_no_idle_timeout)
+TEST(conn_subscriber_overrun_ends)
