@@ -22,28 +22,27 @@ enum msg_shape {
  * given when a payload is not of that shape.
  */
 static const struct msg_kind {
-	uint32_t	 type;
 	const char	*name;
-	enum msg_shape	 shape;
 	const char	*bad;
+	uint32_t	 type;
+	enum msg_shape	 shape;
 } msg_kinds[] = {
-	{ PROTO_MSG_HELLO, "hello", MSG_OWN, NULL },
-	{ PROTO_MSG_HELLO_OK, "hello-ok", MSG_OWN, NULL },
-	{ PROTO_MSG_QUERY, "query", MSG_OWN, NULL },
-	{ PROTO_MSG_RECORDS, "records", MSG_OWN, NULL },
-	{ PROTO_MSG_SYNC, "sync", MSG_EMPTY, "sync has a payload" },
-	{ PROTO_MSG_SYNC_OK, "sync-ok", MSG_VALUE,
-	    "sync-ok is not one u64" },
-	{ PROTO_MSG_PING, "ping", MSG_EMPTY, "ping has a payload" },
-	{ PROTO_MSG_PONG, "pong", MSG_EMPTY, "pong has a payload" },
-	{ PROTO_MSG_RUN_DONE, "run-done", MSG_OWN, NULL },
-	{ PROTO_MSG_RUN_RECORDED, "run-recorded", MSG_VALUE,
-	    "run-recorded is not one u64" },
-	{ PROTO_MSG_STATUS, "status", MSG_EMPTY, "status has a payload" },
-	{ PROTO_MSG_STATUS_OK, "status-ok", MSG_OWN, NULL },
-	{ PROTO_MSG_STOP, "stop", MSG_EMPTY, "stop has a payload" },
-	{ PROTO_MSG_STOP_OK, "stop-ok", MSG_VALUE, "stop-ok is not one u64" },
-	{ PROTO_MSG_ERROR, "error", MSG_OWN, NULL },
+	{ "hello", NULL, PROTO_MSG_HELLO, MSG_OWN },
+	{ "hello-ok", NULL, PROTO_MSG_HELLO_OK, MSG_OWN },
+	{ "query", NULL, PROTO_MSG_QUERY, MSG_OWN },
+	{ "records", NULL, PROTO_MSG_RECORDS, MSG_OWN },
+	{ "sync", "sync has a payload", PROTO_MSG_SYNC, MSG_EMPTY },
+	{ "sync-ok", "sync-ok is not one u64", PROTO_MSG_SYNC_OK, MSG_VALUE },
+	{ "ping", "ping has a payload", PROTO_MSG_PING, MSG_EMPTY },
+	{ "pong", "pong has a payload", PROTO_MSG_PONG, MSG_EMPTY },
+	{ "run-done", NULL, PROTO_MSG_RUN_DONE, MSG_OWN },
+	{ "run-recorded", "run-recorded is not one u64",
+	    PROTO_MSG_RUN_RECORDED, MSG_VALUE },
+	{ "status", "status has a payload", PROTO_MSG_STATUS, MSG_EMPTY },
+	{ "status-ok", NULL, PROTO_MSG_STATUS_OK, MSG_OWN },
+	{ "stop", "stop has a payload", PROTO_MSG_STOP, MSG_EMPTY },
+	{ "stop-ok", "stop-ok is not one u64", PROTO_MSG_STOP_OK, MSG_VALUE },
+	{ "error", NULL, PROTO_MSG_ERROR, MSG_OWN },
 };
 #define MSG_NKINDS	(sizeof msg_kinds / sizeof msg_kinds[0])
 
