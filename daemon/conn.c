@@ -31,7 +31,7 @@ enum conn_state {
 	CONN_HANDSHAKE,		/* waiting for the client's version */
 	CONN_READY,		/* reading requests */
 	CONN_WAIT_SYNC,		/* request parked until its cookie is seen */
-	CONN_SUBSCRIBED,	/* long-lived: the daemon pushes, no idle bound */
+	CONN_SUBSCRIBED,	/* the daemon pushes; no idle timeout */
 	CONN_CLOSING,
 };
 
@@ -56,17 +56,17 @@ struct conn {
 	struct server		*srv;
 	enum conn_state		 state;
 	struct pbuf		 in;
-	const struct conn_req	*req;		/* the request being answered */
-	union conn_msg		 msg;		/* it, borrowing its frame */
-	const uint8_t		**qpaths;	/* a QUERY's paths, qcap of them */
+	const struct conn_req	*req;		/* being answered */
+	union conn_msg		 msg;		/* it, unpacked */
+	const uint8_t		**qpaths;	/* a QUERY's paths */
 	uint32_t		*qlens;
 	uint32_t		 qcap;
 	struct sync_waiter	*waiter;
 	int			 close_after_write;
 	int			 stop_after_write;
 	unsigned		 writes;
-	size_t			 sub_cap;	/* subscribed: unsent bytes */
-	int			 overrun;	/* subscriber ended: past cap */
+	size_t			 sub_cap;	/* most bytes unsent */
+	int			 overrun;	/* went past sub_cap */
 	uv_timer_t		 idle;		/* no request for too long */
 	int			 handles;	/* open: pipe, idle timer */
 };
@@ -853,7 +853,7 @@ conn_parse(struct conn *c)
 			conn_idle_arm(c);
 		conn_dispatch(c, type, c->in.data + PROTO_HDR_LEN, len);
 		if (c->state == CONN_WAIT_SYNC)
-			return;		/* the frame stays: conn_sync_cb */
+			return;	/* the frame stays: conn_sync_cb */
 		conn_consume(c);
 	}
 }

@@ -40,7 +40,7 @@ enum proto_msg {
 
 	/* 3xx control */
 	PROTO_MSG_STATUS = 300,		/* (empty) */
-	PROTO_MSG_STATUS_OK = 301,	/* u32 n, n x (bytes key, typed value) */
+	PROTO_MSG_STATUS_OK = 301,	/* u32 n, n x (bytes key, value) */
 	PROTO_MSG_STOP = 302,		/* (empty) */
 	PROTO_MSG_STOP_OK = 303,	/* u64 pid */
 
@@ -68,7 +68,7 @@ enum proto_err {
 	PROTO_ERR_BUSY = 5,		/* too many connections */
 	PROTO_ERR_INTERNAL = 6,		/* database or other daemon trouble */
 	PROTO_ERR_STATE = 7,		/* message not valid in this state */
-	PROTO_ERR_OVERRUN = 8,		/* a subscriber fell behind; closed */
+	PROTO_ERR_OVERRUN = 8,		/* subscriber fell behind; closed */
 };
 
 /*
@@ -218,7 +218,7 @@ int	 proto_unpack_value(uint32_t, const uint8_t *, size_t, uint64_t *,
 struct proto_run_done {
 	const char	*target;	/* a canonical relpath */
 	uint32_t	 targetlen;
-	uint64_t	 started;	/* the high-water seq at the check, + 1 */
+	uint64_t	 started;	/* high-water seq at the check + 1 */
 	uint32_t	 status;	/* 0 ok, otherwise failed */
 };
 /* -1 if the target is longer than PROTO_MAX_PATH. */
