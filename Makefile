@@ -76,7 +76,7 @@ else
 Q = @
 endif
 
-PROTO_SRCS  = proto/proto.c proto/xmalloc.c proto/image.c proto/registry.c
+PROTO_SRCS  = proto/proto.c proto/msg.c proto/xmalloc.c proto/image.c proto/registry.c
 DAEMON_SRCS = daemon/main.c daemon/daemon.c daemon/log.c daemon/index.c daemon/db.c \
 	      daemon/watch.c daemon/scan.c daemon/stamp.c daemon/sync.c daemon/server.c \
 	      daemon/conn.c daemon/util.c daemon/publish.c daemon/life.c \
@@ -85,7 +85,7 @@ CLIENT_SRCS = client/depcheck.c client/client.c client/resolve.c \
 	      client/compare.c client/json.c client/cmd-check.c client/cmd-run.c \
 	      client/cmd-start.c client/cmd-status.c client/fallback.c \
 	      client/cmd-exec.c client/cmd-list.c
-PRELOAD_SRCS = client/preload.c client/client.c proto/proto.c \
+PRELOAD_SRCS = client/preload.c client/client.c proto/proto.c proto/msg.c \
 	      proto/xmalloc.c proto/image.c
 UNIT_SRCS   = $(wildcard tests/unit/*.c)
 
@@ -256,8 +256,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 15
 FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -Iproto -Iclient \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_proto = tests/fuzz/fuzz-proto.c proto/proto.c proto/xmalloc.c
-FUZZ_resolve = tests/fuzz/fuzz-resolve.c client/resolve.c proto/proto.c \
+FUZZ_proto = tests/fuzz/fuzz-proto.c proto/proto.c proto/msg.c proto/xmalloc.c
+FUZZ_resolve = tests/fuzz/fuzz-resolve.c client/resolve.c proto/proto.c proto/msg.c \
 	       proto/xmalloc.c
 FUZZ_image = tests/fuzz/fuzz-image.c proto/image.c
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "xmalloc.h"
 
 #define CLIENT_NAME	"depcheck"
 
@@ -177,12 +178,10 @@ int
 client_request(struct client *c, struct pbuf *b, uint32_t *type,
     uint8_t **payload, uint32_t *len, char **cause)
 {
-	struct preader	 r;
-	uint8_t		 hdr[PROTO_HDR_LEN], *p;
-	const uint8_t	*msg;
-	const char	*why;
-	uint32_t	 code, msglen;
-	int		 timeout = client_timeout() * 1000, error;
+	struct proto_error	 e;
+	uint8_t			 hdr[PROTO_HDR_LEN], *p;
+	const char		*why;
+	int			 timeout = client_timeout() * 1000, error;
 
 	*payload = NULL;
 	if (client_write_all(c->fd, b->data, b->len) != 0) {
@@ -211,14 +210,12 @@ client_request(struct client *c, struct pbuf *b, uint32_t *type,
 		goto read_fail;
 	}
 	if (*type == PROTO_MSG_ERROR) {
-		preader_init(&r, p, *len);
-		if (preader_u32(&r, &code) != 0 ||
-		    preader_bytes(&r, &msg, &msglen, PROTO_MAX_MSG) != 0)
+		if (proto_unpack_error(p, *len, &e, &why) != 0)
 			xasprintf(cause, "bad error reply from the daemon for"
-			    " '%s'", c->root);
+			    " '%s': %s", c->root, why);
 		else
 			xasprintf(cause, "daemon for '%s': %.*s", c->root,
-			    (int)msglen, (const char *)msg);
+			    (int)e.msglen, e.msg);
 		free(p);
 		return (-1);
 	}
@@ -244,7 +241,7 @@ client_simple(struct client *c, uint32_t type, uint32_t want,
 	int		rc;
 
 	pbuf_init(&b);
-	proto_end(&b, proto_begin(&b, type));
+	proto_pack_empty(&b, type);
 	rc = client_request(c, &b, &got, payload, len, cause);
 	pbuf_free(&b);
 	if (rc == 0 && got != want) {
@@ -297,12 +294,14 @@ int
 client_connect(struct client *c, const char *root, char **cause)
 {
 	struct sockaddr_un	 sun;
-	struct preader		 r;
+	struct proto_hello	 hello = { PROTO_VERSION, CLIENT_NAME,
+				     sizeof CLIENT_NAME - 1 };
+	struct proto_hello_ok	 ok;
 	struct pbuf		 b;
 	uint8_t			*p;
-	uint32_t		 type, len, version;
+	uint32_t		 type, len;
+	const char		*why;
 	char			*path;
-	size_t			 off;
 	int			 rc;
 
 	c->fd = -1;
@@ -343,24 +342,62 @@ client_connect(struct client *c, const char *root, char **cause)
 		return (-1);
 	}
 	pbuf_init(&b);
-	off = proto_begin(&b, PROTO_MSG_HELLO);
-	pbuf_put_u32(&b, PROTO_VERSION);
-	pbuf_put_str(&b, CLIENT_NAME);
-	proto_end(&b, off);
+	if (proto_pack_hello(&b, &hello) != 0)
+		abort();	/* CLIENT_NAME is within PROTO_MAX_NAME */
 	rc = client_request(c, &b, &type, &p, &len, cause);
 	pbuf_free(&b);
 	if (rc != 0)
 		return (-1);
-	preader_init(&r, p, len);
-	if (type != PROTO_MSG_HELLO_OK || preader_u32(&r, &version) != 0 ||
-	    preader_u64(&r, &c->daemon_pid) != 0) {
+	if (type != PROTO_MSG_HELLO_OK ||
+	    proto_unpack_hello_ok(p, len, &ok, &why) != 0) {
 		xasprintf(cause, "bad handshake from the daemon for '%s'",
 		    root);
 		free(p);
 		return (-1);
 	}
+	c->daemon_pid = ok.pid;
 	free(p);
 	return (0);
+}
+
+int
+client_status(struct client *c, struct proto_status_item *items,
+    uint8_t **payload, char **cause)
+{
+	const char	*why;
+	uint32_t	 len;
+	int		 n;
+
+	if (client_simple(c, PROTO_MSG_STATUS, PROTO_MSG_STATUS_OK, payload,
+	    &len, cause) != 0)
+		return (-1);
+	if ((n = proto_unpack_status_ok(*payload, len, items, &why)) == -1) {
+		xasprintf(cause, "bad status reply from the daemon for '%s':"
+		    " %s", c->root, why);
+		free(*payload);
+		*payload = NULL;
+	}
+	return (n);
+}
+
+int
+client_stop(struct client *c, char **cause)
+{
+	const char	*why;
+	uint8_t		*p;
+	uint32_t	 len;
+	uint64_t	 pid;
+	int		 rc;
+
+	if (client_simple(c, PROTO_MSG_STOP, PROTO_MSG_STOP_OK, &p, &len,
+	    cause) != 0)
+		return (-1);
+	if ((rc = proto_unpack_value(PROTO_MSG_STOP_OK, p, len, &pid,
+	    &why)) != 0)
+		xasprintf(cause, "bad stop reply from the daemon for '%s': %s",
+		    c->root, why);
+	free(p);
+	return (rc);
 }
 
 void

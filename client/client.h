@@ -30,6 +30,8 @@ int	 client_root_arg(const char *, char **, char **);
  * Returns 0, 1 when no daemon runs there, or -1 with an allocated cause.
  */
 int	 client_connect(struct client *, const char *, char **);
+/* Ask the daemon to stop: 0 once it said it will, or -1 with a cause. */
+int	 client_stop(struct client *, char **);
 void	 client_close(struct client *);
 /*
  * DEPCHECK_TIMEOUT: seconds to wait for a reply, for a daemon to answer
@@ -46,5 +48,12 @@ int	 client_request(struct client *, struct pbuf *, uint32_t *,
 /* A request with an empty payload whose reply must be of type want. */
 int	 client_simple(struct client *, uint32_t, uint32_t, uint8_t **,
 	     uint32_t *, char **);
+/*
+ * Ask for the daemon's status.  items[] (PROTO_MAX_STATUS of them) point
+ * into *payload, allocated, which the caller frees.  Returns the number
+ * of items, or -1 with an allocated cause.
+ */
+int	 client_status(struct client *, struct proto_status_item *,
+	     uint8_t **, char **);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 #include "client.h"
 #include "cmd.h"
 #include "compare.h"

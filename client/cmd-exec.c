@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "proto.h"
+#include "xmalloc.h"
 #include "image.h"
 #include "client.h"
 #include "cmd.h"

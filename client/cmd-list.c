@@ -9,12 +9,14 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 #include "registry.h"
 #include "client.h"
 #include "cmd.h"
@@ -46,41 +48,45 @@ list_registry(void)
 	return (fd < 0 ? -1 : fd);
 }
 
-/* Set the field named key, if it is one list shows. */
+/* Set the field an item names, if it is one list shows. */
 static void
-list_field(struct list_daemon *ld, const char *key, const uint8_t *v,
-    uint32_t vlen)
+list_field(struct list_daemon *ld, const struct proto_status_item *it)
 {
-	uint64_t	*field = NULL;
-	char		 buf[32];
+	static const struct {
+		const char	*key;
+		size_t		 off;
+	} fields[] = {
+		{ "uptime", offsetof(struct list_daemon, uptime) },
+		{ "records", offsetof(struct list_daemon, records) },
+		{ "memory", offsetof(struct list_daemon, memory) },
+		{ "seq", offsetof(struct list_daemon, seq) },
+		{ "idle_exit", offsetof(struct list_daemon, idle_exit) },
+	};
+	uint64_t	*field;
+	size_t		 i;
 
-	if (strcmp(key, "uptime") == 0)
-		field = &ld->uptime;
-	else if (strcmp(key, "records") == 0)
-		field = &ld->records;
-	else if (strcmp(key, "memory") == 0)
-		field = &ld->memory;
-	else if (strcmp(key, "seq") == 0)
-		field = &ld->seq;
-	else if (strcmp(key, "idle_exit") == 0)
-		field = &ld->idle_exit;
-	if (field == NULL || vlen == 0 || vlen >= sizeof buf)
+	for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		if (it->keylen != strlen(fields[i].key) ||
+		    memcmp(it->key, fields[i].key, it->keylen) != 0)
+			continue;
+		field = (uint64_t *)((char *)ld + fields[i].off);
+		if (it->kind == PROTO_STATUS_U64)
+			*field = it->u64;
+		else if (it->kind == PROTO_STATUS_I64 && it->i64 >= 0)
+			*field = (uint64_t)it->i64;
 		return;
-	memcpy(buf, v, vlen);
-	buf[vlen] = '\0';
-	*field = strtoull(buf, NULL, 10);
+	}
 }
 
 /* Ask the daemon of e for its status; its error, if any, in ld. */
 static void
 list_ask(const struct registry_entry *e, struct list_daemon *ld)
 {
-	struct client	 c;
-	struct preader	 r;
-	const uint8_t	*k, *v;
-	uint8_t		*p = NULL;
-	uint32_t	 len, n, i, klen, vlen;
-	char		*cause = NULL, *key;
+	struct proto_status_item	*items = NULL;
+	struct client			 c;
+	uint8_t				*p = NULL;
+	char				*cause = NULL;
+	int				 n, i;
 
 	memset(ld, 0, sizeof *ld);
 	ld->pid = e->pid;
@@ -99,23 +105,15 @@ list_ask(const struct registry_entry *e, struct list_daemon *ld)
 		    e->root, c.daemon_pid);
 		goto out;
 	}
-	if (client_simple(&c, PROTO_MSG_STATUS, PROTO_MSG_STATUS_OK, &p, &len,
-	    &cause) != 0) {
+	items = xcalloc(PROTO_MAX_STATUS, sizeof *items);
+	if ((n = client_status(&c, items, &p, &cause)) == -1) {
 		ld->error = cause;
 		goto out;
 	}
-	preader_init(&r, p, len);
-	if (preader_u32(&r, &n) != 0)
-		n = 0;
-	for (i = 0; i < n; i++) {
-		if (preader_bytes(&r, &k, &klen, 256) != 0 ||
-		    preader_bytes(&r, &v, &vlen, PROTO_MAX_MSG) != 0)
-			break;
-		key = xstrndup((const char *)k, klen);
-		list_field(ld, key, v, vlen);
-		free(key);
-	}
+	for (i = 0; i < n; i++)
+		list_field(ld, &items[i]);
 out:
+	free(items);
 	free(p);
 	client_close(&c);
 }
@@ -261,16 +259,12 @@ static int
 list_stop_one(const struct registry_entry *e, int entryfd)
 {
 	struct client	 c;
-	uint8_t		*p;
-	uint32_t	 len;
 	char		*cause = NULL;
 	int		 rc;
 
 	rc = client_connect(&c, e->root, &cause);
 	if (rc == 0 && c.daemon_pid == (uint64_t)e->pid &&
-	    client_simple(&c, PROTO_MSG_STOP, PROTO_MSG_STOP_OK, &p, &len,
-	    &cause) == 0) {
-		free(p);
+	    client_stop(&c, &cause) == 0) {
 		client_close(&c);
 		return (0);
 	}

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 #include "client.h"
 #include "cmd.h"
 
@@ -96,12 +97,14 @@ run_echo(char **argv)
 static int
 run_record(const struct check_result *res, const char *target, int status)
 {
-	struct client	 c;
-	struct pbuf	 b;
-	uint8_t		*p;
-	uint32_t	 type, len;
-	size_t		 off;
-	char		*cause;
+	struct proto_run_done	 m;
+	struct client		 c;
+	struct pbuf		 b;
+	uint8_t			*p;
+	uint32_t		 type, len;
+	uint64_t		 finished;
+	const char		*why;
+	char			*cause;
 
 	pbuf_init(&b);
 	switch (client_connect(&c, res->root, &cause)) {
@@ -111,19 +114,28 @@ run_record(const struct check_result *res, const char *target, int status)
 	case -1:
 		goto fail;
 	}
-	off = proto_begin(&b, PROTO_MSG_RUN_DONE);
-	pbuf_put_str(&b, res->target_rel);
-	pbuf_put_u64(&b, res->high + 1);
-	pbuf_put_u32(&b, status != 0);
-	proto_end(&b, off);
+	m.target = res->target_rel;
+	m.targetlen = (uint32_t)strlen(res->target_rel);
+	m.started = res->high + 1;
+	m.status = status != 0;
+	if (proto_pack_run_done(&b, &m) != 0) {
+		xasprintf(&cause, "the path is too long");
+		goto fail;
+	}
 	if (client_request(&c, &b, &type, &p, &len, &cause) != 0)
 		goto fail;
-	free(p);
 	if (type != PROTO_MSG_RUN_RECORDED) {
+		free(p);
 		xasprintf(&cause, "unexpected %s reply from the daemon for"
 		    " '%s'", proto_msg_name(type), res->root);
 		goto fail;
 	}
+	if (proto_unpack_value(type, p, len, &finished, &why) != 0) {
+		free(p);
+		xasprintf(&cause, "bad reply: %s", why);
+		goto fail;
+	}
+	free(p);
 	pbuf_free(&b);
 	client_close(&c);
 	return (0);

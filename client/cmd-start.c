@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 #include "registry.h"
 #include "client.h"
 #include "cmd.h"
@@ -428,8 +429,6 @@ cmd_stop(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct client	 c;
-	uint8_t		*p;
-	uint32_t	 len;
 	char		*root, *cause, *why;
 	int		 ch, all = 0;
 
@@ -458,10 +457,8 @@ cmd_stop(int argc, char **argv)
 	case -1:
 		goto signal;
 	}
-	if (client_simple(&c, PROTO_MSG_STOP, PROTO_MSG_STOP_OK, &p, &len,
-	    &cause) != 0)
+	if (client_stop(&c, &cause) != 0)
 		goto signal;
-	free(p);
 	client_close(&c);
 	stop_wait(root);
 	free(root);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 #include "client.h"
 #include "cmd.h"
 #include "json.h"
@@ -30,30 +31,41 @@ status_connect(struct client *c, char **root)
 	}
 }
 
-static int
-status_is_number(const uint8_t *p, uint32_t len)
+/* One item as "key: value" text, or as a JSON member of its own type. */
+static void
+status_put(const struct proto_status_item *it, int json)
 {
-	uint32_t	i;
-
-	if (len == 0 || len > 18)
-		return (0);
-	for (i = 0; i < len; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return (0);
+	if (json) {
+		json_put_string(stdout, it->key, it->keylen);
+		fputc(':', stdout);
+	} else
+		printf("%.*s: ", (int)it->keylen, it->key);
+	switch (it->kind) {
+	case PROTO_STATUS_U64:
+		printf("%" PRIu64, it->u64);
+		break;
+	case PROTO_STATUS_I64:
+		printf("%" PRId64, it->i64);
+		break;
+	default:
+		if (json)
+			json_put_string(stdout, it->text, it->textlen);
+		else
+			fwrite(it->text, 1, it->textlen, stdout);
+		break;
 	}
-	return (1);
+	if (!json)
+		fputc('\n', stdout);
 }
 
 int
 cmd_status(int argc, char **argv)
 {
-	struct client	 c;
-	struct preader	 r;
-	const uint8_t	*k, *v;
-	uint8_t		*p;
-	uint32_t	 len, n, i, klen, vlen;
-	char		*root, *cause, *key, *val;
-	int		 ch, json = 0;
+	struct proto_status_item	*items;
+	struct client			 c;
+	uint8_t				*p;
+	char				*root, *cause;
+	int				 ch, json = 0, n, i;
 
 	optind = 1;
 	opterr = 0;
@@ -65,38 +77,19 @@ cmd_status(int argc, char **argv)
 	if (optind < argc)
 		cmd_usage("status", "unexpected argument '%s'", argv[optind]);
 	status_connect(&c, &root);
-	if (client_simple(&c, PROTO_MSG_STATUS, PROTO_MSG_STATUS_OK, &p, &len,
-	    &cause) != 0)
+	items = xcalloc(PROTO_MAX_STATUS, sizeof *items);
+	if ((n = client_status(&c, items, &p, &cause)) == -1)
 		cmd_fail("%s", cause);
-	preader_init(&r, p, len);
-	if (preader_u32(&r, &n) != 0)
-		cmd_fail("bad status reply from the daemon for '%s'", root);
 	if (json)
 		fputc('{', stdout);
 	for (i = 0; i < n; i++) {
-		if (preader_bytes(&r, &k, &klen, 256) != 0 ||
-		    preader_bytes(&r, &v, &vlen, PROTO_MAX_MSG) != 0)
-			cmd_fail("bad status reply from the daemon for '%s'",
-			    root);
-		key = xstrndup((const char *)k, klen);
-		val = xstrndup((const char *)v, vlen);
-		if (!json)
-			printf("%s: %s\n", key, val);
-		else {
-			if (i != 0)
-				fputc(',', stdout);
-			json_put_string(stdout, key, klen);
-			fputc(':', stdout);
-			if (status_is_number(v, vlen))
-				fputs(val, stdout);
-			else
-				json_put_string(stdout, val, vlen);
-		}
-		free(key);
-		free(val);
+		if (json && i != 0)
+			fputc(',', stdout);
+		status_put(&items[i], json);
 	}
 	if (json)
 		fputs("}\n", stdout);
+	free(items);
 	free(p);
 	client_close(&c);
 	free(root);

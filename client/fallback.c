@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "proto.h"
+#include "xmalloc.h"
 #include "fallback.h"
 
 int

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 #include "image.h"
 #include "client.h"
 
@@ -310,6 +311,8 @@ preload_sync_once(char **cause)
 {
 	uint8_t		*payload;
 	uint32_t	 len;
+	uint64_t	 seq;
+	const char	*why;
 	int		 rc;
 
 	if (pl.c.fd != -1 && pl.conn_pid != getpid()) {
@@ -335,7 +338,14 @@ preload_sync_once(char **cause)
 		client_close(&pl.c);
 		return (-1);
 	}
+	rc = proto_unpack_value(PROTO_MSG_SYNC_OK, payload, len, &seq, &why);
 	free(payload);
+	if (rc != 0) {
+		xasprintf(cause, "bad sync reply from the daemon for '%s': %s",
+		    pl.root, why);
+		client_close(&pl.c);
+		return (-1);
+	}
 	return (0);
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 #include "resolve.h"
 
 /* Make arg absolute and drop ".", ".." and repeated slashes, lexically. */

@@ -1,7 +1,8 @@
 /*
- * One client connection (see conn.h): reads frames, checks them against
- * the protocol, answers from the index.  A query that syncs parks the
- * connection (CONN_WAIT_SYNC) until sync.c calls conn_sync_cb.
+ * One client connection (see conn.h): reads frames, finds each request
+ * in conn_reqs (the dispatch table), unpacks it with its codec and
+ * answers from the index.  A request that syncs parks the connection
+ * (CONN_WAIT_SYNC) until sync.c calls conn_sync_cb.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,6 +15,7 @@
 #include <uv.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 #include "conn.h"
 #include "db.h"
 #include "daemon.h"
@@ -29,7 +31,23 @@ enum conn_state {
 	CONN_HANDSHAKE,		/* waiting for the client's version */
 	CONN_READY,		/* reading requests */
 	CONN_WAIT_SYNC,		/* request parked until its cookie is seen */
+	CONN_SUBSCRIBED,	/* the daemon pushes; no idle timeout */
 	CONN_CLOSING,
+};
+
+/* A QUERY, unpacked: its paths point into the frame. */
+struct conn_query {
+	uint32_t		 flags;
+	uint32_t		 n;
+	const uint8_t		**paths;	/* c->qpaths */
+	uint32_t		*lens;		/* c->qlens */
+};
+
+/* The request being answered, unpacked by its codec. */
+union conn_msg {
+	struct proto_hello	 hello;
+	struct conn_query	 query;
+	struct proto_run_done	 run_done;
 };
 
 struct conn {
@@ -38,20 +56,84 @@ struct conn {
 	struct server		*srv;
 	enum conn_state		 state;
 	struct pbuf		 in;
-	uint32_t		 parked_type;	/* QUERY or SYNC */
-	uint8_t			*parked;	/* the parked payload */
-	size_t			 parked_len;
+	const struct conn_req	*req;		/* being answered */
+	union conn_msg		 msg;		/* it, unpacked */
+	const uint8_t		**qpaths;	/* a QUERY's paths */
+	uint32_t		*qlens;
+	uint32_t		 qcap;
 	struct sync_waiter	*waiter;
 	int			 close_after_write;
 	int			 stop_after_write;
 	unsigned		 writes;
+	size_t			 sub_cap;	/* most bytes unsent */
+	int			 overrun;	/* went past sub_cap */
 	uv_timer_t		 idle;		/* no request for too long */
 	int			 handles;	/* open: pipe, idle timer */
 };
 
-/* Scratch for unpacking a QUERY's paths (one thread, one query at a time). */
-static const uint8_t	*paths[PROTO_MAX_PATHS];
-static uint32_t		 lens[PROTO_MAX_PATHS];
+/*
+ * Scratch for unpacking a QUERY's paths and packing its records (one
+ * thread; a query that waits keeps its paths in its conn).
+ */
+static const uint8_t		*paths[PROTO_MAX_PATHS];
+static uint32_t			 lens[PROTO_MAX_PATHS];
+static struct proto_record	 recs[PROTO_MAX_PATHS];
+
+/* When a request is answered. */
+enum conn_when {
+	CONN_NOW,
+	CONN_SYNCED,		/* after a sync */
+	CONN_IF_ASKED,		/* after a sync if its unpack says so */
+};
+
+/*
+ * One request a client may send: the state it is valid in, when it is
+ * answered, its unpack (the codec, into c->msg; -1 with a cause when
+ * malformed, 1 when it asks for a sync) and its answer.  Adding a
+ * request is a codec in proto/ and a line here.
+ */
+struct conn_req {
+	uint32_t	 type;
+	enum conn_state	 state;
+	enum conn_when	 when;
+	int		(*unpack)(struct conn *, const uint8_t *, size_t,
+			    const char **);
+	void		(*answer)(struct conn *);
+};
+
+static int	 conn_unpack_hello(struct conn *, const uint8_t *, size_t,
+		     const char **);
+static int	 conn_unpack_query(struct conn *, const uint8_t *, size_t,
+		     const char **);
+static int	 conn_unpack_run_done(struct conn *, const uint8_t *, size_t,
+		     const char **);
+static int	 conn_unpack_empty(struct conn *, const uint8_t *, size_t,
+		     const char **);
+static void	 conn_answer_hello(struct conn *);
+static void	 conn_answer_query(struct conn *);
+static void	 conn_answer_sync(struct conn *);
+static void	 conn_answer_ping(struct conn *);
+static void	 conn_answer_run_done(struct conn *);
+static void	 conn_answer_status(struct conn *);
+static void	 conn_answer_stop(struct conn *);
+
+static const struct conn_req conn_reqs[] = {
+	{ PROTO_MSG_HELLO, CONN_HANDSHAKE, CONN_NOW, conn_unpack_hello,
+	  conn_answer_hello },
+	{ PROTO_MSG_QUERY, CONN_READY, CONN_IF_ASKED, conn_unpack_query,
+	  conn_answer_query },
+	{ PROTO_MSG_SYNC, CONN_READY, CONN_SYNCED, conn_unpack_empty,
+	  conn_answer_sync },
+	{ PROTO_MSG_PING, CONN_READY, CONN_NOW, conn_unpack_empty,
+	  conn_answer_ping },
+	{ PROTO_MSG_RUN_DONE, CONN_READY, CONN_SYNCED, conn_unpack_run_done,
+	  conn_answer_run_done },
+	{ PROTO_MSG_STATUS, CONN_READY, CONN_NOW, conn_unpack_empty,
+	  conn_answer_status },
+	{ PROTO_MSG_STOP, CONN_READY, CONN_NOW, conn_unpack_empty,
+	  conn_answer_stop },
+};
+#define CONN_NREQS	(sizeof conn_reqs / sizeof conn_reqs[0])
 
 /*
  * Replies a client has not read: past this, it is not reading them, and
@@ -71,6 +153,7 @@ static void	 conn_write_cb(uv_write_t *, int);
 static void	 conn_close_cb(uv_handle_t *);
 static void	 conn_sync_cb(void *, const char *);
 static void	 conn_parse(struct conn *);
+static void	 conn_consume(struct conn *);
 
 struct conn *
 conn_new(struct daemon *d, struct server *srv)
@@ -112,7 +195,8 @@ conn_close_cb(uv_handle_t *h)
 	if (c->srv != NULL)
 		server_conn_gone(c->srv, c);
 	pbuf_free(&c->in);
-	free(c->parked);
+	free(c->qpaths);
+	free(c->qlens);
 	free(c);
 }
 
@@ -130,9 +214,9 @@ conn_close(struct conn *c)
 	uv_close((uv_handle_t *)&c->pipe, conn_close_cb);	/* frees c */
 }
 
-/* Send a finished frame (the pbuf is taken over). */
+/* Queue a finished frame (the pbuf is taken over), whatever is queued. */
 static void
-conn_send(struct conn *c, struct pbuf *b)
+conn_write(struct conn *c, struct pbuf *b)
 {
 	struct conn_write	*w;
 	uv_buf_t		 ub;
@@ -143,16 +227,6 @@ conn_send(struct conn *c, struct pbuf *b)
 	w->buf = *b;
 	pbuf_init(b);
 	ub = uv_buf_init((char *)w->buf.data, (unsigned)w->buf.len);
-	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) >
-	    CONN_MAX_UNREAD) {
-		log_warn("a client does not read its replies (%zu bytes"
-		    " queued): closing the connection",
-		    uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe));
-		pbuf_free(&w->buf);
-		free(w);
-		conn_close(c);
-		return;
-	}
 	c->writes++;
 	if ((rc = uv_write(&w->req, (uv_stream_t *)&c->pipe, &ub, 1,
 	    conn_write_cb)) != 0) {
@@ -162,6 +236,26 @@ conn_send(struct conn *c, struct pbuf *b)
 		free(w);
 		conn_close(c);
 	}
+}
+
+/* Send a reply (the pbuf is taken over). */
+static void
+conn_send(struct conn *c, struct pbuf *b)
+{
+	if (c->state != CONN_SUBSCRIBED && conn_unsent(c) > CONN_MAX_UNREAD) {
+		log_warn("a client does not read its replies (%zu bytes"
+		    " queued): closing the connection", conn_unsent(c));
+		pbuf_free(b);
+		conn_close(c);
+		return;
+	}
+	conn_write(c, b);
+}
+
+size_t
+conn_unsent(struct conn *c)
+{
+	return (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe));
 }
 
 static void
@@ -187,19 +281,88 @@ conn_write_cb(uv_write_t *req, int status)
 static void
 conn_error(struct conn *c, uint32_t code, const char *msg, int fatal_err)
 {
-	struct pbuf	b;
-	size_t		off;
+	struct proto_error	e = { code, msg, (uint32_t)strlen(msg) };
+	struct pbuf		b;
 
 	pbuf_init(&b);
-	off = proto_begin(&b, PROTO_MSG_ERROR);
-	pbuf_put_u32(&b, code);
-	pbuf_put_str(&b, msg);
-	proto_end(&b, off);
+	if (proto_pack_error(&b, &e) != 0)
+		fatalx("error message of %zu bytes", strlen(msg));
 	if (fatal_err) {
 		c->close_after_write = 1;
 		uv_read_stop((uv_stream_t *)&c->pipe);
 	}
-	conn_send(c, &b);
+	if (c->state == CONN_SUBSCRIBED)
+		conn_write(c, &b);	/* past the cap, but the last one */
+	else
+		conn_send(c, &b);
+}
+
+/*
+ * A payload its codec rejected: error malformed with the codec's cause,
+ * and the connection closes.  The log says which message, unless the
+ * cause does ("malformed hello").
+ */
+static void
+conn_malformed(struct conn *c, uint32_t type, const char *cause)
+{
+	if (strncmp(cause, "malformed ", 10) == 0)
+		log_warn("%s: closing the connection", cause);
+	else
+		log_warn("malformed %s: %s: closing the connection",
+		    proto_msg_name(type), cause);
+	conn_error(c, PROTO_ERR_MALFORMED, cause, 1);
+}
+
+/* An overrun subscriber that does not read even its error goes. */
+static void
+conn_linger_cb(uv_timer_t *h)
+{
+	struct conn	*c = h->data;
+
+	log_debug("an overrun subscriber did not read its error: closing");
+	conn_close(c);
+}
+
+void
+conn_subscribe(struct conn *c, size_t cap)
+{
+	if (c->state != CONN_READY)
+		fatalx("subscribe in state %d", (int)c->state);
+	c->state = CONN_SUBSCRIBED;
+	c->sub_cap = cap;
+	uv_timer_stop(&c->idle);	/* it may wait for news forever */
+}
+
+/*
+ * The cap bounds what libuv holds for the subscriber beyond what the
+ * kernel took: a frame that would pass it is dropped, and the
+ * subscriber gets one ERROR overrun after what it has not read, then the
+ * connection closes (tests/unit/test-conn.c).
+ */
+int
+conn_push(struct conn *c, struct pbuf *b)
+{
+	size_t	unsent;
+
+	if (c->state == CONN_CLOSING || c->overrun) {
+		pbuf_free(b);
+		return (-1);
+	}
+	if (c->state != CONN_SUBSCRIBED)
+		fatalx("push to a connection in state %d", (int)c->state);
+	unsent = conn_unsent(c);
+	if (unsent + b->len <= c->sub_cap) {
+		conn_write(c, b);
+		return (0);
+	}
+	log_warn("a subscriber fell behind (%zu bytes unsent, cap %zu):"
+	    " ending its subscription", unsent, c->sub_cap);
+	pbuf_free(b);
+	c->overrun = 1;
+	conn_error(c, PROTO_ERR_OVERRUN, "fell behind the daemon's news"
+	    " (subscribe again)", 1);
+	uv_timer_start(&c->idle, conn_linger_cb, c->d->idle_timeout_ms, 0);
+	return (-1);
 }
 
 static void
@@ -262,31 +425,72 @@ conn_read_cb(uv_stream_t *h, ssize_t n, const uv_buf_t *buf)
 	conn_parse(c);
 }
 
-/* A RECORDS reply for the paths of a QUERY payload (already checked). */
-static void
-conn_answer_query(struct conn *c, const uint8_t *payload, size_t len)
+static int
+conn_unpack_hello(struct conn *c, const uint8_t *p, size_t len,
+    const char **cause)
 {
+	return (proto_unpack_hello(p, len, &c->msg.hello, cause));
+}
+
+/* Unpack into the scratch, keep the paths in c: the answer may wait. */
+static int
+conn_unpack_query(struct conn *c, const uint8_t *p, size_t len,
+    const char **cause)
+{
+	struct conn_query	*q = &c->msg.query;
+	int			 n;
+
+	if ((n = proto_unpack_query(p, len, &q->flags, paths, lens,
+	    cause)) == -1)
+		return (-1);
+	if ((uint32_t)n > c->qcap) {
+		c->qpaths = xreallocarray(c->qpaths, (size_t)n,
+		    sizeof *c->qpaths);
+		c->qlens = xreallocarray(c->qlens, (size_t)n,
+		    sizeof *c->qlens);
+		c->qcap = (uint32_t)n;
+	}
+	if (n != 0) {
+		memcpy(c->qpaths, paths, (size_t)n * sizeof *c->qpaths);
+		memcpy(c->qlens, lens, (size_t)n * sizeof *c->qlens);
+	}
+	q->n = (uint32_t)n;
+	q->paths = c->qpaths;
+	q->lens = c->qlens;
+	return ((q->flags & PROTO_QUERY_SYNC) ? 1 : 0);
+}
+
+static int
+conn_unpack_run_done(struct conn *c, const uint8_t *p, size_t len,
+    const char **cause)
+{
+	return (proto_unpack_run_done(p, len, &c->msg.run_done, cause));
+}
+
+static int
+conn_unpack_empty(struct conn *c, const uint8_t *p, size_t len,
+    const char **cause)
+{
+	return (proto_unpack_empty(c->req->type, p, len, cause));
+}
+
+/* QUERY: a RECORDS reply for its paths. */
+static void
+conn_answer_query(struct conn *c)
+{
+	const struct conn_query	*q = &c->msg.query;
 	struct daemon		*d = c->d;
-	struct proto_record	 rec;
 	struct rec		*r;
 	struct pbuf		 b;
-	const char		*cause;
-	uint32_t		 flags, state;
-	size_t			 off;
+	uint32_t		 state, i;
 	char			*path;
-	int			 n, i;
 
 	if (d->db_failed) {
 		conn_error(c, PROTO_ERR_INTERNAL, d->db_cause, 0);
 		return;
 	}
-	n = proto_unpack_query(payload, len, &flags, paths, lens, &cause);
-	pbuf_init(&b);
-	off = proto_begin(&b, PROTO_MSG_RECORDS);
-	pbuf_put_u64(&b, index_peek_seq(d->index) - 1);
-	pbuf_put_u32(&b, (uint32_t)n);
-	for (i = 0; i < n; i++) {
-		path = xstrndup((const char *)paths[i], lens[i]);
+	for (i = 0; i < q->n; i++) {
+		path = xstrndup((const char *)q->paths[i], q->lens[i]);
 		r = index_find(d->index, path);
 		if (daemon_ignored(d, path) ||
 		    watch_is_unwatched(d->watch, path))
@@ -295,113 +499,141 @@ conn_answer_query(struct conn *c, const uint8_t *payload, size_t len)
 			state = PROTO_EXISTS;
 		else
 			state = PROTO_MISSING;
-		rec.state = state;
-		rec.seq = state != PROTO_UNWATCHED && r != NULL ? r->seq : 0;
-		rec.wtime_ns = r != NULL ? r->wtime_ns : 0;
-		rec.built_from = state == PROTO_EXISTS ?
+		recs[i].state = state;
+		recs[i].seq = state != PROTO_UNWATCHED && r != NULL ?
+		    r->seq : 0;
+		recs[i].wtime_ns = r != NULL ? r->wtime_ns : 0;
+		recs[i].built_from = state == PROTO_EXISTS ?
 		    index_built_from(r) : 0;
-		proto_pack_record(&b, &rec);
 		free(path);
 	}
-	proto_end(&b, off);
+	pbuf_init(&b);
+	if (proto_pack_records(&b, index_peek_seq(d->index) - 1, recs,
+	    q->n) != 0)
+		fatalx("%u records in one reply", q->n);
 	conn_send(c, &b);
 }
 
-static void
-conn_status_kv(struct pbuf *b, uint32_t *n, const char *key,
-    const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*v;
+/*
+ * The items of a STATUS_OK: the strings are borrowed (from the daemon or
+ * the libraries) and must outlive the packing.
+ */
+struct conn_status {
+	struct proto_status_item	items[PROTO_MAX_STATUS];
+	uint32_t			n;
+};
 
-	va_start(ap, fmt);
-	xvasprintf(&v, fmt, ap);
-	va_end(ap);
-	pbuf_put_str(b, key);
-	pbuf_put_str(b, v);
-	free(v);
-	(*n)++;
+static struct proto_status_item *
+conn_status_add(struct conn_status *st, const char *key, uint32_t kind)
+{
+	struct proto_status_item	*it;
+
+	if (st->n == PROTO_MAX_STATUS)
+		fatalx("more than %d status items", PROTO_MAX_STATUS);
+	it = &st->items[st->n++];
+	memset(it, 0, sizeof *it);
+	it->key = key;
+	it->keylen = (uint32_t)strlen(key);
+	it->kind = kind;
+	return (it);
+}
+
+static void
+conn_status_text(struct conn_status *st, const char *key, const char *v)
+{
+	struct proto_status_item	*it;
+
+	it = conn_status_add(st, key, PROTO_STATUS_TEXT);
+	it->text = v;
+	it->textlen = (uint32_t)strlen(v);
+}
+
+static void
+conn_status_u64(struct conn_status *st, const char *key, uint64_t v)
+{
+	conn_status_add(st, key, PROTO_STATUS_U64)->u64 = v;
+}
+
+static void
+conn_status_i64(struct conn_status *st, const char *key, int64_t v)
+{
+	conn_status_add(st, key, PROTO_STATUS_I64)->i64 = v;
 }
 
 static void
 conn_answer_status(struct conn *c)
 {
-	struct daemon	*d = c->d;
-	struct pbuf	 b;
-	size_t		 off, count_at;
-	uint32_t	 n = 0;
+	static struct conn_status	 st;
+	struct daemon			*d = c->d;
+	struct pbuf			 b;
+
+	st.n = 0;
+	conn_status_text(&st, "root", d->root);
+	conn_status_u64(&st, "pid", (uint64_t)getpid());
+	conn_status_text(&st, "version", DEPCHECK_VERSION);
+	conn_status_u64(&st, "protocol", PROTO_VERSION);
+	conn_status_text(&st, "libuv", uv_version_string());
+	conn_status_text(&st, "sqlite", sqlite3_libversion());
+	conn_status_u64(&st, "seq", index_peek_seq(d->index) - 1);
+	conn_status_u64(&st, "records", index_count(d->index));
+	conn_status_u64(&st, "watches", watch_count(d->watch));
+	conn_status_u64(&st, "unwatched", watch_unwatched_count(d->watch));
+	conn_status_u64(&st, "remote", watch_remote_count(d->watch));
+	conn_status_u64(&st, "overflows", d->overflows);
+	conn_status_u64(&st, "rescans", d->rescans);
+	conn_status_i64(&st, "last_rescan", d->last_rescan_ns / 1000000000);
+	conn_status_text(&st, "database_ok", d->db_failed ? "no" : "yes");
+	if (d->db_failed)
+		conn_status_text(&st, "database_error", d->db_cause);
+	if (d->db_recovered != NULL)
+		conn_status_text(&st, "database_recovered", d->db_recovered);
+	conn_status_i64(&st, "uptime",
+	    (util_now_ns() - d->started_ns) / 1000000000);
+	conn_status_u64(&st, "memory", life_rss_bytes());
+	conn_status_u64(&st, "idle_exit", d->idle_exit_ms / 1000);
+	conn_status_text(&st, "socket", d->sockpath);
+	conn_status_text(&st, "database", d->dbpath);
+	conn_status_text(&st, "log", d->logpath);
+	pbuf_init(&b);
+	if (proto_pack_status_ok(&b, st.items, st.n) != 0)
+		fatalx("status reply does not fit a message");
+	conn_send(c, &b);
+}
+
+/* A reply whose payload is one u64. */
+static void
+conn_reply_value(struct conn *c, uint32_t type, uint64_t v)
+{
+	struct pbuf	b;
 
 	pbuf_init(&b);
-	off = proto_begin(&b, PROTO_MSG_STATUS_OK);
-	count_at = b.len;
-	pbuf_put_u32(&b, 0);
-	conn_status_kv(&b, &n, "root", "%s", d->root);
-	conn_status_kv(&b, &n, "pid", "%ld", (long)getpid());
-	conn_status_kv(&b, &n, "version", "%s", DEPCHECK_VERSION);
-	conn_status_kv(&b, &n, "protocol", "%d", PROTO_VERSION);
-	conn_status_kv(&b, &n, "libuv", "%s", uv_version_string());
-	conn_status_kv(&b, &n, "sqlite", "%s", sqlite3_libversion());
-	conn_status_kv(&b, &n, "seq", "%" PRIu64,
-	    index_peek_seq(d->index) - 1);
-	conn_status_kv(&b, &n, "records", "%zu", index_count(d->index));
-	conn_status_kv(&b, &n, "watches", "%zu", watch_count(d->watch));
-	conn_status_kv(&b, &n, "unwatched", "%zu",
-	    watch_unwatched_count(d->watch));
-	conn_status_kv(&b, &n, "remote", "%zu", watch_remote_count(d->watch));
-	conn_status_kv(&b, &n, "overflows", "%" PRIu64, d->overflows);
-	conn_status_kv(&b, &n, "rescans", "%" PRIu64, d->rescans);
-	conn_status_kv(&b, &n, "last_rescan", "%" PRId64,
-	    d->last_rescan_ns / 1000000000);
-	conn_status_kv(&b, &n, "database_ok", "%s",
-	    d->db_failed ? "no" : "yes");
-	if (d->db_failed)
-		conn_status_kv(&b, &n, "database_error", "%s", d->db_cause);
-	if (d->db_recovered != NULL)
-		conn_status_kv(&b, &n, "database_recovered", "%s",
-		    d->db_recovered);
-	conn_status_kv(&b, &n, "uptime", "%" PRId64,
-	    (util_now_ns() - d->started_ns) / 1000000000);
-	conn_status_kv(&b, &n, "memory", "%" PRIu64, life_rss_bytes());
-	conn_status_kv(&b, &n, "idle_exit", "%" PRIu64,
-	    d->idle_exit_ms / 1000);
-	conn_status_kv(&b, &n, "socket", "%s", d->sockpath);
-	conn_status_kv(&b, &n, "database", "%s", d->dbpath);
-	conn_status_kv(&b, &n, "log", "%s", d->logpath);
-	b.data[count_at] = n >> 24;
-	b.data[count_at + 1] = n >> 16;
-	b.data[count_at + 2] = n >> 8;
-	b.data[count_at + 3] = n;
-	proto_end(&b, off);
+	proto_pack_value(&b, type, v);
 	conn_send(c, &b);
 }
 
 static void
-conn_reply_seq(struct conn *c, uint32_t type, uint64_t v)
+conn_answer_ping(struct conn *c)
 {
 	struct pbuf	b;
-	size_t		off;
 
 	pbuf_init(&b);
-	off = proto_begin(&b, type);
-	if (type != PROTO_MSG_PONG)
-		pbuf_put_u64(&b, v);
-	proto_end(&b, off);
+	proto_pack_empty(&b, PROTO_MSG_PONG);
 	conn_send(c, &b);
 }
 
-/* Is this a well-formed RUN_DONE payload (a canonical relpath)? */
-static int
-conn_run_done_ok(const uint8_t *p, size_t len)
+static void
+conn_answer_sync(struct conn *c)
 {
-	struct preader	 r;
-	const uint8_t	*path;
-	uint32_t	 pathlen, status;
-	uint64_t	 started;
+	conn_reply_value(c, PROTO_MSG_SYNC_OK,
+	    index_peek_seq(c->d->index) - 1);
+}
 
-	preader_init(&r, p, len);
-	return (preader_bytes(&r, &path, &pathlen, PROTO_MAX_PATH) == 0 &&
-	    preader_u64(&r, &started) == 0 && preader_u32(&r, &status) == 0 &&
-	    preader_end(&r) == 0 && proto_relpath_ok(path, pathlen));
+static void
+conn_answer_stop(struct conn *c)
+{
+	log_info("stop requested");
+	c->stop_after_write = 1;
+	conn_reply_value(c, PROTO_MSG_STOP_OK, (uint64_t)getpid());
 }
 
 /*
@@ -413,22 +645,17 @@ conn_run_done_ok(const uint8_t *p, size_t len)
  * if it failed without writing it, the earlier record stands.
  */
 static void
-conn_record_build(struct conn *c, const uint8_t *p, size_t len)
+conn_answer_run_done(struct conn *c)
 {
-	struct daemon	*d = c->d;
-	struct preader	 r;
-	struct rec	*rec;
-	const uint8_t	*path;
-	uint32_t	 pathlen, status;
-	uint64_t	 started, high, old_started, old_finished;
-	char		*relpath, *cause = NULL;
+	const struct proto_run_done	*m = &c->msg.run_done;
+	struct daemon			*d = c->d;
+	struct rec			*rec;
+	uint32_t			 status = m->status;
+	uint64_t			 started = m->started, high;
+	uint64_t			 old_started, old_finished;
+	char				*relpath, *cause = NULL;
 
-	/* Checked by conn_run_done_ok before it was parked. */
-	preader_init(&r, p, len);
-	if (preader_bytes(&r, &path, &pathlen, PROTO_MAX_PATH) != 0 ||
-	    preader_u64(&r, &started) != 0 || preader_u32(&r, &status) != 0)
-		fatalx("run-done payload changed while parked");
-	relpath = xstrndup((const char *)path, pathlen);
+	relpath = xstrndup(m->target, m->targetlen);
 	high = index_peek_seq(d->index) - 1;
 	rec = index_get(d->index, relpath);
 	free(relpath);
@@ -436,7 +663,7 @@ conn_record_build(struct conn *c, const uint8_t *p, size_t len)
 	if (started > high + 1)
 		started = high + 1;
 	if (status != 0 && (!rec->exists || rec->seq < started)) {
-		conn_reply_seq(c, PROTO_MSG_RUN_RECORDED, high);
+		conn_reply_value(c, PROTO_MSG_RUN_RECORDED, high);
 		return;
 	}
 	old_started = rec->built_started;
@@ -456,9 +683,13 @@ conn_record_build(struct conn *c, const uint8_t *p, size_t len)
 		free(cause);
 		return;
 	}
-	conn_reply_seq(c, PROTO_MSG_RUN_RECORDED, high);
+	conn_reply_value(c, PROTO_MSG_RUN_RECORDED, high);
 }
 
+/*
+ * The cookie of a parked request was seen (or the sync failed): answer
+ * it, drop its frame, and read on.
+ */
 static void
 conn_sync_cb(void *arg, const char *cause)
 {
@@ -467,145 +698,136 @@ conn_sync_cb(void *arg, const char *cause)
 	c->waiter = NULL;
 	if (cause != NULL)
 		conn_error(c, PROTO_ERR_SYNC, cause, 0);
-	else if (c->parked_type == PROTO_MSG_QUERY)
-		conn_answer_query(c, c->parked, c->parked_len);
-	else if (c->parked_type == PROTO_MSG_RUN_DONE)
-		conn_record_build(c, c->parked, c->parked_len);
 	else
-		conn_reply_seq(c, PROTO_MSG_SYNC_OK,
-		    index_peek_seq(c->d->index) - 1);
-	free(c->parked);
-	c->parked = NULL;
+		c->req->answer(c);
+	c->req = NULL;
 	if (c->state == CONN_CLOSING)
 		return;
+	conn_consume(c);
 	c->state = CONN_READY;
 	conn_idle_arm(c);
 	uv_read_start((uv_stream_t *)&c->pipe, conn_alloc_cb, conn_read_cb);
 	conn_parse(c);
 }
 
+/*
+ * Wait for a sync before answering.  The frame stays at the head of
+ * c->in, where c->msg points, and reading stops until conn_sync_cb.
+ */
 static void
-conn_park(struct conn *c, uint32_t type, const uint8_t *p, size_t len)
+conn_park(struct conn *c)
 {
-	/* Nothing left to wait for: answer now (sync.c, sync_now). */
-	if (sync_now(c->d->sync)) {
-		if (type == PROTO_MSG_QUERY)
-			conn_answer_query(c, p, len);
-		else if (type == PROTO_MSG_RUN_DONE)
-			conn_record_build(c, p, len);
-		else
-			conn_reply_seq(c, PROTO_MSG_SYNC_OK,
-			    index_peek_seq(c->d->index) - 1);
-		return;
-	}
 	c->state = CONN_WAIT_SYNC;
-	c->parked_type = type;
-	c->parked = xmalloc(len);
-	if (len != 0)
-		memcpy(c->parked, p, len);
-	c->parked_len = len;
 	uv_read_stop((uv_stream_t *)&c->pipe);
 	uv_timer_stop(&c->idle);	/* the wait is ours, not the client's */
 	c->waiter = sync_request(c->d->sync, conn_sync_cb, c);
 }
 
 static void
-conn_hello(struct conn *c, const uint8_t *p, size_t len)
+conn_answer_hello(struct conn *c)
 {
-	struct preader	 r;
-	struct pbuf	 b;
-	const uint8_t	*name;
-	uint32_t	 version, namelen;
-	size_t		 off;
-	char		*msg;
+	const struct proto_hello	*m = &c->msg.hello;
+	struct proto_hello_ok		 ok;
+	struct pbuf			 b;
+	char				*msg;
 
-	preader_init(&r, p, len);
-	if (preader_u32(&r, &version) != 0 ||
-	    preader_bytes(&r, &name, &namelen, 256) != 0 ||
-	    preader_end(&r) != 0) {
-		log_warn("malformed hello: closing the connection");
-		conn_error(c, PROTO_ERR_MALFORMED, "malformed hello", 1);
-		return;
-	}
-	if (version != PROTO_VERSION) {
+	if (m->version != PROTO_VERSION) {
 		xasprintf(&msg, "daemon speaks protocol %d, this client %u"
 		    " (run: depcheck stop; depcheck start)", PROTO_VERSION,
-		    version);
+		    m->version);
 		log_warn("%s", msg);
 		conn_error(c, PROTO_ERR_VERSION, msg, 1);
 		free(msg);
 		return;
 	}
+	ok.version = PROTO_VERSION;
+	ok.pid = (uint64_t)getpid();
+	ok.root = c->d->root;
+	ok.rootlen = (uint32_t)strlen(c->d->root);
 	pbuf_init(&b);
-	off = proto_begin(&b, PROTO_MSG_HELLO_OK);
-	pbuf_put_u32(&b, PROTO_VERSION);
-	pbuf_put_u64(&b, (uint64_t)getpid());
-	pbuf_put_str(&b, c->d->root);
-	proto_end(&b, off);
+	if (proto_pack_hello_ok(&b, &ok) != 0)
+		fatalx("root of %u bytes", ok.rootlen);
 	conn_send(c, &b);
 	c->state = CONN_READY;
+}
+
+/*
+ * A request that is not valid in this state: before HELLO, or from a
+ * subscriber, anything closes the connection; after HELLO, a type that
+ * is no request here is unknown, and the connection stays.
+ */
+static void
+conn_misplaced(struct conn *c, uint32_t type)
+{
+	char	*msg;
+
+	if (c->state == CONN_HANDSHAKE) {
+		log_warn("%s before hello: closing the connection",
+		    proto_msg_name(type));
+		conn_error(c, PROTO_ERR_STATE, "expected hello", 1);
+		return;
+	}
+	if (c->state == CONN_SUBSCRIBED) {
+		log_warn("%s from a subscriber: closing the connection",
+		    proto_msg_name(type));
+		conn_error(c, PROTO_ERR_STATE, "a subscriber sends no"
+		    " requests", 1);
+		return;
+	}
+	xasprintf(&msg, "unknown request %u", type);
+	log_warn("%s", msg);
+	conn_error(c, PROTO_ERR_UNKNOWN, msg, 0);
+	free(msg);
 }
 
 static void
 conn_dispatch(struct conn *c, uint32_t type, const uint8_t *p, size_t len)
 {
+	const struct conn_req	*req = NULL;
 	const char		*cause;
-	uint32_t		 flags;
-	char			*msg;
+	size_t			 i;
+	int			 rc;
 
 	log_debug("request %s (%zu bytes)", proto_msg_name(type), len);
 	life_activity(c->d->life);
-	if (c->state == CONN_HANDSHAKE) {
-		if (type != PROTO_MSG_HELLO) {
-			log_warn("%s before hello: closing the connection",
-			    proto_msg_name(type));
-			conn_error(c, PROTO_ERR_STATE, "expected hello", 1);
-			return;
-		}
-		conn_hello(c, p, len);
+	for (i = 0; i < CONN_NREQS; i++) {
+		if (conn_reqs[i].type == type &&
+		    conn_reqs[i].state == c->state)
+			req = &conn_reqs[i];
+	}
+	if (req == NULL) {
+		conn_misplaced(c, type);
 		return;
 	}
-	switch (type) {
-	case PROTO_MSG_QUERY:
-		if (proto_unpack_query(p, len, &flags, paths, lens,
-		    &cause) == -1) {
-			log_warn("malformed query: %s", cause);
-			conn_error(c, PROTO_ERR_MALFORMED, cause, 1);
-		} else if (flags & PROTO_QUERY_SYNC)
-			conn_park(c, type, p, len);
-		else
-			conn_answer_query(c, p, len);
-		break;
-	case PROTO_MSG_SYNC:
-		conn_park(c, type, p, len);
-		break;
-	case PROTO_MSG_RUN_DONE:
-		if (conn_run_done_ok(p, len))
-			conn_park(c, type, p, len);
-		else {
-			log_warn("malformed run-done: closing the connection");
-			conn_error(c, PROTO_ERR_MALFORMED, "malformed run-done",
-			    1);
-		}
-		break;
-	case PROTO_MSG_PING:
-		conn_reply_seq(c, PROTO_MSG_PONG, 0);
-		break;
-	case PROTO_MSG_STATUS:
-		conn_answer_status(c);
-		break;
-	case PROTO_MSG_STOP:
-		log_info("stop requested");
-		c->stop_after_write = 1;
-		conn_reply_seq(c, PROTO_MSG_STOP_OK, (uint64_t)getpid());
-		break;
-	default:
-		xasprintf(&msg, "unknown request %u", type);
-		log_warn("%s", msg);
-		conn_error(c, PROTO_ERR_UNKNOWN, msg, 0);
-		free(msg);
-		break;
+	c->req = req;
+	if ((rc = req->unpack(c, p, len, &cause)) == -1) {
+		conn_malformed(c, type, cause);
+		c->req = NULL;
+		return;
 	}
+	/* Nothing left to wait for: answer now (sync.c, sync_now). */
+	if (req->when == CONN_NOW || (req->when == CONN_IF_ASKED &&
+	    rc == 0) || sync_now(c->d->sync)) {
+		req->answer(c);
+		c->req = NULL;
+		return;
+	}
+	conn_park(c);
+}
+
+/* Drop the frame at the head of the input buffer. */
+static void
+conn_consume(struct conn *c)
+{
+	uint32_t	 type, len;
+	const char	*cause;
+	size_t		 used;
+
+	if (proto_unpack_header(c->in.data, &type, &len, &cause) != 0)
+		fatalx("a dispatched frame is %u bytes long", len);
+	used = PROTO_HDR_LEN + len;
+	memmove(c->in.data, c->in.data + used, c->in.len - used);
+	c->in.len -= used;
 }
 
 /* Handle every complete frame in the input buffer. */
@@ -614,9 +836,9 @@ conn_parse(struct conn *c)
 {
 	const char	*cause;
 	uint32_t	 type, len;
-	size_t		 used;
 
-	while (c->state == CONN_HANDSHAKE || c->state == CONN_READY) {
+	while (c->state == CONN_HANDSHAKE || c->state == CONN_READY ||
+	    c->state == CONN_SUBSCRIBED) {
 		if (c->close_after_write || c->in.len < PROTO_HDR_LEN)
 			return;
 		if (proto_unpack_header(c->in.data, &type, &len,
@@ -628,11 +850,11 @@ conn_parse(struct conn *c)
 		}
 		if (c->in.len < PROTO_HDR_LEN + len)
 			return;
-		if (c->state != CONN_CLOSING)
+		if (c->state != CONN_SUBSCRIBED)
 			conn_idle_arm(c);
 		conn_dispatch(c, type, c->in.data + PROTO_HDR_LEN, len);
-		used = PROTO_HDR_LEN + len;
-		memmove(c->in.data, c->in.data + used, c->in.len - used);
-		c->in.len -= used;
+		if (c->state == CONN_WAIT_SYNC)
+			return;	/* the frame stays: conn_sync_cb */
+		conn_consume(c);
 	}
 }

@@ -10,6 +10,7 @@
 struct daemon;
 struct server;
 struct conn;
+struct pbuf;
 
 /* A new connection, initialised on the server's loop; owned by server.c. */
 struct conn	*conn_new(struct daemon *, struct server *);
@@ -19,5 +20,23 @@ void		 conn_start(struct conn *, int);
 void		 conn_close(struct conn *);
 /* The server is going away first: do not tell it when this conn goes. */
 void		 conn_detach(struct conn *);
+
+/* What a subscriber may fall behind by, unless its request says. */
+#define CONN_SUB_CAP	((size_t)1024 * 1024)
+
+/*
+ * Make a connection past its HELLO (a request's answer does it) a
+ * subscriber: the daemon pushes frames with conn_push, there is no idle
+ * timeout, and at most cap bytes may wait unsent.
+ */
+void		 conn_subscribe(struct conn *, size_t);
+/*
+ * Queue a frame (the pbuf is taken over) for a subscriber.  Returns 0, or
+ * -1 when the subscriber is past its cap, or was: the frame is dropped,
+ * the subscriber gets one ERROR overrun, and the connection closes.
+ */
+int		 conn_push(struct conn *, struct pbuf *);
+/* Bytes queued for the client that the kernel has not taken yet. */
+size_t		 conn_unsent(struct conn *);
 
 #endif

@@ -16,7 +16,7 @@
 
 #include <uv.h>
 
-#include "proto.h"
+#include "xmalloc.h"
 #include "daemon.h"
 #include "db.h"
 #include "index.h"

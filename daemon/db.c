@@ -9,7 +9,7 @@
 
 #include <sqlite3.h>
 
-#include "proto.h"
+#include "xmalloc.h"
 #include "db.h"
 #include "index.h"
 #include "log.h"

@@ -18,7 +18,7 @@
 
 #include <uv.h>
 
-#include "proto.h"
+#include "xmalloc.h"
 #include "registry.h"
 #include "daemon.h"
 #include "life.h"

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proto.h"
+#include "xmalloc.h"
 #include "log.h"
 
 static FILE	*log_file;

@@ -26,6 +26,7 @@
 #include <uv.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 #include "registry.h"
 #include "daemon.h"
 #include "db.h"

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "proto.h"
+#include "xmalloc.h"
 #include "log.h"
 #include "notify.h"
 

@@ -49,7 +49,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "proto.h"
+#include "xmalloc.h"
 #include "image.h"
 #include "daemon.h"
 #include "index.h"

@@ -14,7 +14,7 @@
 
 #include <uv.h>
 
-#include "proto.h"
+#include "xmalloc.h"
 #include "conn.h"
 #include "daemon.h"
 #include "life.h"

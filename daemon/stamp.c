@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto.h"
+#include "xmalloc.h"
 #include "daemon.h"
 #include "index.h"
 #include "stamp.h"

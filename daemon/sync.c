@@ -15,7 +15,7 @@
 
 #include <uv.h>
 
-#include "proto.h"
+#include "xmalloc.h"
 #include "daemon.h"
 #include "log.h"
 #include "sync.h"

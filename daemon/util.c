@@ -2,7 +2,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "proto.h"
+#include "xmalloc.h"
 #include "util.h"
 
 int64_t

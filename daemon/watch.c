@@ -17,7 +17,7 @@
 
 #include <uv.h>
 
-#include "proto.h"
+#include "xmalloc.h"
 #include "daemon.h"
 #include "index.h"
 #include "log.h"

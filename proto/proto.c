@@ -1,12 +1,14 @@
 /*
- * Pack and unpack protocol frames (see proto.h and PROTOCOL.md).  Linked
- * into both depcheckd and depcheck.  Every unpack function checks lengths
- * exactly: bytes from a socket are never trusted.
+ * The pieces of every frame (see proto.h and PROTOCOL.md): the output
+ * buffer, the big-endian integers and byte strings, the header, the
+ * reader that bounds-checks a payload.  The messages themselves are in
+ * msg.c.  Linked into both depcheckd and depcheck.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 
 static void	 pbuf_grow(struct pbuf *, size_t);
 
@@ -192,138 +194,4 @@ proto_relpath_ok(const uint8_t *p, uint32_t len)
 		start = i + 1;
 	}
 	return (1);
-}
-
-int
-proto_unpack_query(const uint8_t *payload, size_t len, uint32_t *flags,
-    const uint8_t **paths, uint32_t *lens, const char **cause)
-{
-	struct preader	r;
-	uint32_t	n, i;
-
-	preader_init(&r, payload, len);
-	if (preader_u32(&r, flags) != 0 || preader_u32(&r, &n) != 0) {
-		*cause = "query too short";
-		return (-1);
-	}
-	if (*flags & ~PROTO_QUERY_ALL) {
-		*cause = "query has unknown flags";
-		return (-1);
-	}
-	if (n > PROTO_MAX_PATHS) {
-		*cause = "query has too many paths";
-		return (-1);
-	}
-	for (i = 0; i < n; i++) {
-		if (preader_bytes(&r, &paths[i], &lens[i],
-		    PROTO_MAX_PATH) != 0) {
-			*cause = "query path truncated or too long";
-			return (-1);
-		}
-		if (!proto_relpath_ok(paths[i], lens[i])) {
-			*cause = "query path is not a canonical relative path";
-			return (-1);
-		}
-	}
-	if (preader_end(&r) != 0) {
-		*cause = "query has trailing bytes";
-		return (-1);
-	}
-	return ((int)n);
-}
-
-int
-proto_pack_query(struct pbuf *b, uint32_t flags, char *const *paths,
-    size_t n)
-{
-	size_t	off, i;
-
-	if (n > PROTO_MAX_PATHS)
-		return (-1);
-	off = proto_begin(b, PROTO_MSG_QUERY);
-	pbuf_put_u32(b, flags);
-	pbuf_put_u32(b, (uint32_t)n);
-	for (i = 0; i < n; i++) {
-		if (strlen(paths[i]) > PROTO_MAX_PATH) {
-			b->len = off;
-			return (-1);
-		}
-		pbuf_put_str(b, paths[i]);
-	}
-	if (b->len - off - PROTO_HDR_LEN > PROTO_MAX_MSG) {
-		b->len = off;
-		return (-1);
-	}
-	proto_end(b, off);
-	return (0);
-}
-
-int
-proto_unpack_records(const uint8_t *payload, size_t len, uint64_t *seq,
-    struct proto_record *recs, uint32_t want, const char **cause)
-{
-	struct preader	r;
-	uint32_t	n, i;
-	uint64_t	v;
-
-	preader_init(&r, payload, len);
-	if (preader_u64(&r, seq) != 0 || preader_u32(&r, &n) != 0) {
-		*cause = "records reply too short";
-		return (-1);
-	}
-	if (n != want) {
-		*cause = "records reply has the wrong number of records";
-		return (-1);
-	}
-	for (i = 0; i < n; i++) {
-		if (preader_u32(&r, &recs[i].state) != 0 ||
-		    preader_u64(&r, &recs[i].seq) != 0 ||
-		    preader_u64(&r, &v) != 0 ||
-		    preader_u64(&r, &recs[i].built_from) != 0) {
-			*cause = "records reply truncated";
-			return (-1);
-		}
-		recs[i].wtime_ns = (int64_t)v;
-		if (recs[i].state > PROTO_UNWATCHED) {
-			*cause = "records reply has an unknown state";
-			return (-1);
-		}
-	}
-	if (preader_end(&r) != 0) {
-		*cause = "records reply has trailing bytes";
-		return (-1);
-	}
-	return (0);
-}
-
-void
-proto_pack_record(struct pbuf *b, const struct proto_record *rec)
-{
-	pbuf_put_u32(b, rec->state);
-	pbuf_put_u64(b, rec->seq);
-	pbuf_put_u64(b, (uint64_t)rec->wtime_ns);
-	pbuf_put_u64(b, rec->built_from);
-}
-
-const char *
-proto_msg_name(uint32_t type)
-{
-	switch (type) {
-	case PROTO_MSG_HELLO:		return ("hello");
-	case PROTO_MSG_HELLO_OK:	return ("hello-ok");
-	case PROTO_MSG_QUERY:		return ("query");
-	case PROTO_MSG_RECORDS:		return ("records");
-	case PROTO_MSG_SYNC:		return ("sync");
-	case PROTO_MSG_SYNC_OK:		return ("sync-ok");
-	case PROTO_MSG_PING:		return ("ping");
-	case PROTO_MSG_PONG:		return ("pong");
-	case PROTO_MSG_RUN_DONE:	return ("run-done");
-	case PROTO_MSG_RUN_RECORDED:	return ("run-recorded");
-	case PROTO_MSG_STATUS:		return ("status");
-	case PROTO_MSG_STATUS_OK:	return ("status-ok");
-	case PROTO_MSG_STOP:		return ("stop");
-	case PROTO_MSG_STOP_OK:		return ("stop-ok");
-	case PROTO_MSG_ERROR:		return ("error");
-	}
-	return ("unknown");
 }

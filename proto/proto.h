@@ -1,7 +1,8 @@
 /*
  * The wire protocol between depcheckd and depcheck: message numbers, frame
  * layout and the pack/unpack helpers.  This header is the contract; it is
- * the only code the daemon and the client share (with proto.c, xmalloc.c).
+ * the only code the daemon and the client share (with proto.c; the
+ * allocators are in xmalloc.h).
  * proto/PROTOCOL.md describes the same in prose, with a worked example.
  */
 #ifndef PROTO_H
@@ -12,7 +13,7 @@
 #include <stdint.h>
 
 /* bump when any message below changes */
-#define PROTO_VERSION		3
+#define PROTO_VERSION		4
 
 /* A frame is an 8-byte header (type, payload length; big-endian) + payload. */
 #define PROTO_HDR_LEN		8
@@ -40,7 +41,7 @@ enum proto_msg {
 
 	/* 3xx control */
 	PROTO_MSG_STATUS = 300,		/* (empty) */
-	PROTO_MSG_STATUS_OK = 301,	/* u32 n, n x (bytes key, bytes value) */
+	PROTO_MSG_STATUS_OK = 301,	/* u32 n, n x (bytes key, value) */
 	PROTO_MSG_STOP = 302,		/* (empty) */
 	PROTO_MSG_STOP_OK = 303,	/* u64 pid */
 
@@ -68,6 +69,7 @@ enum proto_err {
 	PROTO_ERR_BUSY = 5,		/* too many connections */
 	PROTO_ERR_INTERNAL = 6,		/* database or other daemon trouble */
 	PROTO_ERR_STATE = 7,		/* message not valid in this state */
+	PROTO_ERR_OVERRUN = 8,		/* subscriber fell behind; closed */
 };
 
 /*
@@ -133,47 +135,146 @@ int	 preader_bytes(struct preader *, const uint8_t **, uint32_t *,
 int	 preader_end(struct preader *);
 
 /*
- * Unpack a QUERY payload.  paths[] receives pointers into the payload
- * (borrowed) and lens[] their lengths; both must hold PROTO_MAX_PATHS.
- * Returns the number of paths, or -1 with a static cause.  A path that is
- * empty is the root; a path with a NUL byte, a leading or trailing '/',
- * an empty, '.' or '..' component is malformed.
- */
-int	 proto_unpack_query(const uint8_t *, size_t, uint32_t *,
-	     const uint8_t **, uint32_t *, const char **);
-
-/*
  * Is p (len bytes) a relpath in canonical form: no NUL, no leading or
  * trailing '/', no empty, '.' or '..' component ("" is the root)?
  */
 int	 proto_relpath_ok(const uint8_t *, uint32_t);
 
-/* Pack a QUERY frame for n relpaths.  Returns 0, or -1 if too large. */
-int	 proto_pack_query(struct pbuf *, uint32_t, char *const *, size_t);
+/*
+ * One codec per message (msg.c).  proto_pack_X appends a whole frame
+ * (header and payload) to the pbuf; one that can exceed a bound returns
+ * -1 and leaves the pbuf as it was.  proto_unpack_X takes a payload (the
+ * bytes after the header), checks every length and bound before using
+ * it, accepts it only if it is consumed exactly, and fills a struct
+ * whose byte strings point into the payload (borrowed, not
+ * NUL-terminated).  On failure it returns -1 with a static cause, the
+ * sentence the daemon sends in its ERROR reply.  What unpacks packs again
+ * to the same bytes (tests/fuzz/fuzz-proto.c checks it).
+ */
+
+/* Upper bound on a HELLO's client name. */
+#define PROTO_MAX_NAME		256
+
+/* HELLO: the client's protocol version and name. */
+struct proto_hello {
+	uint32_t	 version;
+	const char	*name;
+	uint32_t	 namelen;
+};
+int	 proto_pack_hello(struct pbuf *, const struct proto_hello *);
+/* Any defect is "malformed hello"; a version is checked by the caller. */
+int	 proto_unpack_hello(const uint8_t *, size_t, struct proto_hello *,
+	     const char **);
+
+/* HELLO_OK: the daemon's protocol version, pid and root. */
+struct proto_hello_ok {
+	uint32_t	 version;
+	uint64_t	 pid;
+	const char	*root;
+	uint32_t	 rootlen;
+};
+int	 proto_pack_hello_ok(struct pbuf *, const struct proto_hello_ok *);
+int	 proto_unpack_hello_ok(const uint8_t *, size_t,
+	     struct proto_hello_ok *, const char **);
 
 /*
- * Unpack a RECORDS payload into recs[] (n entries expected).  Returns 0,
- * or -1 with a static cause.
+ * QUERY.  Pack n relpaths; -1 if there are too many or one is too long.
+ * Unpack: paths[] receives pointers into the payload (borrowed) and
+ * lens[] their lengths; both must hold PROTO_MAX_PATHS.  Returns the
+ * number of paths, or -1 with a static cause.  Every path must pass
+ * proto_relpath_ok; unknown flags are malformed.
  */
+int	 proto_pack_query(struct pbuf *, uint32_t, char *const *, size_t);
+int	 proto_unpack_query(const uint8_t *, size_t, uint32_t *,
+	     const uint8_t **, uint32_t *, const char **);
+
+/*
+ * RECORDS: the high-water seq and one record per path asked.  Pack: -1
+ * if n > PROTO_MAX_PATHS.  Unpack into recs[], which holds want entries:
+ * the reply must carry exactly that many.
+ */
+int	 proto_pack_records(struct pbuf *, uint64_t,
+	     const struct proto_record *, uint32_t);
 int	 proto_unpack_records(const uint8_t *, size_t, uint64_t *,
 	     struct proto_record *, uint32_t, const char **);
 
-/* Append one record of a RECORDS reply. */
-void	 proto_pack_record(struct pbuf *, const struct proto_record *);
+/*
+ * The messages whose payload is empty: SYNC, PING, PONG, STATUS and
+ * STOP.  Unpack rejects any payload ("ping has a payload").  Calling
+ * either with another type is a bug (abort).
+ */
+void	 proto_pack_empty(struct pbuf *, uint32_t);
+int	 proto_unpack_empty(uint32_t, const uint8_t *, size_t,
+	     const char **);
+
+/*
+ * The messages whose payload is one u64: SYNC_OK (seq), RUN_RECORDED
+ * (finished) and STOP_OK (pid).  Another type is a bug (abort).
+ */
+void	 proto_pack_value(struct pbuf *, uint32_t, uint64_t);
+int	 proto_unpack_value(uint32_t, const uint8_t *, size_t, uint64_t *,
+	     const char **);
+
+/* RUN_DONE: a recipe run by "depcheck run" for target ended. */
+struct proto_run_done {
+	const char	*target;	/* a canonical relpath */
+	uint32_t	 targetlen;
+	uint64_t	 started;	/* high-water seq at the check + 1 */
+	uint32_t	 status;	/* 0 ok, otherwise failed */
+};
+/* -1 if the target is longer than PROTO_MAX_PATH. */
+int	 proto_pack_run_done(struct pbuf *, const struct proto_run_done *);
+/* A target that is not a canonical relpath is malformed. */
+int	 proto_unpack_run_done(const uint8_t *, size_t,
+	     struct proto_run_done *, const char **);
+
+/* Upper bounds on a STATUS_OK: items, and bytes of a key. */
+#define PROTO_MAX_STATUS	256
+#define PROTO_MAX_KEY		256
+
+/* The type of a STATUS_OK value. */
+enum proto_status_kind {
+	PROTO_STATUS_TEXT = 1,		/* bytes */
+	PROTO_STATUS_U64 = 2,		/* u64 */
+	PROTO_STATUS_I64 = 3,		/* i64, sent as the u64 of its bits */
+};
+
+/* One item of a STATUS_OK: a key and a typed value. */
+struct proto_status_item {
+	const char	*key;
+	uint32_t	 keylen;
+	uint32_t	 kind;		/* enum proto_status_kind */
+	uint64_t	 u64;		/* PROTO_STATUS_U64 */
+	int64_t		 i64;		/* PROTO_STATUS_I64 */
+	const char	*text;		/* PROTO_STATUS_TEXT */
+	uint32_t	 textlen;
+};
+/*
+ * Pack n items; -1 if n > PROTO_MAX_STATUS, a key is longer than
+ * PROTO_MAX_KEY, a kind is unknown or the payload would pass
+ * PROTO_MAX_MSG.
+ */
+int	 proto_pack_status_ok(struct pbuf *,
+	     const struct proto_status_item *, uint32_t);
+/*
+ * Unpack into items[], which holds PROTO_MAX_STATUS.  Returns the number
+ * of items, or -1 with a static cause.
+ */
+int	 proto_unpack_status_ok(const uint8_t *, size_t,
+	     struct proto_status_item *, const char **);
+
+/* ERROR: a code (enum proto_err) and a one-line message. */
+struct proto_error {
+	uint32_t	 code;
+	const char	*msg;
+	uint32_t	 msglen;
+};
+/* -1 if the message does not fit in PROTO_MAX_MSG. */
+int	 proto_pack_error(struct pbuf *, const struct proto_error *);
+int	 proto_unpack_error(const uint8_t *, size_t, struct proto_error *,
+	     const char **);
 
 /* A name for a message type, for logs; "unknown" for others. */
 const char *proto_msg_name(uint32_t);
-
-/* Allocators that print and exit on out-of-memory (xmalloc.c). */
-void	*xmalloc(size_t);
-void	*xcalloc(size_t, size_t);
-void	*xrealloc(void *, size_t);
-void	*xreallocarray(void *, size_t, size_t);
-char	*xstrdup(const char *);
-char	*xstrndup(const char *, size_t);
-int	 xasprintf(char **, const char *, ...)
-	     __attribute__((format(printf, 2, 3)));
-int	 xvasprintf(char **, const char *, va_list)
-	     __attribute__((format(printf, 2, 0)));
 
 #endif

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "proto.h"
+#include "xmalloc.h"
 #include "registry.h"
 
 /* A root is a path: PATH_MAX bytes and the newline fit. */

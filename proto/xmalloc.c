@@ -4,11 +4,12 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto.h"
+#include "xmalloc.h"
 
 static void __attribute__((noreturn))
 xmalloc_fail(size_t size)

@@ -1,24 +1,109 @@
 /*
- * libFuzzer target: the protocol decoder, as the daemon and the client
- * meet bytes from a socket.  The first byte chooses the decoder; the rest
- * is a frame (header + payload).  Every decoder must reject or accept
- * without reading out of bounds, and what it accepts must re-encode to
- * the same bytes.
+ * libFuzzer target: the codecs of proto/msg.c, as the daemon and the
+ * client meet bytes from a socket.  The first byte chooses the message;
+ * the rest is a frame (header + payload).  Every unpack must reject or
+ * accept without reading out of bounds, and what it accepts must pack
+ * again to the very same bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static const uint8_t	*paths[PROTO_MAX_PATHS];
-static uint32_t		 lens[PROTO_MAX_PATHS];
-static struct proto_record recs[PROTO_MAX_PATHS];
+static void	 fuzz_same(struct pbuf *, int, uint32_t, const uint8_t *,
+		     size_t);
+static void	 fuzz_hello(uint32_t, const uint8_t *, size_t);
+static void	 fuzz_hello_ok(uint32_t, const uint8_t *, size_t);
+static void	 fuzz_query(uint32_t, const uint8_t *, size_t);
+static void	 fuzz_records(uint32_t, const uint8_t *, size_t);
+static void	 fuzz_empty(uint32_t, const uint8_t *, size_t);
+static void	 fuzz_value(uint32_t, const uint8_t *, size_t);
+static void	 fuzz_run_done(uint32_t, const uint8_t *, size_t);
+static void	 fuzz_status_ok(uint32_t, const uint8_t *, size_t);
+static void	 fuzz_error(uint32_t, const uint8_t *, size_t);
+
+static const uint8_t		*paths[PROTO_MAX_PATHS];
+static uint32_t			 lens[PROTO_MAX_PATHS];
+static struct proto_record	 recs[PROTO_MAX_PATHS];
+static struct proto_status_item	 items[PROTO_MAX_STATUS];
+
+/*
+ * The decoders the first byte chooses from; for the shared shapes, the
+ * type too (the header's type is the fuzzer's, so any value is tried).
+ */
+static const struct {
+	void		(*fn)(uint32_t, const uint8_t *, size_t);
+	uint32_t	 type;
+} fuzz_decoders[] = {
+	{ fuzz_hello, PROTO_MSG_HELLO },
+	{ fuzz_hello_ok, PROTO_MSG_HELLO_OK },
+	{ fuzz_query, PROTO_MSG_QUERY },
+	{ fuzz_records, PROTO_MSG_RECORDS },
+	{ fuzz_empty, PROTO_MSG_SYNC },
+	{ fuzz_value, PROTO_MSG_SYNC_OK },
+	{ fuzz_empty, PROTO_MSG_PING },
+	{ fuzz_empty, PROTO_MSG_PONG },
+	{ fuzz_run_done, PROTO_MSG_RUN_DONE },
+	{ fuzz_value, PROTO_MSG_RUN_RECORDED },
+	{ fuzz_empty, PROTO_MSG_STATUS },
+	{ fuzz_status_ok, PROTO_MSG_STATUS_OK },
+	{ fuzz_empty, PROTO_MSG_STOP },
+	{ fuzz_value, PROTO_MSG_STOP_OK },
+	{ fuzz_error, PROTO_MSG_ERROR },
+};
+#define FUZZ_NDECODERS	(sizeof fuzz_decoders / sizeof fuzz_decoders[0])
+
+/*
+ * The frame packed into b (rc 0 from its pack) is of type and carries
+ * exactly the payload p that was unpacked; abort otherwise.
+ */
+static void
+fuzz_same(struct pbuf *b, int rc, uint32_t type, const uint8_t *p,
+    size_t len)
+{
+	uint32_t	 htype, hlen;
+	const char	*cause;
+
+	if (rc != 0 || b->len != len + PROTO_HDR_LEN ||
+	    proto_unpack_header(b->data, &htype, &hlen, &cause) != 0 ||
+	    htype != type || hlen != len ||
+	    memcmp(b->data + PROTO_HDR_LEN, p, len) != 0)
+		abort();
+	pbuf_free(b);
+}
 
 static void
-fuzz_query(const uint8_t *p, size_t len)
+fuzz_hello(uint32_t type, const uint8_t *p, size_t len)
+{
+	struct proto_hello	 m;
+	struct pbuf		 b;
+	const char		*cause;
+
+	if (proto_unpack_hello(p, len, &m, &cause) != 0)
+		return;
+	pbuf_init(&b);
+	fuzz_same(&b, proto_pack_hello(&b, &m), type, p, len);
+}
+
+static void
+fuzz_hello_ok(uint32_t type, const uint8_t *p, size_t len)
+{
+	struct proto_hello_ok	 m;
+	struct pbuf		 b;
+	const char		*cause;
+
+	if (proto_unpack_hello_ok(p, len, &m, &cause) != 0)
+		return;
+	pbuf_init(&b);
+	fuzz_same(&b, proto_pack_hello_ok(&b, &m), type, p, len);
+}
+
+static void
+fuzz_query(uint32_t type, const uint8_t *p, size_t len)
 {
 	struct pbuf	 b;
 	const char	*cause;
@@ -29,64 +114,101 @@ fuzz_query(const uint8_t *p, size_t len)
 	if ((n = proto_unpack_query(p, len, &flags, paths, lens,
 	    &cause)) < 0)
 		return;
-	/* Accepted: re-encoding gives the very same payload. */
+	/* A canonical relpath has no NUL: a C string carries it whole. */
 	copy = calloc((size_t)n + 1, sizeof *copy);
 	for (i = 0; i < n; i++)
 		copy[i] = xstrndup((const char *)paths[i], lens[i]);
 	pbuf_init(&b);
-	if (proto_pack_query(&b, flags, copy, (size_t)n) != 0 ||
-	    b.len != len + PROTO_HDR_LEN ||
-	    memcmp(b.data + PROTO_HDR_LEN, p, len) != 0)
-		abort();
-	pbuf_free(&b);
+	fuzz_same(&b, proto_pack_query(&b, flags, copy, (size_t)n), type, p,
+	    len);
 	for (i = 0; i < n; i++)
 		free(copy[i]);
 	free(copy);
 }
 
 static void
-fuzz_records(const uint8_t *p, size_t len, uint32_t want)
+fuzz_records(uint32_t type, const uint8_t *p, size_t len)
 {
 	struct pbuf	 b;
 	const char	*cause;
 	uint64_t	 seq;
-	uint32_t	 i;
+	uint32_t	 want;
 
+	/* The count the client expects: as many as the payload holds. */
+	want = len < 12 ? 0 : (uint32_t)((len - 12) / PROTO_RECORD_LEN);
 	if (want > PROTO_MAX_PATHS)
-		want %= PROTO_MAX_PATHS;
+		want = PROTO_MAX_PATHS;
 	if (proto_unpack_records(p, len, &seq, recs, want, &cause) != 0)
 		return;
 	pbuf_init(&b);
-	pbuf_put_u64(&b, seq);
-	pbuf_put_u32(&b, want);
-	for (i = 0; i < want; i++)
-		proto_pack_record(&b, &recs[i]);
-	if (b.len != len || memcmp(b.data, p, len) != 0)
-		abort();
-	pbuf_free(&b);
+	fuzz_same(&b, proto_pack_records(&b, seq, recs, want), type, p, len);
 }
 
-/* The HELLO and STATUS_OK shapes, read with the generic reader. */
 static void
-fuzz_reader(const uint8_t *p, size_t len)
+fuzz_empty(uint32_t type, const uint8_t *p, size_t len)
 {
-	struct preader	 r;
-	const uint8_t	*s;
-	uint32_t	 v, n, slen;
-	uint64_t	 q;
+	struct pbuf	 b;
+	const char	*cause;
 
-	preader_init(&r, p, len);
-	if (preader_u32(&r, &v) == 0 && preader_bytes(&r, &s, &slen, 256) == 0)
-		(void)preader_end(&r);
-	preader_init(&r, p, len);
-	if (preader_u32(&r, &n) != 0)
+	if (proto_unpack_empty(type, p, len, &cause) != 0)
 		return;
-	while (n-- > 0 && preader_bytes(&r, &s, &slen, PROTO_MAX_MSG) == 0 &&
-	    preader_bytes(&r, &s, &slen, PROTO_MAX_MSG) == 0)
-		;
-	preader_init(&r, p, len);
-	while (preader_u64(&r, &q) == 0)
-		;
+	pbuf_init(&b);
+	proto_pack_empty(&b, type);
+	fuzz_same(&b, 0, type, p, len);
+}
+
+static void
+fuzz_value(uint32_t type, const uint8_t *p, size_t len)
+{
+	struct pbuf	 b;
+	const char	*cause;
+	uint64_t	 v;
+
+	if (proto_unpack_value(type, p, len, &v, &cause) != 0)
+		return;
+	pbuf_init(&b);
+	proto_pack_value(&b, type, v);
+	fuzz_same(&b, 0, type, p, len);
+}
+
+static void
+fuzz_run_done(uint32_t type, const uint8_t *p, size_t len)
+{
+	struct proto_run_done	 m;
+	struct pbuf		 b;
+	const char		*cause;
+
+	if (proto_unpack_run_done(p, len, &m, &cause) != 0)
+		return;
+	pbuf_init(&b);
+	fuzz_same(&b, proto_pack_run_done(&b, &m), type, p, len);
+}
+
+static void
+fuzz_status_ok(uint32_t type, const uint8_t *p, size_t len)
+{
+	struct pbuf	 b;
+	const char	*cause;
+	int		 n;
+
+	if ((n = proto_unpack_status_ok(p, len, items, &cause)) < 0)
+		return;
+	pbuf_init(&b);
+	fuzz_same(&b, proto_pack_status_ok(&b, items, (uint32_t)n), type, p,
+	    len);
+}
+
+static void
+fuzz_error(uint32_t type, const uint8_t *p, size_t len)
+{
+	struct proto_error	 m;
+	struct pbuf		 b;
+	const char		*cause;
+
+	if (proto_unpack_error(p, len, &m, &cause) != 0)
+		return;
+	pbuf_init(&b);
+	fuzz_same(&b, proto_pack_error(&b, &m), type, p, len);
 }
 
 int
@@ -95,6 +217,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char	*cause;
 	uint32_t	 type, len;
 	uint8_t		*p;
+	size_t		 i;
 
 	if (size < 1 + PROTO_HDR_LEN)
 		return (0);
@@ -103,21 +226,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size -= 1 + PROTO_HDR_LEN;
 	if (len > size)
 		return (0);	/* a short read: the reader waits for more */
+	(void)proto_msg_name(type);
 	/* An exact-size heap copy, so ASan sees any read past the end. */
 	p = malloc(len == 0 ? 1 : len);
 	memcpy(p, data + 1 + PROTO_HDR_LEN, len);
-	switch (data[0] % 3) {
-	case 0:
-		fuzz_query(p, len);
-		break;
-	case 1:
-		fuzz_records(p, len, type);
-		break;
-	default:
-		fuzz_reader(p, len);
-		break;
-	}
-	(void)proto_msg_name(type);
+	i = data[0] % FUZZ_NDECODERS;
+	fuzz_decoders[i].fn(fuzz_decoders[i].type, p, len);
 	free(p);
 	return (0);
 }

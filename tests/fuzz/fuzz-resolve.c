@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 #include "resolve.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);

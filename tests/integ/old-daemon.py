@@ -24,10 +24,14 @@ srv.bind(path)
 srv.listen(8)
 signal.signal(signal.SIGTERM, lambda *a: (os.unlink(path), sys.exit(0)))
 open(ready, "w").close()
-msg = b"daemon speaks protocol 1, this client 3 (run: depcheck stop; depcheck start)"
+# HELLO and ERROR keep their layout in every version (PROTOCOL.md): read
+# the client's version from its HELLO, answer as a version 1 daemon does.
 while True:
     conn, _ = srv.accept()
-    conn.recv(4096)
+    hello = conn.recv(4096)
+    client = struct.unpack(">I", hello[8:12])[0] if len(hello) >= 12 else 0
+    msg = b"daemon speaks protocol 1, this client %d" % client + \
+        b" (run: depcheck stop; depcheck start)"
     payload = struct.pack(">II", 2, len(msg)) + msg
     conn.sendall(struct.pack(">II", 900, len(payload)) + payload)
     conn.close()

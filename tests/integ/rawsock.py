@@ -23,7 +23,8 @@ Actions, one argument each, run in order on one connection:
   send:EXPR         send the bytes of the Python expression EXPR, which may
                     use frame(type, payload=b""), u32(n), u64(n), bs(bytes)
                     (a u32 length and the bytes), query(flags, paths),
-                    hello(v=VERSION, name=b"rawsock")
+                    hello(v=VERSION, name=b"rawsock"), and the message
+                    types by name (PING for PROTO_MSG_PING, ...)
   read              read one frame and print it
   eof[:SECS]        read (and drop) until EOF or SECS (default: -t); print
                     how long it took
@@ -48,16 +49,33 @@ prints one summary line: "garbage N: C closed, T timeouts, E errors".
 import errno
 import os
 import random
+import re
 import select
 import socket
 import struct
 import sys
 import time
 
-TYPES = {
-    101: "HELLO_OK", 201: "RECORDS", 203: "SYNC_OK", 205: "PONG",
-    211: "RUN_RECORDED", 301: "STATUS_OK", 303: "STOP_OK", 900: "ERROR",
-}
+
+def _proto_h():
+    """The text of proto/proto.h, the contract.  RAWSOCK_PROTO_H holds it
+    instead for a script read from stdin (by a user who may not read the
+    tree)."""
+    if os.environ.get("RAWSOCK_PROTO_H"):
+        return os.environ["RAWSOCK_PROTO_H"]
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "..", "proto", "proto.h")) as f:
+        return f.read()
+
+
+PROTO_H = _proto_h()
+# The message types, by name (HELLO, PING, ...), from enum proto_msg.
+MSG = {m.group(1): int(m.group(2)) for m in
+       re.finditer(r"^\s*PROTO_MSG_(\w+)\s*=\s*(\d+)\s*,", PROTO_H, re.M)}
+if not MSG:
+    raise SystemExit("rawsock: no PROTO_MSG_* in proto/proto.h")
+TYPES = {v: k for k, v in MSG.items()}
+globals().update(MSG)
 
 
 def u32(n):
@@ -80,15 +98,13 @@ def frame(t, payload=b""):
 
 def _proto_version():
     """PROTO_VERSION from proto/proto.h: the version this tree speaks.
-    RAWSOCK_PROTO_VERSION overrides it (for a script read from stdin)."""
+    RAWSOCK_PROTO_VERSION overrides it (to speak another one)."""
     if os.environ.get("RAWSOCK_PROTO_VERSION"):
         return int(os.environ["RAWSOCK_PROTO_VERSION"])
-    here = os.path.dirname(os.path.abspath(__file__))
-    with open(os.path.join(here, "..", "..", "proto", "proto.h")) as f:
-        for line in f:
-            w = line.split()
-            if len(w) == 3 and w[:2] == ["#define", "PROTO_VERSION"]:
-                return int(w[2])
+    for line in PROTO_H.splitlines():
+        w = line.split()
+        if len(w) == 3 and w[:2] == ["#define", "PROTO_VERSION"]:
+            return int(w[2])
     raise SystemExit("rawsock: no PROTO_VERSION in proto/proto.h")
 
 
@@ -96,11 +112,11 @@ VERSION = _proto_version()
 
 
 def hello(v=VERSION, name=b"rawsock"):
-    return frame(100, u32(v) + bs(name))
+    return frame(HELLO, u32(v) + bs(name))
 
 
 def query(flags, paths):
-    return frame(200, u32(flags) + u32(len(paths)) +
+    return frame(QUERY, u32(flags) + u32(len(paths)) +
                  b"".join(bs(p) for p in paths))
 
 
@@ -134,17 +150,17 @@ def read_frame(s):
     except ConnectionResetError:
         return "RESET"
     name = TYPES.get(t)
-    if t == 900:
+    if t == ERROR:
         code, mlen = struct.unpack(">II", p[:8])
         return "ERROR %d %s" % (code, p[8:8 + mlen].decode(errors="replace"))
-    if t == 101:
+    if t == HELLO_OK:
         v, pid = struct.unpack(">IQ", p[:12])
         return "HELLO_OK %d %d" % (v, pid)
-    if t == 205:
+    if t == PONG:
         return "PONG" if n == 0 else "PONG %d" % n
-    if t == 203:
+    if t == SYNC_OK:
         return "SYNC_OK %d" % struct.unpack(">Q", p)[0]
-    if t == 201:
+    if t == RECORDS:
         seq, k = struct.unpack(">QI", p[:12])
         recs = []
         for i in range(k):
@@ -153,7 +169,7 @@ def read_frame(s):
         if len(recs) > 4:
             recs = recs[:2] + ["..."] + recs[-1:]
         return " ".join(["RECORDS %d %d" % (seq, k)] + recs)
-    if t == 301:
+    if t == STATUS_OK:
         return "STATUS_OK %d" % struct.unpack(">I", p[:4])[0]
     return "%s %d" % (name or "TYPE-%d" % t, n)
 
@@ -204,7 +220,7 @@ def flood(s, typ, secs):
 def trickle(s, ms, n):
     sent = 0
     try:
-        s.sendall(frame(999)[:4] + u32(1024 * 1024))
+        s.sendall(frame(999)[:4] + u32(1024 * 1024))   # 999: no type
         for _ in range(n):
             time.sleep(ms / 1000)
             s.sendall(b"x")
@@ -217,6 +233,7 @@ def trickle(s, ms, n):
 def run_actions(s, actions, timeout):
     env = {"frame": frame, "u32": u32, "u64": u64, "bs": bs,
            "query": query, "hello": hello}
+    env.update(MSG)
     for a in actions:
         word, _, arg = a.partition(":")
         try:
@@ -267,7 +284,7 @@ def hold(path, n, timeout):
         if r and not os.read(sys.stdin.fileno(), 4096):
             break
         for s in list(ok):
-            s.sendall(frame(204))
+            s.sendall(frame(PING))
             if read_frame(s) != "PONG":
                 print("a held connection was lost", flush=True)
                 ok.remove(s)
@@ -281,7 +298,7 @@ def garbage(path, seed, n, timeout):
     closed = timeouts = errors = 0
     # Request types that change nothing (no STOP; RUN_DONE and QUERY are
     # fine: what they carry is checked).
-    types = [100, 200, 202, 204, 210, 300, 900, 0, 0xFFFFFFFF]
+    types = [HELLO, QUERY, SYNC, PING, RUN_DONE, STATUS, ERROR, 0, 0xFFFFFFFF]
     for _ in range(n):
         kind = rnd.randrange(4)
         junk = bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 80)))

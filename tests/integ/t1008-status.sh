@@ -68,6 +68,32 @@ for k in root pid version protocol socket database log unwatched overflows; do
 	    "status --json: $k as in the text"
 done
 
+# --json types a value as the daemon sent it (issue 10): text stays a
+# string even when it is made of digits, numbers are numbers.  A
+# stand-in daemon sends the values.
+FAKE=$ROOT/fake
+mkdir -p "$FAKE"
+python3 "$TEST_DIR/fake-daemon.py" "$FAKE" "$SCRATCH/fake-ready" \
+    version=t:007 pid=u:18446744073709551615 last_rescan=i:-5 root=t: &
+fake=$!
+at_exit eval "kill $fake 2>/dev/null"
+for ((i = 0; i < 500; i++)); do
+	[ -e "$SCRATCH/fake-ready" ] && break
+	sleep 0.01
+done
+cd "$FAKE" || exit 1
+expect_exit -m "status --json from a stand-in daemon" 0 depcheck status --json
+is "$(cat "$T_OUT")" \
+    '{"version":"007","pid":18446744073709551615,"last_rescan":-5,"root":""}' \
+    "status --json: text '007' is a string, u64 and i64 are numbers"
+expect_exit -m "status from the stand-in" 0 depcheck status
+is "$(cat "$T_OUT")" $'version: 007\npid: 18446744073709551615\nlast_rescan: -5\nroot: ' \
+    "status: the same values as text"
+cd "$ROOT" || exit 1
+kill "$fake"
+wait "$fake" 2>/dev/null
+rm -rf "$FAKE"
+
 # From a subdirectory, the same root.
 cd src/a || exit 1
 expect_exit -m "status from a subdirectory" 0 depcheck status

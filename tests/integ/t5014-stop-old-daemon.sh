@@ -28,14 +28,17 @@ is "$(cat "/proc/$old/comm")" depcheckd "the stand-in is named depcheckd"
 
 echo a >dep
 echo b >tgt
+# The version this client speaks, which the stand-in's answer names.
+PV=$(awk '$1 == "#define" && $2 == "PROTO_VERSION" { print $3 }' \
+    "$TEST_DIR/../../proto/proto.h")
 expect_fail -m "a check against the old daemon: 2, with the advice" 2 \
-    "depcheck: daemon for '$ROOT': daemon speaks protocol 1, this client 3 (run: depcheck stop; depcheck start)" \
+    "depcheck: daemon for '$ROOT': daemon speaks protocol 1, this client $PV (run: depcheck stop; depcheck start)" \
     depcheck tgt dep
 expect_fail -m "start refuses to start a second daemon beside it" 2 \
-    "depcheck: daemon for '$ROOT': daemon speaks protocol 1, this client 3 (run: depcheck stop; depcheck start)" \
+    "depcheck: daemon for '$ROOT': daemon speaks protocol 1, this client $PV (run: depcheck stop; depcheck start)" \
     depcheck start
 expect_fail -m "stop: signals the old daemon, says so, exit 0" 0 \
-    "depcheck: daemon for '$ROOT': daemon speaks protocol 1, this client 3 (run: depcheck stop; depcheck start); sent it SIGTERM instead" \
+    "depcheck: daemon for '$ROOT': daemon speaks protocol 1, this client $PV (run: depcheck stop; depcheck start); sent it SIGTERM instead" \
     depcheck stop
 wait "$old" 2>/dev/null
 ok "the old daemon is gone" test ! -e "/proc/$old/status"

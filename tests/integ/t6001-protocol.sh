@@ -187,6 +187,21 @@ bad "an unknown request of exactly 1 MiB, then PING" \
     hello read 'send:frame(999, b"z" * (1024 * 1024))' read \
     'send:frame(204)' read
 
+# ---------------------------------------------------------------- empty
+
+# A request whose payload is empty (PROTOCOL.md) with one byte, or a u64,
+# is malformed, answered and closed like any other; the STOP is not
+# obeyed (issue 10: PING, STATUS and STOP were answered 205, 301, 303).
+for m in PING:ping STATUS:status STOP:stop SYNC:sync; do
+	for p in 'b"x"' 'u64(0)'; do
+		bad "a ${m%%:*} with the payload $p" \
+		    "$HELLO_OK"$'\n'"$MALFORMED ${m#*:} has a payload"$'\nEOF' \
+		    "malformed ${m#*:}: ${m#*:} has a payload" \
+		    hello read "send:frame(${m%%:*}, $p)" read eof:5
+	done
+done
+ok "a STOP with a payload did not stop the daemon" alive "$DPID"
+
 # ---------------------------------------------------------------- QUERY
 
 # query_bad DESC CAUSE PAYLOAD-EXPR: a malformed QUERY after HELLO.

@@ -20,8 +20,7 @@ PY=/usr/bin/python3
 "${NOBODY[@]}" "$PY" -c pass 2>/dev/null ||
     skip_all "nobody cannot run $PY"
 RAWSOCK=$TEST_DIR/rawsock.py
-PROTO_VERSION=$(awk '$1 == "#define" && $2 == "PROTO_VERSION" { print $3 }' \
-    "$TEST_DIR/../../proto/proto.h")
+PROTO_H=$(cat "$TEST_DIR/../../proto/proto.h")
 SD=$ROOT/.depcheck
 
 # as_nobody CMD...: the client as nobody (under DEPCHECK_TEST_WRAP too).
@@ -33,11 +32,12 @@ as_nobody()
 }
 
 # raw_nobody ACTION...: rawsock.py as nobody (it reads the script from
-# standard input: nobody may not be able to read the tree it is in).
+# standard input, and proto.h from the environment: nobody may not be
+# able to read the tree it is in).
 raw_nobody()
 {
 	(cd / && timeout -k 5 60 "${NOBODY[@]}" \
-	    env RAWSOCK_PROTO_VERSION="$PROTO_VERSION" "$PY" - "$SD/sock" "$@" \
+	    env RAWSOCK_PROTO_H="$PROTO_H" "$PY" - "$SD/sock" "$@" \
 	    <"$RAWSOCK" >"$SCRATCH/raw" 2>&1)
 	sed -i 's/^\(EOF\|TIMEOUT\|RESET\) [0-9]*$/\1/' "$SCRATCH/raw"
 }

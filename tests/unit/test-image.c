@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "image.h"
-#include "proto.h"
+#include "xmalloc.h"
 #include "unit.h"
 
 #define DEV	2049	/* any device number */

@@ -1,12 +1,13 @@
 /*
- * Unit tests for proto/proto.c: the pack and get helpers, frame headers,
- * and the QUERY and RECORDS payloads, including every way a payload from
- * a socket can be malformed.
+ * Unit tests for proto/proto.c and proto/msg.c: the pack and get helpers,
+ * frame headers, and the codec of every message, including every way a
+ * payload from a socket can be malformed.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 #include "unit.h"
 
 /* The causes proto.c gives; the daemon sends them in its error reply. */
@@ -31,6 +32,17 @@ static void	 put_query_many(struct pbuf *, uint32_t, uint32_t);
 static int	 unpack_query_copy(const struct pbuf *, uint32_t *,
 		     const char **);
 static void	 check_path(const char *, int, const char *, size_t, int);
+static int	 unpack_hello_any(const uint8_t *, size_t, const char **);
+static int	 unpack_hello_ok_any(const uint8_t *, size_t, const char **);
+static int	 unpack_run_done_any(const uint8_t *, size_t, const char **);
+static int	 unpack_status_ok_any(const uint8_t *, size_t,
+		     const char **);
+static int	 unpack_error_any(const uint8_t *, size_t, const char **);
+static int	 unpack_value_any(const uint8_t *, size_t, const char **);
+static int	 unpack_records_2(const uint8_t *, size_t, const char **);
+static void	 check_exact(const char *, int, const struct pbuf *,
+		     uint32_t, int (*)(const uint8_t *, size_t,
+		     const char **));
 
 #define CHECK_PATH_OK(s)						\
 	check_path(__FILE__, __LINE__, (s), sizeof (s) - 1, 1)
@@ -62,9 +74,11 @@ put_header(struct pbuf *b, uint32_t type, uint32_t len)
 static void
 put_record(struct pbuf *b, uint32_t state, uint64_t seq, int64_t wtime)
 {
-	struct proto_record	rec = { state, seq, wtime, seq / 2 };
-
-	proto_pack_record(b, &rec);
+	/* By hand, not by the codec under test: u32, u64, i64, u64. */
+	pbuf_put_u32(b, state);
+	pbuf_put_u64(b, seq);
+	pbuf_put_u64(b, (uint64_t)wtime);
+	pbuf_put_u64(b, seq / 2);
 }
 
 /* A QUERY payload whose count says said, holding n paths "a". */
@@ -925,4 +939,572 @@ proto_records_trailing_bytes_rejected(void)
 	    &cause), -1);
 	CHECK_EQ_STR(cause, CAUSE_R_TRAILING);
 	pbuf_free(&b);
+}
+
+/*
+ * The codecs of msg.c, message by message: a round trip, every cut of
+ * the payload and one byte more rejected with a cause, and the bounds.
+ */
+
+typedef int	(*unpack_fn)(const uint8_t *, size_t, const char **);
+
+static int
+unpack_hello_any(const uint8_t *p, size_t len, const char **cause)
+{
+	struct proto_hello	m;
+
+	return (proto_unpack_hello(p, len, &m, cause));
+}
+
+static int
+unpack_hello_ok_any(const uint8_t *p, size_t len, const char **cause)
+{
+	struct proto_hello_ok	m;
+
+	return (proto_unpack_hello_ok(p, len, &m, cause));
+}
+
+static int
+unpack_run_done_any(const uint8_t *p, size_t len, const char **cause)
+{
+	struct proto_run_done	m;
+
+	return (proto_unpack_run_done(p, len, &m, cause));
+}
+
+static int
+unpack_status_ok_any(const uint8_t *p, size_t len, const char **cause)
+{
+	static struct proto_status_item	items[PROTO_MAX_STATUS];
+
+	return (proto_unpack_status_ok(p, len, items, cause) < 0 ? -1 : 0);
+}
+
+static int
+unpack_error_any(const uint8_t *p, size_t len, const char **cause)
+{
+	struct proto_error	m;
+
+	return (proto_unpack_error(p, len, &m, cause));
+}
+
+static uint32_t	 unpack_type;	/* for the two shared shapes below */
+
+static int
+unpack_value_any(const uint8_t *p, size_t len, const char **cause)
+{
+	uint64_t	v;
+
+	return (proto_unpack_value(unpack_type, p, len, &v, cause));
+}
+
+static int
+unpack_records_2(const uint8_t *p, size_t len, const char **cause)
+{
+	struct proto_record	recs[2];
+	uint64_t		seq;
+
+	return (proto_unpack_records(p, len, &seq, recs, 2, cause));
+}
+
+/*
+ * b holds one frame of type, packed by a codec: its header is right, its
+ * payload unpacks, and every cut of the payload and the payload with a
+ * byte more are rejected with a cause (each an exact-size copy).
+ */
+static void
+check_exact(const char *file, int line, const struct pbuf *b, uint32_t type,
+    unpack_fn fn)
+{
+	const uint8_t	*payload = b->data + PROTO_HDR_LEN;
+	uint32_t	 htype, hlen;
+	uint8_t		*copy;
+	size_t		 len = b->len - PROTO_HDR_LEN, cut;
+	const char	*cause = NULL;
+
+	if (proto_unpack_header(b->data, &htype, &hlen, &cause) != 0 ||
+	    htype != type || hlen != len)
+		unit_fail(file, line, "header: type %u length %u, want %u %zu",
+		    htype, hlen, type, len);
+	copy = dup_bytes(payload, len);
+	if (fn(copy, len, &cause) != 0)
+		unit_fail(file, line, "packed payload rejected: %s", cause);
+	free(copy);
+	for (cut = 0; cut < len; cut++) {
+		copy = dup_bytes(payload, cut);
+		cause = NULL;
+		if (fn(copy, cut, &cause) != -1)
+			unit_fail(file, line, "cut to %zu of %zu bytes accepted",
+			    cut, len);
+		if (cause == NULL)
+			unit_fail(file, line, "cut to %zu of %zu bytes rejected"
+			    " without a cause", cut, len);
+		free(copy);
+	}
+	copy = xmalloc(len + 1);
+	memcpy(copy, payload, len);
+	copy[len] = 0;
+	cause = NULL;
+	if (fn(copy, len + 1, &cause) != -1 || cause == NULL)
+		unit_fail(file, line, "a byte more accepted");
+	free(copy);
+}
+
+#define CHECK_EXACT(b, type, fn)					\
+	check_exact(__FILE__, __LINE__, (b), (type), (fn))
+
+void
+proto_hello_round_trip(void)
+{
+	struct proto_hello	 in = { 7, "depcheck", 8 }, out;
+	struct pbuf		 b;
+	const char		*cause = NULL;
+
+	pbuf_init(&b);
+	CHECK_EQ_INT(proto_pack_hello(&b, &in), 0);
+	/* The worked example of PROTOCOL.md, but for the version. */
+	CHECK_EQ_MEM(b.data, b.len, "\0\0\0\x64\0\0\0\x10\0\0\0\x07"
+	    "\0\0\0\x08" "depcheck", 24);
+	CHECK_EQ_INT(proto_unpack_hello(b.data + PROTO_HDR_LEN,
+	    b.len - PROTO_HDR_LEN, &out, &cause), 0);
+	CHECK_EQ_UINT(out.version, 7);
+	CHECK_EQ_MEM(out.name, out.namelen, "depcheck", 8);
+	CHECK(out.name == (const char *)b.data + 16);	/* borrowed */
+	CHECK_EXACT(&b, PROTO_MSG_HELLO, unpack_hello_any);
+	pbuf_free(&b);
+}
+
+void
+proto_hello_name_bound(void)
+{
+	struct proto_hello	 in = { PROTO_VERSION, NULL, PROTO_MAX_NAME };
+	struct pbuf		 b;
+	char			*name;
+	const char		*cause = NULL;
+
+	name = xmalloc(PROTO_MAX_NAME + 1);
+	memset(name, 'n', PROTO_MAX_NAME + 1);
+	in.name = name;
+	pbuf_init(&b);
+	CHECK_EQ_INT(proto_pack_hello(&b, &in), 0);
+	CHECK_EXACT(&b, PROTO_MSG_HELLO, unpack_hello_any);
+
+	pbuf_reset(&b);
+	pbuf_put_str(&b, "kept");
+	in.namelen = PROTO_MAX_NAME + 1;
+	CHECK_EQ_INT(proto_pack_hello(&b, &in), -1);
+	CHECK_EQ_UINT(b.len, 8);
+
+	/* By hand: every byte present, rejected for the length. */
+	pbuf_reset(&b);
+	pbuf_put_u32(&b, PROTO_VERSION);
+	pbuf_put_bytes(&b, name, PROTO_MAX_NAME + 1);
+	CHECK_EQ_INT(unpack_hello_any(b.data, b.len, &cause), -1);
+	CHECK_EQ_STR(cause, "malformed hello");
+	pbuf_free(&b);
+	free(name);
+}
+
+void
+proto_hello_ok_round_trip(void)
+{
+	struct proto_hello_ok	 in = { PROTO_VERSION, UINT64_MAX - 1, "/src",
+				     4 }, out;
+	struct pbuf		 b;
+	char			*root;
+	const char		*cause = NULL;
+
+	pbuf_init(&b);
+	CHECK_EQ_INT(proto_pack_hello_ok(&b, &in), 0);
+	CHECK_EQ_INT(proto_unpack_hello_ok(b.data + PROTO_HDR_LEN,
+	    b.len - PROTO_HDR_LEN, &out, &cause), 0);
+	CHECK_EQ_UINT(out.version, PROTO_VERSION);
+	CHECK_EQ_UINT(out.pid, UINT64_MAX - 1);
+	CHECK_EQ_MEM(out.root, out.rootlen, "/src", 4);
+	CHECK_EXACT(&b, PROTO_MSG_HELLO_OK, unpack_hello_ok_any);
+
+	/* A root of PROTO_MAX_PATH bytes, and one more. */
+	root = xmalloc(PROTO_MAX_PATH + 1);
+	memset(root, '/', PROTO_MAX_PATH + 1);
+	in.root = root;
+	in.rootlen = PROTO_MAX_PATH;
+	pbuf_reset(&b);
+	CHECK_EQ_INT(proto_pack_hello_ok(&b, &in), 0);
+	CHECK_EQ_INT(unpack_hello_ok_any(b.data + PROTO_HDR_LEN,
+	    b.len - PROTO_HDR_LEN, &cause), 0);
+	in.rootlen++;
+	pbuf_reset(&b);
+	CHECK_EQ_INT(proto_pack_hello_ok(&b, &in), -1);
+	CHECK_EQ_UINT(b.len, 0);
+	pbuf_put_u32(&b, PROTO_VERSION);
+	pbuf_put_u64(&b, 1);
+	pbuf_put_bytes(&b, root, PROTO_MAX_PATH + 1);
+	CHECK_EQ_INT(unpack_hello_ok_any(b.data, b.len, &cause), -1);
+	pbuf_free(&b);
+	free(root);
+}
+
+void
+proto_records_pack_round_trip(void)
+{
+	struct proto_record	 in[2] = {
+		{ PROTO_EXISTS, 42, -7, 40 },
+		{ PROTO_UNWATCHED, 0, INT64_MAX, UINT64_MAX },
+	}, out[2];
+	struct pbuf		 b, hand;
+	uint64_t		 seq;
+	const char		*cause = NULL;
+
+	pbuf_init(&b);
+	CHECK_EQ_INT(proto_pack_records(&b, 99, in, 2), 0);
+	/* The same bytes as the layout of PROTOCOL.md, written by hand. */
+	pbuf_init(&hand);
+	pbuf_put_u64(&hand, 99);
+	pbuf_put_u32(&hand, 2);
+	put_record(&hand, PROTO_EXISTS, 42, -7);
+	CHECK_EQ_UINT(b.len, PROTO_HDR_LEN + 12 + 2 * PROTO_RECORD_LEN);
+	CHECK_EQ_MEM(b.data + PROTO_HDR_LEN, 12 + 20, hand.data, 12 + 20);
+	CHECK_EQ_INT(proto_unpack_records(b.data + PROTO_HDR_LEN,
+	    b.len - PROTO_HDR_LEN, &seq, out, 2, &cause), 0);
+	CHECK_EQ_UINT(seq, 99);
+	CHECK_EQ_UINT(out[0].state, PROTO_EXISTS);
+	CHECK_EQ_UINT(out[0].seq, 42);
+	CHECK_EQ_INT(out[0].wtime_ns, -7);
+	CHECK_EQ_UINT(out[0].built_from, 40);
+	CHECK_EQ_UINT(out[1].state, PROTO_UNWATCHED);
+	CHECK_EQ_INT(out[1].wtime_ns, INT64_MAX);
+	CHECK_EQ_UINT(out[1].built_from, UINT64_MAX);
+	CHECK_EXACT(&b, PROTO_MSG_RECORDS, unpack_records_2);
+
+	pbuf_reset(&b);
+	CHECK_EQ_INT(proto_pack_records(&b, 1, in, PROTO_MAX_PATHS + 1), -1);
+	CHECK_EQ_UINT(b.len, 0);
+	pbuf_free(&hand);
+	pbuf_free(&b);
+}
+
+void
+proto_empty_round_trip(void)
+{
+	static const struct {
+		uint32_t	 type;
+		const char	*cause;
+	} e[] = {
+		{ PROTO_MSG_SYNC, "sync has a payload" },
+		{ PROTO_MSG_PING, "ping has a payload" },
+		{ PROTO_MSG_PONG, "pong has a payload" },
+		{ PROTO_MSG_STATUS, "status has a payload" },
+		{ PROTO_MSG_STOP, "stop has a payload" },
+	};
+	struct pbuf	 b;
+	uint8_t		*copy;
+	const char	*cause;
+	size_t		 i;
+
+	pbuf_init(&b);
+	for (i = 0; i < sizeof e / sizeof e[0]; i++) {
+		pbuf_reset(&b);
+		proto_pack_empty(&b, e[i].type);
+		CHECK_EQ_UINT(b.len, PROTO_HDR_LEN);
+		cause = NULL;
+		CHECK_EQ_INT(proto_unpack_empty(e[i].type, b.data, 0, &cause),
+		    0);
+		copy = dup_bytes("x", 1);
+		CHECK_EQ_INT(proto_unpack_empty(e[i].type, copy, 1, &cause),
+		    -1);
+		CHECK_EQ_STR(cause, e[i].cause);
+		free(copy);
+		copy = dup_bytes("\0\0\0\0\0\0\0\0", 8);
+		cause = NULL;
+		CHECK_EQ_INT(proto_unpack_empty(e[i].type, copy, 8, &cause),
+		    -1);
+		CHECK_EQ_STR(cause, e[i].cause);
+		free(copy);
+	}
+	pbuf_free(&b);
+}
+
+void
+proto_value_round_trip(void)
+{
+	static const uint32_t	 types[] = { PROTO_MSG_SYNC_OK,
+				     PROTO_MSG_RUN_RECORDED,
+				     PROTO_MSG_STOP_OK };
+	static const uint64_t	 v[] = { 0, 1, 0x0102030405060708ULL,
+				     UINT64_MAX };
+	struct pbuf		 b;
+	uint64_t		 got;
+	const char		*cause = NULL;
+	size_t			 i, j;
+
+	pbuf_init(&b);
+	for (i = 0; i < sizeof types / sizeof types[0]; i++) {
+		for (j = 0; j < sizeof v / sizeof v[0]; j++) {
+			pbuf_reset(&b);
+			proto_pack_value(&b, types[i], v[j]);
+			CHECK_EQ_UINT(b.len, PROTO_HDR_LEN + 8);
+			got = 0;
+			CHECK_EQ_INT(proto_unpack_value(types[i],
+			    b.data + PROTO_HDR_LEN, 8, &got, &cause), 0);
+			CHECK_EQ_UINT(got, v[j]);
+			unpack_type = types[i];
+			CHECK_EXACT(&b, types[i], unpack_value_any);
+		}
+	}
+	CHECK_EQ_INT(proto_unpack_value(PROTO_MSG_STOP_OK, b.data, 0, &got,
+	    &cause), -1);
+	CHECK_EQ_STR(cause, "stop-ok is not one u64");
+	pbuf_free(&b);
+}
+
+void
+proto_run_done_round_trip(void)
+{
+	struct proto_run_done	 in = { "src/foo.o", 9, 1043, 1 }, out;
+	struct pbuf		 b;
+	const char		*cause = NULL;
+
+	pbuf_init(&b);
+	CHECK_EQ_INT(proto_pack_run_done(&b, &in), 0);
+	CHECK_EQ_UINT(b.len, PROTO_HDR_LEN + 4 + 9 + 8 + 4);
+	CHECK_EQ_INT(proto_unpack_run_done(b.data + PROTO_HDR_LEN,
+	    b.len - PROTO_HDR_LEN, &out, &cause), 0);
+	CHECK_EQ_MEM(out.target, out.targetlen, "src/foo.o", 9);
+	CHECK_EQ_UINT(out.started, 1043);
+	CHECK_EQ_UINT(out.status, 1);
+	CHECK_EXACT(&b, PROTO_MSG_RUN_DONE, unpack_run_done_any);
+
+	/* The root itself ("") is a canonical relpath too. */
+	in.target = "";
+	in.targetlen = 0;
+	pbuf_reset(&b);
+	CHECK_EQ_INT(proto_pack_run_done(&b, &in), 0);
+	CHECK_EXACT(&b, PROTO_MSG_RUN_DONE, unpack_run_done_any);
+	pbuf_free(&b);
+}
+
+void
+proto_run_done_bad_target_rejected(void)
+{
+	static const char *const bad[] = { "../x", "/etc/passwd", "a//b",
+				     "a/", "./a", "a/.." };
+	struct proto_run_done	 in = { NULL, 0, 2, 0 };
+	struct pbuf		 b;
+	char			*p;
+	const char		*cause;
+	size_t			 i;
+
+	pbuf_init(&b);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		in.target = bad[i];
+		in.targetlen = (uint32_t)strlen(bad[i]);
+		pbuf_reset(&b);
+		CHECK_EQ_INT(proto_pack_run_done(&b, &in), 0);
+		cause = NULL;
+		CHECK_EQ_INT(unpack_run_done_any(b.data + PROTO_HDR_LEN,
+		    b.len - PROTO_HDR_LEN, &cause), -1);
+		CHECK_EQ_STR(cause,
+		    "run-done target is not a canonical relative path");
+	}
+	/* A NUL inside, and the length bound. */
+	in.target = "a\0b";
+	in.targetlen = 3;
+	pbuf_reset(&b);
+	CHECK_EQ_INT(proto_pack_run_done(&b, &in), 0);
+	CHECK_EQ_INT(unpack_run_done_any(b.data + PROTO_HDR_LEN,
+	    b.len - PROTO_HDR_LEN, &cause), -1);
+	p = xmalloc(PROTO_MAX_PATH + 1);
+	memset(p, 'p', PROTO_MAX_PATH + 1);
+	in.target = p;
+	in.targetlen = PROTO_MAX_PATH;
+	pbuf_reset(&b);
+	CHECK_EQ_INT(proto_pack_run_done(&b, &in), 0);
+	CHECK_EXACT(&b, PROTO_MSG_RUN_DONE, unpack_run_done_any);
+	in.targetlen++;
+	pbuf_reset(&b);
+	CHECK_EQ_INT(proto_pack_run_done(&b, &in), -1);
+	CHECK_EQ_UINT(b.len, 0);
+	pbuf_free(&b);
+	free(p);
+}
+
+void
+proto_status_ok_round_trip(void)
+{
+	struct proto_status_item	 in[4], out[PROTO_MAX_STATUS];
+	struct pbuf			 b;
+	const char			*cause = NULL;
+
+	memset(in, 0, sizeof in);
+	in[0].key = "version";
+	in[0].keylen = 7;
+	in[0].kind = PROTO_STATUS_TEXT;
+	in[0].text = "007";		/* text, though made of digits */
+	in[0].textlen = 3;
+	in[1].key = "seq";
+	in[1].keylen = 3;
+	in[1].kind = PROTO_STATUS_U64;
+	in[1].u64 = UINT64_MAX;
+	in[2].key = "last_rescan";
+	in[2].keylen = 11;
+	in[2].kind = PROTO_STATUS_I64;
+	in[2].i64 = INT64_MIN;
+	in[3].key = "";
+	in[3].kind = PROTO_STATUS_TEXT;
+	in[3].text = "";
+
+	pbuf_init(&b);
+	CHECK_EQ_INT(proto_pack_status_ok(&b, in, 4), 0);
+	CHECK_EQ_UINT(b.len, PROTO_HDR_LEN + 4 + (4 + 7 + 4 + 4 + 3) +
+	    (4 + 3 + 4 + 8) + (4 + 11 + 4 + 8) + (4 + 4 + 4));
+	CHECK_EQ_INT(proto_unpack_status_ok(b.data + PROTO_HDR_LEN,
+	    b.len - PROTO_HDR_LEN, out, &cause), 4);
+	CHECK_EQ_MEM(out[0].key, out[0].keylen, "version", 7);
+	CHECK_EQ_UINT(out[0].kind, PROTO_STATUS_TEXT);
+	CHECK_EQ_MEM(out[0].text, out[0].textlen, "007", 3);
+	CHECK_EQ_UINT(out[1].kind, PROTO_STATUS_U64);
+	CHECK_EQ_UINT(out[1].u64, UINT64_MAX);
+	CHECK_EQ_UINT(out[2].kind, PROTO_STATUS_I64);
+	CHECK_EQ_INT(out[2].i64, INT64_MIN);
+	CHECK_EQ_UINT(out[3].keylen, 0);
+	CHECK_EQ_UINT(out[3].textlen, 0);
+	CHECK_EXACT(&b, PROTO_MSG_STATUS_OK, unpack_status_ok_any);
+
+	/* No items. */
+	pbuf_reset(&b);
+	CHECK_EQ_INT(proto_pack_status_ok(&b, in, 0), 0);
+	CHECK_EQ_INT(proto_unpack_status_ok(b.data + PROTO_HDR_LEN, 4, out,
+	    &cause), 0);
+	pbuf_free(&b);
+}
+
+void
+proto_status_ok_bounds(void)
+{
+	struct proto_status_item	*items;
+	struct pbuf			 b;
+	char				 key[PROTO_MAX_KEY + 1];
+	const char			*cause;
+	uint32_t			 i;
+
+	items = xcalloc(PROTO_MAX_STATUS + 1, sizeof *items);
+	for (i = 0; i < PROTO_MAX_STATUS + 1; i++) {
+		items[i].key = "k";
+		items[i].keylen = 1;
+		items[i].kind = PROTO_STATUS_U64;
+		items[i].u64 = i;
+	}
+	pbuf_init(&b);
+	CHECK_EQ_INT(proto_pack_status_ok(&b, items, PROTO_MAX_STATUS), 0);
+	CHECK_EQ_INT(unpack_status_ok_any(b.data + PROTO_HDR_LEN,
+	    b.len - PROTO_HDR_LEN, &cause), 0);
+	pbuf_reset(&b);
+	CHECK_EQ_INT(proto_pack_status_ok(&b, items, PROTO_MAX_STATUS + 1),
+	    -1);
+	CHECK_EQ_UINT(b.len, 0);
+
+	/* By hand: one item too many, every item present. */
+	pbuf_put_u32(&b, PROTO_MAX_STATUS + 1);
+	for (i = 0; i < PROTO_MAX_STATUS + 1; i++) {
+		pbuf_put_str(&b, "k");
+		pbuf_put_u32(&b, PROTO_STATUS_U64);
+		pbuf_put_u64(&b, i);
+	}
+	cause = NULL;
+	CHECK_EQ_INT(unpack_status_ok_any(b.data, b.len, &cause), -1);
+	CHECK_EQ_STR(cause, "status reply has too many items");
+
+	/* A key of PROTO_MAX_KEY bytes, and one more. */
+	memset(key, 'k', sizeof key);
+	items[0].key = key;
+	items[0].keylen = PROTO_MAX_KEY;
+	pbuf_reset(&b);
+	CHECK_EQ_INT(proto_pack_status_ok(&b, items, 1), 0);
+	CHECK_EXACT(&b, PROTO_MSG_STATUS_OK, unpack_status_ok_any);
+	items[0].keylen++;
+	pbuf_reset(&b);
+	CHECK_EQ_INT(proto_pack_status_ok(&b, items, 1), -1);
+	CHECK_EQ_UINT(b.len, 0);
+	pbuf_put_u32(&b, 1);
+	pbuf_put_bytes(&b, key, PROTO_MAX_KEY + 1);
+	pbuf_put_u32(&b, PROTO_STATUS_U64);
+	pbuf_put_u64(&b, 0);
+	cause = NULL;
+	CHECK_EQ_INT(unpack_status_ok_any(b.data, b.len, &cause), -1);
+	CHECK_EQ_STR(cause, "status key truncated or too long");
+
+	/* A kind this version does not know, packed or received. */
+	items[0].keylen = 1;
+	items[0].kind = 4;
+	pbuf_reset(&b);
+	CHECK_EQ_INT(proto_pack_status_ok(&b, items, 1), -1);
+	CHECK_EQ_UINT(b.len, 0);
+	pbuf_put_u32(&b, 1);
+	pbuf_put_str(&b, "k");
+	pbuf_put_u32(&b, 0);
+	pbuf_put_u64(&b, 0);
+	cause = NULL;
+	CHECK_EQ_INT(unpack_status_ok_any(b.data, b.len, &cause), -1);
+	CHECK_EQ_STR(cause, "status value of an unknown kind");
+	pbuf_free(&b);
+	free(items);
+}
+
+void
+proto_error_round_trip(void)
+{
+	struct proto_error	 in = { PROTO_ERR_SYNC, "no cookie in 10 s",
+				     17 }, out;
+	struct pbuf		 b;
+	char			*big;
+	const char		*cause = NULL;
+
+	pbuf_init(&b);
+	CHECK_EQ_INT(proto_pack_error(&b, &in), 0);
+	CHECK_EQ_INT(proto_unpack_error(b.data + PROTO_HDR_LEN,
+	    b.len - PROTO_HDR_LEN, &out, &cause), 0);
+	CHECK_EQ_UINT(out.code, PROTO_ERR_SYNC);
+	CHECK_EQ_MEM(out.msg, out.msglen, "no cookie in 10 s", 17);
+	CHECK_EXACT(&b, PROTO_MSG_ERROR, unpack_error_any);
+
+	/* The longest message that fits PROTO_MAX_MSG, and one more. */
+	big = xmalloc(PROTO_MAX_MSG);
+	memset(big, 'e', PROTO_MAX_MSG);
+	in.msg = big;
+	in.msglen = PROTO_MAX_MSG - 8;
+	pbuf_reset(&b);
+	CHECK_EQ_INT(proto_pack_error(&b, &in), 0);
+	CHECK_EQ_UINT(b.len, PROTO_HDR_LEN + PROTO_MAX_MSG);
+	in.msglen++;
+	pbuf_reset(&b);
+	CHECK_EQ_INT(proto_pack_error(&b, &in), -1);
+	CHECK_EQ_UINT(b.len, 0);
+	pbuf_free(&b);
+	free(big);
+}
+
+void
+proto_msg_name_every_type(void)
+{
+	static const struct {
+		uint32_t	 type;
+		const char	*name;
+	} n[] = {
+		{ PROTO_MSG_HELLO_OK, "hello-ok" },
+		{ PROTO_MSG_SYNC, "sync" },
+		{ PROTO_MSG_SYNC_OK, "sync-ok" },
+		{ PROTO_MSG_PING, "ping" },
+		{ PROTO_MSG_PONG, "pong" },
+		{ PROTO_MSG_RUN_DONE, "run-done" },
+		{ PROTO_MSG_RUN_RECORDED, "run-recorded" },
+		{ PROTO_MSG_STATUS, "status" },
+		{ PROTO_MSG_STATUS_OK, "status-ok" },
+		{ PROTO_MSG_STOP, "stop" },
+		{ PROTO_MSG_STOP_OK, "stop-ok" },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof n / sizeof n[0]; i++)
+		CHECK_EQ_STR(proto_msg_name(n[i].type), n[i].name);
+	CHECK_EQ_STR(proto_msg_name(UINT32_MAX), "unknown");
 }

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "image.h"
-#include "proto.h"
+#include "xmalloc.h"
 #include "daemon.h"
 #include "index.h"
 #include "publish.h"
