@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "db.h"
 #include "daemon.h"
+#include "ignore.h"
 #include "index.h"
 #include "life.h"
 #include "log.h"
@@ -288,7 +289,7 @@ conn_answer_query(struct conn *c, const uint8_t *payload, size_t len)
 	for (i = 0; i < n; i++) {
 		path = xstrndup((const char *)paths[i], lens[i]);
 		r = index_find(d->index, path);
-		if (daemon_ignored(d, path) ||
+		if (ignore_match(d->ignore, path) ||
 		    watch_is_unwatched(d->watch, path))
 			state = PROTO_UNWATCHED;
 		else if (r != NULL && r->exists)

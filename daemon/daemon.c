@@ -1,12 +1,10 @@
 /*
  * The daemon instance's shared operations (see daemon.h): ending a batch
- * of events with one commit, the ignore rules, the seq mark file, and
- * shutdown.  Called from watch.c, scan.c, conn.c and main.c.
+ * of events with one commit, the seq mark file, and shutdown.  Called from watch.c, scan.c, conn.c and main.c.
  */
 #include <sys/stat.h>
 
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,60 +25,6 @@
 #include "util.h"
 
 struct daemon	*daemon_self;
-
-/*
- * Is a component of relpath named .depcheck?  Ours at the top, or a
- * nested daemon's below: its database and log are never recorded as
- * writes of this tree (issue 9; tests/integ/t5022-nested-roots.sh).
- */
-static int
-daemon_in_statedir(const char *relpath)
-{
-	const char	*p = relpath;
-	size_t		 len = strlen(STATE_DIR);
-
-	for (;;) {
-		if (strncmp(p, STATE_DIR, len) == 0 &&
-		    (p[len] == '\0' || p[len] == '/'))
-			return (1);
-		if ((p = strchr(p, '/')) == NULL)
-			return (0);
-		p++;
-	}
-}
-
-int
-daemon_ignored(struct daemon *d, const char *relpath)
-{
-	const char	*base, *slash;
-	char		*prefix;
-	int		 i, hit = 0;
-
-	if (daemon_in_statedir(relpath))
-		return (1);
-	if (d->nignore == 0)
-		return (0);
-	/*
-	 * A glob matches the relative path or the base name of the path or
-	 * of any directory above it: --ignore build covers build/a/b.o.
-	 */
-	prefix = xstrdup(relpath);
-	for (slash = NULL;; slash = strrchr(prefix, '/')) {
-		if (slash != NULL)
-			prefix[slash - prefix] = '\0';
-		base = strrchr(prefix, '/');
-		base = base != NULL ? base + 1 : prefix;
-		for (i = 0; i < d->nignore && !hit; i++) {
-			if (fnmatch(d->ignore[i], prefix, 0) == 0 ||
-			    fnmatch(d->ignore[i], base, 0) == 0)
-				hit = 1;
-		}
-		if (hit || strchr(prefix, '/') == NULL)
-			break;
-	}
-	free(prefix);
-	return (hit);
-}
 
 int
 daemon_seqmark_write(struct daemon *d, uint64_t mark)

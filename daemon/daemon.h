@@ -35,7 +35,6 @@ struct daemon {
 	char		*dbpath;
 	char		*logpath;
 	char	       **ignore;	/* --ignore globs, NULL-terminated */
-	int		 nignore;
 	int		 foreground;
 	unsigned	 sync_timeout_ms;
 	unsigned	 max_conns;	/* --max-connections */
@@ -83,10 +82,5 @@ void	 daemon_say(struct daemon *, const char *, ...)
 	     __attribute__((format(printf, 2, 3)));
 /* Begin an orderly shutdown: stop the loop once replies are out. */
 void	 daemon_shutdown(struct daemon *);
-/*
- * Is relpath excluded by --ignore, or in a state directory (.depcheck,
- * ours or a nested daemon's, at any depth)?
- */
-int	 daemon_ignored(struct daemon *, const char *);
 
 #endif

@@ -455,7 +455,7 @@ main(int argc, char **argv)
 	int64_t		 observed_ns, presented_high;
 	uint64_t	 first_seq;
 	size_t		 found;
-	int		 ch, rc;
+	int		 ch, rc, nignore = 0;
 
 	memset(&d, 0, sizeof d);
 	daemon_self = &d;
@@ -474,10 +474,10 @@ main(int argc, char **argv)
 			root = optarg;
 			break;
 		case 'i':
-			d.ignore = xreallocarray(d.ignore, d.nignore + 2,
+			d.ignore = xreallocarray(d.ignore, nignore + 2,
 			    sizeof *d.ignore);
-			d.ignore[d.nignore++] = optarg;
-			d.ignore[d.nignore] = NULL;
+			d.ignore[nignore++] = optarg;
+			d.ignore[nignore] = NULL;
 			break;
 		case 's':
 			d.sync_timeout_ms = daemon_number("--sync-timeout",

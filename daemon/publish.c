@@ -52,6 +52,7 @@
 #include "proto.h"
 #include "image.h"
 #include "daemon.h"
+#include "ignore.h"
 #include "index.h"
 #include "life.h"
 #include "log.h"
@@ -97,7 +98,7 @@ static int
 publish_eligible(struct daemon *d, const struct rec *r)
 {
 	return (r->exists && r->seq != 0 && (r->ino != 0 || r->dev != 0) &&
-	    !daemon_ignored(d, r->path) &&
+	    !ignore_match(d->ignore, r->path) &&
 	    (d->watch == NULL || !watch_is_unwatched(d->watch, r->path)));
 }
 

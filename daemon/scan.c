@@ -16,6 +16,7 @@
 
 #include "proto.h"
 #include "daemon.h"
+#include "ignore.h"
 #include "index.h"
 #include "log.h"
 #include "notify.h"
@@ -143,7 +144,7 @@ scan_dir(struct scan *s, const char *relpath)
 		    strcmp(de->d_name, "..") == 0)
 			continue;
 		child = util_join(relpath, de->d_name);
-		if (daemon_ignored(d, child) ||
+		if (ignore_match(d->ignore, child) ||
 		    fstatat(dirfd(dir), de->d_name, &st,
 		    AT_SYMLINK_NOFOLLOW) != 0) {
 			free(child);

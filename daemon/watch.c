@@ -19,6 +19,7 @@
 
 #include "proto.h"
 #include "daemon.h"
+#include "ignore.h"
 #include "index.h"
 #include "log.h"
 #include "scan.h"
@@ -555,7 +556,7 @@ watch_apply(struct watch *w, const struct inotify_event *ev)
 		if (!gone && fstatat(d->rootfd, *relpath ? relpath : ".", &st,
 		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
 		    !watch_has_path(w, relpath) &&
-		    !daemon_ignored(d, relpath) &&
+		    !ignore_match(d->ignore, relpath) &&
 		    !watch_is_unwatched(w, relpath)) {
 			log_warn("lost the watch on '%s'", log_esc(relpath));
 			w->lost = 1;
@@ -581,7 +582,7 @@ watch_apply(struct watch *w, const struct inotify_event *ev)
 		return;
 	}
 	relpath = util_join(e->relpath, ev->name);
-	if (daemon_ignored(d, relpath)) {
+	if (ignore_match(d->ignore, relpath)) {
 		free(relpath);
 		return;
 	}
