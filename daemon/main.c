@@ -567,7 +567,7 @@ main(int argc, char **argv)
 	first_seq = index_peek_seq(d.index);
 	daemon_probe_clock(&d);
 
-	d.stamp = stamp_new();
+	d.stamp = stamp_new(d.index, d.rootfd);
 	uv_loop_init(&loop);
 	d.loop = &loop;
 	uv_timer_init(d.loop, &d.rescan_timer);

@@ -177,7 +177,7 @@ scan_gone_cb(struct rec *r, void *arg)
 	if (!r->exists || !util_under(r->path, g->prefix) ||
 	    watch_is_unwatched(g->d->watch, r->path))
 		return;
-	stamp_write(g->d, r, 0, 1, 0);
+	stamp_write(g->d->stamp, r, 0, 1, 0);
 	g->count++;
 }
 
@@ -194,7 +194,8 @@ scan_stamp(struct daemon *d, struct found *f, size_t n,
 
 	for (i = 0; i < n; i++) {
 		index_set_facts(f[i].rec, &f[i].st);
-		stamp_write(d, f[i].rec, 1, f[i].rec != evented, not_before);
+		stamp_write(d->stamp, f[i].rec, 1, f[i].rec != evented,
+		    not_before);
 	}
 }
 

@@ -473,10 +473,9 @@ watch_unwatched_count(struct watch *w)
 static struct rec *
 watch_write(struct watch *w, const char *relpath, int exists)
 {
-	struct index	*ix = w->d->index;
-	struct rec	*r = index_get(ix, relpath);
+	struct rec	*r = index_get(w->d->index, relpath);
 
-	stamp_write(w->d, r, exists, 0, 0);
+	stamp_write(w->d->stamp, r, exists, 0, 0);
 	return (r);
 }
 
@@ -492,7 +491,7 @@ watch_gone_cb(struct rec *r, void *arg)
 	struct subtree_gone	*g = arg;
 
 	if (r->exists && util_under(r->path, g->prefix))
-		stamp_write(g->d, r, 0, 0, 0);
+		stamp_write(g->d->stamp, r, 0, 0, 0);
 }
 
 /*
@@ -671,7 +670,7 @@ watch_drain(struct watch *w)
 		}
 		break;
 	}
-	stamp_close(d);
+	stamp_close(d->stamp);
 	/* Unless a rescan is still owed: then the overflow's time stands. */
 	if (!d->rescan_pending)
 		d->observed_ns = before;
