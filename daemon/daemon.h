@@ -20,6 +20,7 @@ struct watch;
 struct sync;
 struct server;
 struct stamp;
+struct scan;
 struct publish;
 struct life;
 
@@ -27,9 +28,6 @@ struct daemon {
 	uv_loop_t	*loop;
 	char		*root;		/* absolute, resolved */
 	int		 rootfd;	/* O_PATH|O_DIRECTORY on root */
-	dev_t		 root_dev;
-	int64_t		 root_gran_ns;	/* the root's timestamp granularity */
-	int64_t		 tick_ns;	/* the coarse clock's tick (ctimes) */
 	char		*statedir;	/* ROOT/.depcheck */
 	char		*sockpath;
 	char		*dbpath;
@@ -48,6 +46,7 @@ struct daemon {
 	struct sync	*sync;
 	struct server	*server;
 	struct stamp	*stamp;
+	struct scan	*scan;		/* the crawler */
 	struct publish	*publish;	/* the image for exec, or NULL */
 	struct life	*life;		/* state directory, registry, idle */
 	int		 lockfd;	/* ROOT/.depcheck/lock, held */
@@ -61,14 +60,12 @@ struct daemon {
 	int64_t		 last_rescan_ns;
 	int64_t		 observed_ns;	/* every write before this was seen */
 	int		 stopping;
-	int		 progress;	/* show crawl progress on stderr (a tty) */
 	int		 starting;	/* stderr still reaches "depcheck start" */
 	struct index	*force;		/* rescan: below these, all changed */
 	int		 rescan_pending; /* owed after an overflow: syncs wait */
 	uv_timer_t	 rescan_timer;
 	uint64_t	 rescan_end_ms;	/* monotonic end of the last rescan */
 	unsigned	 rescan_backoff_ms;
-	size_t		 crawled;
 };
 
 extern struct daemon *daemon_self;

@@ -381,7 +381,7 @@ daemon_open_db(struct daemon *d)
  * seconds in a row mean coarse timestamps (1 s, or 2 s on FAT: assume 2).
  */
 static void
-daemon_probe_clock(struct daemon *d)
+daemon_probe_clock(struct daemon *d, struct scan_clock *c)
 {
 	struct timespec	 res;
 	struct stat	 st;
@@ -389,12 +389,12 @@ daemon_probe_clock(struct daemon *d)
 	int		 fd, i;
 
 	if (clock_getres(CLOCK_REALTIME_COARSE, &res) != 0 ||
-	    (d->tick_ns = util_ts_ns(&res)) <= 0 || d->tick_ns > 100000000)
-		d->tick_ns = 100000000;
+	    (c->tick_ns = util_ts_ns(&res)) <= 0 || c->tick_ns > 100000000)
+		c->tick_ns = 100000000;
 	if (fstat(d->rootfd, &st) != 0)
 		start_fail(2, "cannot stat '%s': %s", d->root, strerror(errno));
-	d->root_dev = st.st_dev;
-	d->root_gran_ns = 2000000000LL;
+	c->root_dev = st.st_dev;
+	c->root_gran_ns = 2000000000LL;
 	xasprintf(&path, "%s/probe", d->statedir);
 	for (i = 0; i < 3; i++) {
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
@@ -404,15 +404,15 @@ daemon_probe_clock(struct daemon *d)
 			    strerror(errno));
 		close(fd);
 		if (st.st_ctim.tv_nsec != 0) {
-			d->root_gran_ns = 1;
+			c->root_gran_ns = 1;
 			break;
 		}
 	}
 	unlink(path);
 	free(path);
 	log_info("timestamps: %s on the root's file system, clock tick %"
-	    PRId64 " ns", d->root_gran_ns == 1 ? "nanoseconds" :
-	    "coarse (2 s assumed)", d->tick_ns);
+	    PRId64 " ns", c->root_gran_ns == 1 ? "nanoseconds" :
+	    "coarse (2 s assumed)", c->tick_ns);
 }
 
 /* Remove cookies left by an earlier daemon (names are decimal only). */
@@ -448,6 +448,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct daemon	 d;
+	struct scan_clock clock;
 	uv_loop_t	 loop;
 	char		*cause, *cookies, rootbuf[PATH_MAX];
 	const char	*root = ".";
@@ -455,7 +456,7 @@ main(int argc, char **argv)
 	int64_t		 observed_ns, presented_high;
 	uint64_t	 first_seq;
 	size_t		 found;
-	int		 ch, rc, nignore = 0;
+	int		 ch, rc, nignore = 0, progress;
 
 	memset(&d, 0, sizeof d);
 	daemon_self = &d;
@@ -565,7 +566,7 @@ main(int argc, char **argv)
 	observed_ns = db_get_meta(d.db, "observed_ns", 0);
 	presented_high = db_get_meta(d.db, "presented_high", 0);
 	first_seq = index_peek_seq(d.index);
-	daemon_probe_clock(&d);
+	daemon_probe_clock(&d, &clock);
 
 	d.stamp = stamp_new(d.index, d.rootfd);
 	uv_loop_init(&loop);
@@ -590,19 +591,22 @@ main(int argc, char **argv)
 		start_fail(2, "%s", cause);
 	if (watch_add_cookie_dir(d.watch, cookies, &cause) != 0)
 		start_fail(2, "%s", cause);
+	d.scan = scan_new(d.rootfd, d.root, d.index, d.stamp, d.watch, d.ignore,
+	    &clock);
 
 	/* Writes from here on are either crawled or queued as events. */
 	d.observed_ns = util_now_ns();
-	d.progress = !d.foreground && isatty(STDERR_FILENO);
+	progress = !d.foreground && isatty(STDERR_FILENO);
+	scan_progress(d.scan, progress, notify_active());
 	notify_send("STATUS=crawling '%s'\nEXTEND_TIMEOUT_USEC=%d",
 	    log_esc(d.root), NOTIFY_EXTEND_USEC);
-	found = scan_tree(&d, "", SCAN_RECONCILE, observed_ns);
+	found = scan_tree(d.scan, "", SCAN_RECONCILE, observed_ns, NULL);
 	/* Writes made during the crawl are seen before anyone may ask. */
 	watch_drain(d.watch);
-	if (d.progress && d.crawled >= 10000)
+	if (progress && scan_crawled(d.scan) >= 10000)
 		fprintf(stderr, "\rdepcheckd: indexed %zu entries\n",
-		    d.crawled);
-	d.progress = 0;
+		    scan_crawled(d.scan));
+	scan_progress(d.scan, 0, 0);
 	daemon_batch_end(&d);
 	if (d.db_failed)
 		start_fail(2, "%s", d.db_cause);
@@ -653,6 +657,7 @@ main(int argc, char **argv)
 		log_warn("loop close: %s", uv_strerror(rc));
 	db_close(d.db);
 	index_free(d.index);
+	scan_free(d.scan);
 	stamp_free(d.stamp);
 	close(d.rootfd);
 	log_info("stopped");

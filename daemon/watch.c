@@ -589,7 +589,7 @@ watch_apply(struct watch *w, const struct inotify_event *ev)
 	if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
 		watch_write(w, e->relpath, 1);
 		if (ev->mask & IN_ISDIR)
-			scan_tree(d, relpath, SCAN_NEW, 0);
+			scan_tree(d->scan, relpath, SCAN_NEW, 0, NULL);
 		else
 			watch_write(w, relpath, 1);
 	} else if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
