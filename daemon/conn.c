@@ -21,6 +21,7 @@
 #include "index.h"
 #include "life.h"
 #include "log.h"
+#include "rescan.h"
 #include "server.h"
 #include "sync.h"
 #include "util.h"
@@ -350,10 +351,11 @@ conn_answer_status(struct conn *c)
 	conn_status_kv(&b, &n, "unwatched", "%zu",
 	    watch_unwatched_count(d->watch));
 	conn_status_kv(&b, &n, "remote", "%zu", watch_remote_count(d->watch));
-	conn_status_kv(&b, &n, "overflows", "%" PRIu64, d->overflows);
-	conn_status_kv(&b, &n, "rescans", "%" PRIu64, d->rescans);
+	conn_status_kv(&b, &n, "overflows", "%" PRIu64,
+	    rescan_overflows(d->rescan));
+	conn_status_kv(&b, &n, "rescans", "%" PRIu64, rescan_count(d->rescan));
 	conn_status_kv(&b, &n, "last_rescan", "%" PRId64,
-	    d->last_rescan_ns / 1000000000);
+	    rescan_last_ns(d->rescan) / 1000000000);
 	conn_status_kv(&b, &n, "database_ok", "%s",
 	    d->db_failed ? "no" : "yes");
 	if (d->db_failed)

@@ -27,6 +27,7 @@
 
 #include "proto.h"
 #include "registry.h"
+#include "batch.h"
 #include "daemon.h"
 #include "db.h"
 #include "index.h"
@@ -34,6 +35,7 @@
 #include "log.h"
 #include "notify.h"
 #include "publish.h"
+#include "rescan.h"
 #include "scan.h"
 #include "server.h"
 #include "stamp.h"
@@ -571,7 +573,6 @@ main(int argc, char **argv)
 	d.stamp = stamp_new(d.index, d.rootfd);
 	uv_loop_init(&loop);
 	d.loop = &loop;
-	uv_timer_init(d.loop, &d.rescan_timer);
 	uv_timer_init(d.loop, &root_timer);
 	root_timer.data = &d;
 	uv_timer_start(&root_timer, daemon_root_check_cb, ROOT_CHECK_MS,
@@ -595,19 +596,23 @@ main(int argc, char **argv)
 	    &clock);
 
 	/* Writes from here on are either crawled or queued as events. */
-	d.observed_ns = util_now_ns();
+	d.rescan = rescan_new(d.loop, d.root, d.scan, d.watch, d.sync,
+	    util_now_ns());
+	d.batch = batch_new(&d);
+	rescan_set_end(d.rescan, batch_end_cb, d.batch);
+	sync_set_settled(d.sync, batch_settled, d.batch);
+	batch_subscribe(d.batch, BATCH_SETTLED, NULL, sync_batch_cb, d.sync);
 	progress = !d.foreground && isatty(STDERR_FILENO);
 	scan_progress(d.scan, progress, notify_active());
 	notify_send("STATUS=crawling '%s'\nEXTEND_TIMEOUT_USEC=%d",
 	    log_esc(d.root), NOTIFY_EXTEND_USEC);
 	found = scan_tree(d.scan, "", SCAN_RECONCILE, observed_ns, NULL);
 	/* Writes made during the crawl are seen before anyone may ask. */
-	watch_drain(d.watch);
+	batch_end(d.batch);
 	if (progress && scan_crawled(d.scan) >= 10000)
 		fprintf(stderr, "\rdepcheckd: indexed %zu entries\n",
 		    scan_crawled(d.scan));
 	scan_progress(d.scan, 0, 0);
-	daemon_batch_end(&d);
 	if (d.db_failed)
 		start_fail(2, "%s", d.db_cause);
 	if ((d.publish = publish_new(&d, first_seq, presented_high,
@@ -615,8 +620,10 @@ main(int argc, char **argv)
 		daemon_say(&d, "%s; depcheck exec falls back to real mtimes",
 		    cause);
 		free(cause);
-	}
-	if (watch_start(d.watch, &cause) != 0)
+	} else
+		batch_subscribe(d.batch, BATCH_COMMITTED, publish_refresh_cb,
+		    publish_batch_cb, d.publish);
+	if (watch_start(d.watch, batch_end_cb, d.batch, &cause) != 0)
 		start_fail(2, "%s", cause);
 	if ((d.server = server_new(&d, d.sockpath, &cause)) == NULL)
 		start_fail(2, "%s", cause);
@@ -647,9 +654,11 @@ main(int argc, char **argv)
 
 	log_info("stopping");
 	server_free(d.server);
-	daemon_batch_end(&d);
+	batch_end(d.batch);
+	batch_free(d.batch);
 	publish_free(d.publish);
 	sync_free(d.sync);
+	rescan_free(d.rescan);
 	watch_free(d.watch);
 	uv_walk(d.loop, daemon_walk_close_cb, NULL);
 	uv_run(d.loop, UV_RUN_DEFAULT);

@@ -334,7 +334,7 @@ publish_moved(struct publish *pb, const struct rec *r, const struct stat *st)
 }
 
 void
-publish_batch(struct publish *pb, struct rec **dirty, size_t n)
+publish_batch(struct publish *pb, struct rec *const *dirty, size_t n)
 {
 	struct publish_list	 l = { NULL, 0, 0 };
 	struct image_ent	*e;
@@ -378,4 +378,19 @@ publish_batch(struct publish *pb, struct rec **dirty, size_t n)
 	}
 	image_write_end(pb->hdr);
 	free(l.recs);
+}
+
+void
+publish_refresh_cb(void *arg, const struct rec *r, const struct stat *st)
+{
+	publish_moved(arg, r, st);
+}
+
+/* Only a committed batch (no cause) with records in it is published. */
+void
+publish_batch_cb(void *arg, struct rec *const *recs, size_t n,
+    const char *cause)
+{
+	if (cause == NULL && n > 0)
+		publish_batch(arg, recs, n);
 }

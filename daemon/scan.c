@@ -1,6 +1,7 @@
 /*
  * Crawl and reconcile (see scan.h).  Called from main.c at start, from
- * watch_apply() for new directories, and after an overflow.
+ * apply.c for new directories, and from rescan.c after an overflow, a
+ * lost watch or to retry unwatched directories.
  */
 #include <sys/stat.h>
 
@@ -12,24 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <uv.h>
-
 #include "proto.h"
-#include "daemon.h"
 #include "ignore.h"
 #include "index.h"
 #include "log.h"
 #include "notify.h"
 #include "scan.h"
 #include "stamp.h"
-#include "sync.h"
 #include "util.h"
 #include "watch.h"
-
-/* Overflows this soon after a rescan ended are one episode: back off. */
-#define SCAN_QUIET_MS		10000
-#define SCAN_BACKOFF_MIN_MS	100
-#define SCAN_BACKOFF_MAX_MS	3200
 
 /* Timestamp granularity assumed off the root's file system (FAT: 2 s). */
 #define SCAN_GRAN_MAX		2000000000LL
@@ -343,65 +335,4 @@ scan_floor(const struct scan_clock *c, dev_t dev, int64_t t_ns)
 	if (t < 0)
 		return (0);
 	return (t / gran * gran);
-}
-
-/*
- * Events were lost: everything may have changed since the queue was last
- * drained (d->observed_ns).  A file whose ctime is not older than that,
- * rounded down, may have been rewritten with matching stat facts (racily
- * clean), so it counts as changed.
- */
-void
-scan_rescan(struct daemon *d, const char *why)
-{
-	log_info("%s: rescanning '%s'", why, log_esc(d->root));
-	d->rescans++;
-	d->last_rescan_ns = util_now_ns();
-	d->rescan_pending = 0;
-	scan_tree(d->scan, "", SCAN_RECONCILE, d->observed_ns, d->force);
-	d->rescan_end_ms = uv_hrtime() / 1000000;
-	sync_all_seen(d->sync);
-}
-
-static void
-scan_rescan_timer_cb(uv_timer_t *h)
-{
-	struct daemon	*d = h->data;
-
-	scan_rescan(d, "inotify queue overflow (deferred)");
-	watch_drain(d->watch);
-	daemon_batch_end(d);
-}
-
-/*
- * The inotify queue overflowed.  Rescan at once, unless the last rescan
- * ended less than SCAN_QUIET_MS ago: then this is an overflow storm, and
- * rescans back off (doubling up to SCAN_BACKOFF_MAX_MS) instead of
- * running in a loop.  Syncs wait for the owed rescan (daemon_batch_end).
- * One log line per episode.
- */
-void
-scan_overflow(struct daemon *d)
-{
-	uint64_t	now = uv_hrtime() / 1000000;
-
-	if (d->rescan_pending)
-		return;
-	if (d->rescan_end_ms == 0 || now - d->rescan_end_ms >= SCAN_QUIET_MS) {
-		log_warn("inotify queue overflow: rescanning (raise"
-		    " fs.inotify.max_queued_events if this repeats)");
-		d->rescan_backoff_ms = 0;
-		scan_rescan(d, "inotify queue overflow");
-		return;
-	}
-	if (d->rescan_backoff_ms == 0) {
-		d->rescan_backoff_ms = SCAN_BACKOFF_MIN_MS;
-		log_warn("repeated inotify queue overflows: rescanning at most"
-		    " every %u ms until they stop", SCAN_BACKOFF_MAX_MS);
-	} else if ((d->rescan_backoff_ms *= 2) > SCAN_BACKOFF_MAX_MS)
-		d->rescan_backoff_ms = SCAN_BACKOFF_MAX_MS;
-	d->rescan_pending = 1;
-	d->rescan_timer.data = d;
-	uv_timer_start(&d->rescan_timer, scan_rescan_timer_cb,
-	    d->rescan_backoff_ms, 0);
 }

@@ -1,7 +1,7 @@
 /*
  * Crawling: watch-then-scan a directory tree, and reconcile what is found
  * with the index (DESIGN section 3, "Unobserved time").  Called at start,
- * for new or moved-in directories, and after a queue overflow.
+ * for new or moved-in directories, and for rescans (rescan.c).
  */
 #ifndef SCAN_H
 #define SCAN_H
@@ -10,7 +10,6 @@
 
 #include <stdint.h>
 
-struct daemon;
 struct index;
 struct scan;
 struct stamp;
@@ -64,9 +63,5 @@ size_t		 scan_tree(struct scan *, const char *, enum scan_mode,
  * not older than scan_floor(observation stopped) is racily clean.
  */
 int64_t		 scan_floor(const struct scan_clock *, dev_t, int64_t);
-/* Full rescan of the root after an overflow or a lost watch. */
-void		 scan_rescan(struct daemon *, const char *);
-/* An overflow: rescan now, or later if they repeat (back-off). */
-void		 scan_overflow(struct daemon *);
 
 #endif

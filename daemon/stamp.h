@@ -2,8 +2,8 @@
  * Stamping writes with seqs.  Events are stamped in the order inotify
  * queued them; but when a crawl ran during a drain of the queue, every
  * write of that drain is stamped again when it ends, by ctime (see
- * stamp.c).  Called by watch.c and scan.c; stamp_close by watch_drain.
- * The stamp takes the index it writes to, not the daemon.
+ * stamp.c).  Called by apply.c and scan.c; stamp_close by batch.c when
+ * the drain ends.
  */
 #ifndef STAMP_H
 #define STAMP_H
