@@ -34,8 +34,11 @@ ignore_no_globs(void)
 void
 ignore_glob_base_name(void)
 {
-	char	*globs[] = { "*.o", NULL };
+	char	*globs[] = { "*.o", NULL }, *exact[] = { "a.?", NULL };
 
+	/* Not the whole path: only its base name matches. */
+	CHECK(ignore_match(exact, "src/lib/a.o"));
+	CHECK(!ignore_match(exact, "src/lib/b.o"));
 	CHECK(ignore_match(globs, "a.o"));
 	CHECK(ignore_match(globs, "src/lib/a.o"));
 	CHECK(!ignore_match(globs, "src/lib/a.c"));
