@@ -5,7 +5,6 @@
  * tell the subscribers.
  */
 #include <sys/inotify.h>
-#include <sys/queue.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -30,18 +29,16 @@
 #include "watch.h"
 
 struct batch_sub {
-	TAILQ_ENTRY(batch_sub) entry;
+	struct batch_sub *next;
 	enum batch_when	 when;
 	batch_refresh_fn refresh;
 	batch_done_fn	 done;
 	void		*arg;
 };
-TAILQ_HEAD(batch_subs, batch_sub);
-
 struct batch {
 	struct daemon	 *d;
 	struct apply	  apply;	/* what events apply to */
-	struct batch_subs subs;
+	struct batch_sub *subs;		/* in the order of subscription */
 };
 
 struct batch *
@@ -59,7 +56,6 @@ batch_new(struct daemon *d)
 	b->apply.wdmap = watch_map(d->watch);
 	b->apply.scan = d->scan;
 	b->apply.ignore = d->ignore;
-	TAILQ_INIT(&b->subs);
 	return (b);
 }
 
@@ -70,7 +66,7 @@ batch_free(struct batch *b)
 
 	if (b == NULL)
 		return;
-	while ((s = TAILQ_FIRST(&b->subs)) != NULL)
+	while ((s = b->subs) != NULL)
 		batch_unsubscribe(b, s);
 	free(b);
 }
@@ -79,22 +75,32 @@ struct batch_sub *
 batch_subscribe(struct batch *b, enum batch_when when,
     batch_refresh_fn refresh, batch_done_fn done, void *arg)
 {
-	struct batch_sub	*s;
+	struct batch_sub	*s, **ps;
 
 	s = xcalloc(1, sizeof *s);
 	s->when = when;
 	s->refresh = refresh;
 	s->done = done;
 	s->arg = arg;
-	TAILQ_INSERT_TAIL(&b->subs, s, entry);
+	ps = &b->subs;
+	while (*ps != NULL)
+		ps = &(*ps)->next;
+	*ps = s;
 	return (s);
 }
 
 void
 batch_unsubscribe(struct batch *b, struct batch_sub *s)
 {
-	TAILQ_REMOVE(&b->subs, s, entry);
-	free(s);
+	struct batch_sub	**ps;
+
+	for (ps = &b->subs; *ps != NULL; ps = &(*ps)->next) {
+		if (*ps == s) {
+			*ps = s->next;
+			free(s);
+			return;
+		}
+	}
 }
 
 /* Route what an event meant besides the index (apply.h). */
@@ -180,15 +186,15 @@ batch_tell(struct batch *b, struct rec *const *recs, size_t n,
 
 	/* Events were lost and the rescan is still owed: syncs wait. */
 	settled = failed_now || !rescan_pending(b->d->rescan);
-	for (s = TAILQ_FIRST(&b->subs); s != NULL; s = next) {
-		next = TAILQ_NEXT(s, entry);
+	for (s = b->subs; s != NULL; s = next) {
+		next = s->next;
 		if (s->when == BATCH_COMMITTED)
 			s->done(s->arg, recs, n, cause);
 	}
 	if (!settled)
 		return;
-	for (s = TAILQ_FIRST(&b->subs); s != NULL; s = next) {
-		next = TAILQ_NEXT(s, entry);
+	for (s = b->subs; s != NULL; s = next) {
+		next = s->next;
 		if (s->when == BATCH_SETTLED)
 			s->done(s->arg, recs, n, cause);
 	}
@@ -212,7 +218,7 @@ batch_write(struct batch *b, struct rec **dirty, size_t n, char **cause)
 		r = dirty[i];
 		if (r->exists && fstatat(d->rootfd, *r->path ? r->path : ".",
 		    &st, AT_SYMLINK_NOFOLLOW) == 0) {
-			TAILQ_FOREACH(s, &b->subs, entry) {
+			for (s = b->subs; s != NULL; s = s->next) {
 				if (s->refresh != NULL)
 					s->refresh(s->arg, r, &st);
 			}

@@ -92,19 +92,18 @@ teardown(void)
 static int
 ev(int wd, uint32_t mask, const char *name)
 {
-	union {
-		struct inotify_event	ev;
-		char			buf[sizeof(struct inotify_event) + 64];
-	} u;
-	size_t	len = name != NULL ? strlen(name) + 1 : 0;
+	char			 buf[sizeof(struct inotify_event) + 64]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct inotify_event	*e = (struct inotify_event *)buf;
+	size_t			 len = name != NULL ? strlen(name) + 1 : 0;
 
-	memset(&u, 0, sizeof u);
-	u.ev.wd = wd;
-	u.ev.mask = mask;
-	u.ev.len = (uint32_t)((len + 15) / 16 * 16);
+	memset(buf, 0, sizeof buf);
+	e->wd = wd;
+	e->mask = mask;
+	e->len = (uint32_t)((len + 15) / 16 * 16);
 	if (name != NULL)
-		memcpy(u.ev.name, name, len);
-	return (apply_event(&a, &u.ev));
+		memcpy(e->name, name, len);
+	return (apply_event(&a, e));
 }
 
 /* A record as a crawl left it: existing, at seq, with the disk's facts. */
