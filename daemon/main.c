@@ -434,6 +434,64 @@ daemon_clean_cookies(const char *path)
 	closedir(dir);
 }
 
+/*
+ * Create the event path and wire it up.  The calls go one way: batch.c
+ * calls apply.c, rescan.c and watch.c; apply.c and rescan.c call scan.c;
+ * scan.c calls watch.c.  Where a module must reach back up, it is given a
+ * callback here: the watch's readable descriptor and a timer's rescan end
+ * the batch; sync.c asks the batch whether everything is settled; the
+ * batch tells its subscribers (the image, then the sync answers).
+ */
+static void
+daemon_wire(struct daemon *d, const char *cookies,
+    const struct scan_clock *clock)
+{
+	char	*cause;
+
+	if ((d->watch = watch_new(d, &cause)) == NULL)
+		start_fail(2, "%s", cause);
+	if ((d->sync = sync_new(d, cookies, d->sync_timeout_ms,
+	    &cause)) == NULL)
+		start_fail(2, "%s", cause);
+	if (watch_add_cookie_dir(d->watch, cookies, &cause) != 0)
+		start_fail(2, "%s", cause);
+	d->scan = scan_new(d->rootfd, d->root, d->index, d->stamp, d->watch,
+	    d->ignore, clock);
+	/* Writes from here on are either crawled or queued as events. */
+	d->rescan = rescan_new(d->loop, d->root, d->scan, d->watch, d->sync,
+	    util_now_ns());
+	d->batch = batch_new(d);
+	rescan_set_end(d->rescan, batch_end_cb, d->batch);
+	sync_set_settled(d->sync, batch_settled, d->batch);
+	batch_subscribe(d->batch, BATCH_SETTLED, NULL, sync_batch_cb, d->sync);
+}
+
+/*
+ * The first crawl: reconcile the tree with the records, everything
+ * written since observed_ns (the last run's) suspect.  Returns the number
+ * of entries found.
+ */
+static size_t
+daemon_crawl(struct daemon *d, int64_t observed_ns)
+{
+	size_t	found;
+	int	progress = !d->foreground && isatty(STDERR_FILENO);
+
+	scan_progress(d->scan, progress, notify_active());
+	notify_send("STATUS=crawling '%s'\nEXTEND_TIMEOUT_USEC=%d",
+	    log_esc(d->root), NOTIFY_EXTEND_USEC);
+	found = scan_tree(d->scan, "", SCAN_RECONCILE, observed_ns, NULL);
+	/* Writes made during the crawl are seen before anyone may ask. */
+	batch_end(d->batch);
+	if (progress && scan_crawled(d->scan) >= 10000)
+		fprintf(stderr, "\rdepcheckd: indexed %zu entries\n",
+		    scan_crawled(d->scan));
+	scan_progress(d->scan, 0, 0);
+	if (d->db_failed)
+		start_fail(2, "%s", d->db_cause);
+	return (found);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -458,7 +516,7 @@ main(int argc, char **argv)
 	int64_t		 observed_ns, presented_high;
 	uint64_t	 first_seq;
 	size_t		 found;
-	int		 ch, rc, nignore = 0, progress;
+	int		 ch, rc, nignore = 0;
 
 	memset(&d, 0, sizeof d);
 	daemon_self = &d;
@@ -585,36 +643,8 @@ main(int argc, char **argv)
 	uv_signal_start(&sig_term, daemon_signal_cb, SIGTERM);
 	uv_signal_start(&sig_int, daemon_signal_cb, SIGINT);
 
-	if ((d.watch = watch_new(&d, &cause)) == NULL)
-		start_fail(2, "%s", cause);
-	if ((d.sync = sync_new(&d, cookies, d.sync_timeout_ms,
-	    &cause)) == NULL)
-		start_fail(2, "%s", cause);
-	if (watch_add_cookie_dir(d.watch, cookies, &cause) != 0)
-		start_fail(2, "%s", cause);
-	d.scan = scan_new(d.rootfd, d.root, d.index, d.stamp, d.watch, d.ignore,
-	    &clock);
-
-	/* Writes from here on are either crawled or queued as events. */
-	d.rescan = rescan_new(d.loop, d.root, d.scan, d.watch, d.sync,
-	    util_now_ns());
-	d.batch = batch_new(&d);
-	rescan_set_end(d.rescan, batch_end_cb, d.batch);
-	sync_set_settled(d.sync, batch_settled, d.batch);
-	batch_subscribe(d.batch, BATCH_SETTLED, NULL, sync_batch_cb, d.sync);
-	progress = !d.foreground && isatty(STDERR_FILENO);
-	scan_progress(d.scan, progress, notify_active());
-	notify_send("STATUS=crawling '%s'\nEXTEND_TIMEOUT_USEC=%d",
-	    log_esc(d.root), NOTIFY_EXTEND_USEC);
-	found = scan_tree(d.scan, "", SCAN_RECONCILE, observed_ns, NULL);
-	/* Writes made during the crawl are seen before anyone may ask. */
-	batch_end(d.batch);
-	if (progress && scan_crawled(d.scan) >= 10000)
-		fprintf(stderr, "\rdepcheckd: indexed %zu entries\n",
-		    scan_crawled(d.scan));
-	scan_progress(d.scan, 0, 0);
-	if (d.db_failed)
-		start_fail(2, "%s", d.db_cause);
+	daemon_wire(&d, cookies, &clock);
+	found = daemon_crawl(&d, observed_ns);
 	if ((d.publish = publish_new(&d, first_seq, presented_high,
 	    &cause)) == NULL) {
 		daemon_say(&d, "%s; depcheck exec falls back to real mtimes",
