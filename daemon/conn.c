@@ -19,9 +19,11 @@
 #include "conn.h"
 #include "db.h"
 #include "daemon.h"
+#include "ignore.h"
 #include "index.h"
 #include "life.h"
 #include "log.h"
+#include "rescan.h"
 #include "server.h"
 #include "sync.h"
 #include "util.h"
@@ -492,7 +494,7 @@ conn_answer_query(struct conn *c)
 	for (i = 0; i < q->n; i++) {
 		path = xstrndup((const char *)q->paths[i], q->lens[i]);
 		r = index_find(d->index, path);
-		if (daemon_ignored(d, path) ||
+		if (ignore_match(d->ignore, path) ||
 		    watch_is_unwatched(d->watch, path))
 			state = PROTO_UNWATCHED;
 		else if (r != NULL && r->exists)
@@ -579,9 +581,10 @@ conn_answer_status(struct conn *c)
 	conn_status_u64(&st, "watches", watch_count(d->watch));
 	conn_status_u64(&st, "unwatched", watch_unwatched_count(d->watch));
 	conn_status_u64(&st, "remote", watch_remote_count(d->watch));
-	conn_status_u64(&st, "overflows", d->overflows);
-	conn_status_u64(&st, "rescans", d->rescans);
-	conn_status_i64(&st, "last_rescan", d->last_rescan_ns / 1000000000);
+	conn_status_u64(&st, "overflows", rescan_overflows(d->rescan));
+	conn_status_u64(&st, "rescans", rescan_count(d->rescan));
+	conn_status_i64(&st, "last_rescan",
+	    rescan_last_ns(d->rescan) / 1000000000);
 	conn_status_text(&st, "database_ok", d->db_failed ? "no" : "yes");
 	if (d->db_failed)
 		conn_status_text(&st, "database_error", d->db_cause);

@@ -1,7 +1,7 @@
 /*
- * The daemon's one instance: what every module reaches for (loop, root,
- * the index, the database, the watcher).  Owned by main.c; each module
- * keeps its own state behind its own struct.
+ * The daemon's one instance: what is truly shared (loop, root, options,
+ * the modules' handles).  Owned by main.c; each module keeps its own
+ * state behind its own struct and takes what it uses as parameters.
  */
 #ifndef DAEMON_H
 #define DAEMON_H
@@ -14,77 +14,63 @@
 #define DEPCHECK_VERSION	"0.1.0"
 #define STATE_DIR		".depcheck"
 
-struct index;
+struct batch;
 struct db;
-struct watch;
-struct sync;
+struct index;
+struct life;
+struct publish;
+struct rescan;
+struct scan;
 struct server;
 struct stamp;
-struct publish;
-struct life;
+struct sync;
+struct watch;
 
+/*
+ * Every field is written by main.c while it starts the daemon, and only
+ * read after, except where a comment names its one other writer.
+ */
 struct daemon {
 	uv_loop_t	*loop;
 	char		*root;		/* absolute, resolved */
 	int		 rootfd;	/* O_PATH|O_DIRECTORY on root */
-	dev_t		 root_dev;
-	int64_t		 root_gran_ns;	/* the root's timestamp granularity */
-	int64_t		 tick_ns;	/* the coarse clock's tick (ctimes) */
 	char		*statedir;	/* ROOT/.depcheck */
 	char		*sockpath;
 	char		*dbpath;
 	char		*logpath;
 	char	       **ignore;	/* --ignore globs, NULL-terminated */
-	int		 nignore;
 	int		 foreground;
 	unsigned	 sync_timeout_ms;
 	unsigned	 max_conns;	/* --max-connections */
 	unsigned	 idle_timeout_ms; /* --idle-timeout: silent clients */
 	uint64_t	 idle_exit_ms;	/* --idle-exit: 0 never */
 	int64_t		 started_ns;
+	int		 starting;	/* stderr still reaches "depcheck start" */
 
 	struct index	*index;
 	struct db	*db;
+	struct stamp	*stamp;		/* write order within a drain */
 	struct watch	*watch;
+	struct scan	*scan;		/* the crawler */
+	struct rescan	*rescan;	/* overflows, lost watches, retries */
+	struct batch	*batch;		/* drain, commit, tell subscribers */
 	struct sync	*sync;
 	struct server	*server;
-	struct stamp	*stamp;
 	struct publish	*publish;	/* the image for exec, or NULL */
 	struct life	*life;		/* state directory, registry, idle */
 	int		 lockfd;	/* ROOT/.depcheck/lock, held */
-
-	int		 db_failed;	/* last commit failed: answer errors */
-	char		*db_cause;
-	char		*db_recovered;	/* why the database was rebuilt */
 	int		 seqmark_fd;	/* ROOT/.depcheck/seq */
-	uint64_t	 overflows;
-	uint64_t	 rescans;
-	int64_t		 last_rescan_ns;
-	int64_t		 observed_ns;	/* every write before this was seen */
-	int		 stopping;
-	int		 progress;	/* show crawl progress on stderr (a tty) */
-	int		 starting;	/* stderr still reaches "depcheck start" */
-	struct index	*force;		/* rescan: below these, all changed */
-	int		 rescan_pending; /* owed after an overflow: syncs wait */
-	uv_timer_t	 rescan_timer;
-	uint64_t	 rescan_end_ms;	/* monotonic end of the last rescan */
-	unsigned	 rescan_backoff_ms;
-	size_t		 crawled;
+	char		*db_recovered;	/* why the database was rebuilt */
+
+	int		 db_failed;	/* batch.c: last commit failed */
+	char		*db_cause;	/* batch.c: why */
+	int		 stopping;	/* daemon.c: daemon_shutdown */
 };
 
-/* Commit the current batch and answer the sync waiters it satisfies. */
-void	 daemon_batch_end(struct daemon *);
-/* Write the seq mark file (ROOT/.depcheck/seq); -1 on failure. */
-int	 daemon_seqmark_write(struct daemon *, uint64_t);
 /* Log a warning; during start-up also tell the user on stderr. */
 void	 daemon_say(struct daemon *, const char *, ...)
 	     __attribute__((format(printf, 2, 3)));
 /* Begin an orderly shutdown: stop the loop once replies are out. */
 void	 daemon_shutdown(struct daemon *);
-/*
- * Is relpath excluded by --ignore, or in a state directory (.depcheck,
- * ours or a nested daemon's, at any depth)?
- */
-int	 daemon_ignored(struct daemon *, const char *);
 
 #endif

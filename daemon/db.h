@@ -2,7 +2,7 @@
  * The durable copy of the index and the write history, in sqlite
  * (ROOT/.depcheck/state.db, WAL).  Writes happen only between db_begin()
  * and db_commit(), one transaction per batch of events.  Called by main.c
- * (open, load) and daemon_batch_end() (commit).
+ * (open, load) and batch.c (commit).
  */
 #ifndef DB_H
 #define DB_H

@@ -1,7 +1,8 @@
 /*
  * The in-memory index (see index.h): an open-addressing hash table of
  * records, FNV-1a hashed, grown at 70% load.  Records are never deleted,
- * so no tombstones are needed.  Called by watch.c, scan.c, conn.c, db.c.
+ * so no tombstones are needed.  Called by apply.c, scan.c, stamp.c,
+ * batch.c, conn.c, db.c.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -28,6 +28,7 @@
 #include "proto.h"
 #include "xmalloc.h"
 #include "registry.h"
+#include "batch.h"
 #include "daemon.h"
 #include "db.h"
 #include "index.h"
@@ -35,6 +36,7 @@
 #include "log.h"
 #include "notify.h"
 #include "publish.h"
+#include "rescan.h"
 #include "scan.h"
 #include "server.h"
 #include "stamp.h"
@@ -383,7 +385,7 @@ daemon_open_db(struct daemon *d)
  * seconds in a row mean coarse timestamps (1 s, or 2 s on FAT: assume 2).
  */
 static void
-daemon_probe_clock(struct daemon *d)
+daemon_probe_clock(struct daemon *d, struct scan_clock *c)
 {
 	struct timespec	 res;
 	struct stat	 st;
@@ -391,12 +393,12 @@ daemon_probe_clock(struct daemon *d)
 	int		 fd, i;
 
 	if (clock_getres(CLOCK_REALTIME_COARSE, &res) != 0 ||
-	    (d->tick_ns = util_ts_ns(&res)) <= 0 || d->tick_ns > 100000000)
-		d->tick_ns = 100000000;
+	    (c->tick_ns = util_ts_ns(&res)) <= 0 || c->tick_ns > 100000000)
+		c->tick_ns = 100000000;
 	if (fstat(d->rootfd, &st) != 0)
 		start_fail(2, "cannot stat '%s': %s", d->root, strerror(errno));
-	d->root_dev = st.st_dev;
-	d->root_gran_ns = 2000000000LL;
+	c->root_dev = st.st_dev;
+	c->root_gran_ns = 2000000000LL;
 	xasprintf(&path, "%s/probe", d->statedir);
 	for (i = 0; i < 3; i++) {
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
@@ -406,15 +408,15 @@ daemon_probe_clock(struct daemon *d)
 			    strerror(errno));
 		close(fd);
 		if (st.st_ctim.tv_nsec != 0) {
-			d->root_gran_ns = 1;
+			c->root_gran_ns = 1;
 			break;
 		}
 	}
 	unlink(path);
 	free(path);
 	log_info("timestamps: %s on the root's file system, clock tick %"
-	    PRId64 " ns", d->root_gran_ns == 1 ? "nanoseconds" :
-	    "coarse (2 s assumed)", d->tick_ns);
+	    PRId64 " ns", c->root_gran_ns == 1 ? "nanoseconds" :
+	    "coarse (2 s assumed)", c->tick_ns);
 }
 
 /* Remove cookies left by an earlier daemon (names are decimal only). */
@@ -434,6 +436,64 @@ daemon_clean_cookies(const char *path)
 	closedir(dir);
 }
 
+/*
+ * Create the event path and wire it up.  The calls go one way: batch.c
+ * calls apply.c, rescan.c and watch.c; apply.c and rescan.c call scan.c;
+ * scan.c calls watch.c.  Where a module must reach back up, it is given a
+ * callback here: the watch's readable descriptor and a timer's rescan end
+ * the batch; sync.c asks the batch whether everything is settled; the
+ * batch tells its subscribers (the image, then the sync answers).
+ */
+static void
+daemon_wire(struct daemon *d, const char *cookies,
+    const struct scan_clock *clock)
+{
+	char	*cause;
+
+	if ((d->watch = watch_new(d, &cause)) == NULL)
+		start_fail(2, "%s", cause);
+	if ((d->sync = sync_new(d, cookies, d->sync_timeout_ms,
+	    &cause)) == NULL)
+		start_fail(2, "%s", cause);
+	if (watch_add_cookie_dir(d->watch, cookies, &cause) != 0)
+		start_fail(2, "%s", cause);
+	d->scan = scan_new(d->rootfd, d->root, d->index, d->stamp, d->watch,
+	    d->ignore, clock);
+	/* Writes from here on are either crawled or queued as events. */
+	d->rescan = rescan_new(d->loop, d->root, d->scan, d->watch, d->sync,
+	    util_now_ns());
+	d->batch = batch_new(d);
+	rescan_set_end(d->rescan, batch_end_cb, d->batch);
+	sync_set_settled(d->sync, batch_settled, d->batch);
+	batch_subscribe(d->batch, BATCH_SETTLED, NULL, sync_batch_cb, d->sync);
+}
+
+/*
+ * The first crawl: reconcile the tree with the records, everything
+ * written since observed_ns (the last run's) suspect.  Returns the number
+ * of entries found.
+ */
+static size_t
+daemon_crawl(struct daemon *d, int64_t observed_ns)
+{
+	size_t	found;
+	int	progress = !d->foreground && isatty(STDERR_FILENO);
+
+	scan_progress(d->scan, progress, notify_active());
+	notify_send("STATUS=crawling '%s'\nEXTEND_TIMEOUT_USEC=%d",
+	    log_esc(d->root), NOTIFY_EXTEND_USEC);
+	found = scan_tree(d->scan, "", SCAN_RECONCILE, observed_ns, NULL);
+	/* Writes made during the crawl are seen before anyone may ask. */
+	batch_end(d->batch);
+	if (progress && scan_crawled(d->scan) >= 10000)
+		fprintf(stderr, "\rdepcheckd: indexed %zu entries\n",
+		    scan_crawled(d->scan));
+	scan_progress(d->scan, 0, 0);
+	if (d->db_failed)
+		start_fail(2, "%s", d->db_cause);
+	return (found);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -450,6 +510,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct daemon	 d;
+	struct scan_clock clock;
 	uv_loop_t	 loop;
 	char		*cause, *cookies, rootbuf[PATH_MAX];
 	const char	*root = ".";
@@ -457,7 +518,7 @@ main(int argc, char **argv)
 	int64_t		 observed_ns, presented_high;
 	uint64_t	 first_seq;
 	size_t		 found;
-	int		 ch, rc, status = 0;
+	int		 ch, rc, status = 0, nignore = 0;
 
 	memset(&d, 0, sizeof d);
 	d.starting = 1;
@@ -475,10 +536,10 @@ main(int argc, char **argv)
 			root = optarg;
 			break;
 		case 'i':
-			d.ignore = xreallocarray(d.ignore, d.nignore + 2,
+			d.ignore = xreallocarray(d.ignore, nignore + 2,
 			    sizeof *d.ignore);
-			d.ignore[d.nignore++] = optarg;
-			d.ignore[d.nignore] = NULL;
+			d.ignore[nignore++] = optarg;
+			d.ignore[nignore] = NULL;
 			break;
 		case 's':
 			d.sync_timeout_ms = daemon_number("--sync-timeout",
@@ -566,12 +627,11 @@ main(int argc, char **argv)
 	observed_ns = db_get_meta(d.db, "observed_ns", 0);
 	presented_high = db_get_meta(d.db, "presented_high", 0);
 	first_seq = index_peek_seq(d.index);
-	daemon_probe_clock(&d);
+	daemon_probe_clock(&d, &clock);
 
-	d.stamp = stamp_new();
+	d.stamp = stamp_new(d.index, d.rootfd);
 	uv_loop_init(&loop);
 	d.loop = &loop;
-	uv_timer_init(d.loop, &d.rescan_timer);
 	uv_timer_init(d.loop, &root_timer);
 	root_timer.data = &d;
 	uv_timer_start(&root_timer, daemon_root_check_cb, ROOT_CHECK_MS,
@@ -584,36 +644,17 @@ main(int argc, char **argv)
 	uv_signal_start(&sig_term, daemon_signal_cb, SIGTERM);
 	uv_signal_start(&sig_int, daemon_signal_cb, SIGINT);
 
-	if ((d.watch = watch_new(&d, &cause)) == NULL)
-		start_fail(2, "%s", cause);
-	if ((d.sync = sync_new(&d, cookies, d.sync_timeout_ms,
-	    &cause)) == NULL)
-		start_fail(2, "%s", cause);
-	if (watch_add_cookie_dir(d.watch, cookies, &cause) != 0)
-		start_fail(2, "%s", cause);
-
-	/* Writes from here on are either crawled or queued as events. */
-	d.observed_ns = util_now_ns();
-	d.progress = !d.foreground && isatty(STDERR_FILENO);
-	notify_send("STATUS=crawling '%s'\nEXTEND_TIMEOUT_USEC=%d",
-	    log_esc(d.root), NOTIFY_EXTEND_USEC);
-	found = scan_tree(&d, "", SCAN_RECONCILE, observed_ns);
-	/* Writes made during the crawl are seen before anyone may ask. */
-	watch_drain(d.watch);
-	if (d.progress && d.crawled >= 10000)
-		fprintf(stderr, "\rdepcheckd: indexed %zu entries\n",
-		    d.crawled);
-	d.progress = 0;
-	daemon_batch_end(&d);
-	if (d.db_failed)
-		start_fail(2, "%s", d.db_cause);
+	daemon_wire(&d, cookies, &clock);
+	found = daemon_crawl(&d, observed_ns);
 	if ((d.publish = publish_new(&d, first_seq, presented_high,
 	    &cause)) == NULL) {
 		daemon_say(&d, "%s; depcheck exec falls back to real mtimes",
 		    cause);
 		free(cause);
-	}
-	if (watch_start(d.watch, &cause) != 0)
+	} else
+		batch_subscribe(d.batch, BATCH_COMMITTED, publish_refresh_cb,
+		    publish_batch_cb, d.publish);
+	if (watch_start(d.watch, batch_end_cb, d.batch, &cause) != 0)
 		start_fail(2, "%s", cause);
 	if ((d.server = server_new(&d, d.sockpath, &cause)) == NULL)
 		start_fail(2, "%s", cause);
@@ -644,9 +685,11 @@ main(int argc, char **argv)
 
 	log_info("stopping");
 	server_free(d.server);
-	daemon_batch_end(&d);
+	batch_end(d.batch);
+	batch_free(d.batch);
 	publish_free(d.publish);
 	sync_free(d.sync);
+	rescan_free(d.rescan);
 	watch_free(d.watch);
 	uv_walk(d.loop, daemon_walk_close_cb, NULL);
 	uv_run(d.loop, UV_RUN_DEFAULT);
@@ -663,6 +706,7 @@ main(int argc, char **argv)
 	}
 	db_close(d.db);
 	index_free(d.index);
+	scan_free(d.scan);
 	stamp_free(d.stamp);
 	close(d.rootfd);
 	log_info("stopped");

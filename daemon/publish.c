@@ -52,6 +52,7 @@
 #include "xmalloc.h"
 #include "image.h"
 #include "daemon.h"
+#include "ignore.h"
 #include "index.h"
 #include "life.h"
 #include "log.h"
@@ -98,7 +99,7 @@ static int
 publish_eligible(struct daemon *d, const struct rec *r)
 {
 	return (r->exists && r->seq != 0 && (r->ino != 0 || r->dev != 0) &&
-	    !daemon_ignored(d, r->path) &&
+	    !ignore_match(d->ignore, r->path) &&
 	    (d->watch == NULL || !watch_is_unwatched(d->watch, r->path)));
 }
 
@@ -334,7 +335,7 @@ publish_moved(struct publish *pb, const struct rec *r, const struct stat *st)
 }
 
 void
-publish_batch(struct publish *pb, struct rec **dirty, size_t n)
+publish_batch(struct publish *pb, struct rec *const *dirty, size_t n)
 {
 	struct publish_list	 l = { NULL, NULL, 0, 0 };
 	struct image_ent	*e;
@@ -378,4 +379,19 @@ publish_batch(struct publish *pb, struct rec **dirty, size_t n)
 	}
 	image_write_end(pb->hdr);
 	free(l.recs);
+}
+
+void
+publish_refresh_cb(void *arg, const struct rec *r, const struct stat *st)
+{
+	publish_moved(arg, r, st);
+}
+
+/* Only a committed batch (no cause) with records in it is published. */
+void
+publish_batch_cb(void *arg, struct rec *const *recs, size_t n,
+    const char *cause)
+{
+	if (cause == NULL && n > 0)
+		publish_batch(arg, recs, n);
 }

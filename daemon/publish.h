@@ -1,7 +1,8 @@
 /*
  * Publishing the index into the shared image (proto/image.h) that
  * `depcheck exec` tools read, and the presented modification times it
- * carries (DESIGN section 10).  Owned by main.c; fed by daemon_batch_end.
+ * carries (DESIGN section 10).  Owned by main.c; a subscriber of the batch
+ * (batch.h): publish_refresh_cb and publish_batch_cb.
  */
 #ifndef PUBLISH_H
 #define PUBLISH_H
@@ -35,6 +36,11 @@ void		 publish_moved(struct publish *, const struct rec *,
  * Publish a committed batch: written records get presented times after
  * every earlier one, touched ones their new ctime, gone ones leave.
  */
-void		 publish_batch(struct publish *, struct rec **, size_t);
+void		 publish_batch(struct publish *, struct rec *const *, size_t);
+/* publish_moved and publish_batch as a batch subscriber (BATCH_COMMITTED). */
+void		 publish_refresh_cb(void *, const struct rec *,
+		     const struct stat *);
+void		 publish_batch_cb(void *, struct rec *const *, size_t,
+		     const char *);
 
 #endif

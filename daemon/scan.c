@@ -1,6 +1,7 @@
 /*
  * Crawl and reconcile (see scan.h).  Called from main.c at start, from
- * watch_apply() for new directories, and after an overflow.
+ * apply.c for new directories, and from rescan.c after an overflow, a
+ * lost watch or to retry unwatched directories.
  */
 #include <sys/stat.h>
 
@@ -12,23 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <uv.h>
-
 #include "xmalloc.h"
-#include "daemon.h"
+#include "ignore.h"
 #include "index.h"
 #include "log.h"
 #include "notify.h"
 #include "scan.h"
 #include "stamp.h"
-#include "sync.h"
 #include "util.h"
 #include "watch.h"
-
-/* Overflows this soon after a rescan ended are one episode: back off. */
-#define SCAN_QUIET_MS		10000
-#define SCAN_BACKOFF_MIN_MS	100
-#define SCAN_BACKOFF_MAX_MS	3200
 
 /* Timestamp granularity assumed off the root's file system (FAT: 2 s). */
 #define SCAN_GRAN_MAX		2000000000LL
@@ -39,7 +32,21 @@ struct found {
 };
 
 struct scan {
-	struct daemon	*d;
+	int		  rootfd;
+	const char	 *root;
+	struct index	 *index;
+	struct stamp	 *stamp;
+	struct watch	 *watch;
+	char *const	 *ignore;
+	struct scan_clock clock;
+	int		  tty;		/* show progress on stderr */
+	int		  notify;	/* and to the service manager */
+	size_t		  crawled;
+};
+
+/* One crawl: what it found, and the directories still to list. */
+struct crawl {
+	struct scan	*s;
 	struct found	*found;
 	size_t		 nfound;
 	size_t		 cap;
@@ -48,8 +55,44 @@ struct scan {
 	size_t		 stack_cap;
 };
 
+struct scan *
+scan_new(int rootfd, const char *root, struct index *ix, struct stamp *st,
+    struct watch *w, char *const *ignore, const struct scan_clock *clock)
+{
+	struct scan	*s;
+
+	s = xcalloc(1, sizeof *s);
+	s->rootfd = rootfd;
+	s->root = root;
+	s->index = ix;
+	s->stamp = st;
+	s->watch = w;
+	s->ignore = ignore;
+	s->clock = *clock;
+	return (s);
+}
+
+void
+scan_free(struct scan *s)
+{
+	free(s);
+}
+
+void
+scan_progress(struct scan *s, int tty, int notify)
+{
+	s->tty = tty;
+	s->notify = notify;
+}
+
+size_t
+scan_crawled(struct scan *s)
+{
+	return (s->crawled);
+}
+
 static void
-scan_push_dir(struct scan *s, const char *relpath)
+scan_push_dir(struct crawl *s, const char *relpath)
 {
 	if (s->nstack == s->stack_cap) {
 		s->stack_cap = s->stack_cap == 0 ? 64 : s->stack_cap * 2;
@@ -60,8 +103,9 @@ scan_push_dir(struct scan *s, const char *relpath)
 }
 
 static void
-scan_add(struct scan *s, const char *relpath, const struct stat *st)
+scan_add(struct crawl *s, const char *relpath, const struct stat *st)
 {
+	struct scan	*sc = s->s;
 	struct found	*f;
 
 	if (s->nfound == s->cap) {
@@ -69,16 +113,15 @@ scan_add(struct scan *s, const char *relpath, const struct stat *st)
 		s->found = xreallocarray(s->found, s->cap, sizeof *s->found);
 	}
 	f = &s->found[s->nfound++];
-	if ((s->d->progress || (s->d->starting && notify_active())) &&
-	    ++s->d->crawled % 10000 == 0) {
-		if (s->d->progress)
+	if ((sc->tty || sc->notify) && ++sc->crawled % 10000 == 0) {
+		if (sc->tty)
 			fprintf(stderr, "\rdepcheckd: indexed %zu entries",
-			    s->d->crawled);
+			    sc->crawled);
 		notify_send("STATUS=crawling '%s': %zu entries indexed\n"
-		    "EXTEND_TIMEOUT_USEC=%d", log_esc(s->d->root),
-		    s->d->crawled, NOTIFY_EXTEND_USEC);
+		    "EXTEND_TIMEOUT_USEC=%d", log_esc(sc->root),
+		    sc->crawled, NOTIFY_EXTEND_USEC);
 	}
-	f->rec = index_get(s->d->index, relpath);
+	f->rec = index_get(sc->index, relpath);
 	f->rec->seen = 1;
 	f->st = *st;
 }
@@ -90,12 +133,12 @@ scan_add(struct scan *s, const char *relpath, const struct stat *st)
  * event says so.
  */
 static void
-scan_unreachable(struct daemon *d, const char *relpath)
+scan_unreachable(struct scan *s, const char *relpath)
 {
 	char	*cause;
 
 	if (errno != ENOENT && errno != ENOTDIR &&
-	    watch_add_dir(d->watch, relpath, &cause) != 0)
+	    watch_add_dir(s->watch, relpath, &cause) != 0)
 		free(cause);
 }
 
@@ -105,30 +148,30 @@ scan_unreachable(struct daemon *d, const char *relpath)
  * missed (tests/integ/t2004-mkdir-p-race.sh).
  */
 static void
-scan_dir(struct scan *s, const char *relpath)
+scan_dir(struct crawl *s, const char *relpath)
 {
-	struct daemon	*d = s->d;
+	struct scan	*sc = s->s;
 	struct dirent	*de;
 	struct stat	 st;
 	DIR		*dir;
 	char		*cause, *child;
 	int		 fd;
 
-	if (fstatat(d->rootfd, *relpath ? relpath : ".", &st,
+	if (fstatat(sc->rootfd, *relpath ? relpath : ".", &st,
 	    AT_SYMLINK_NOFOLLOW) != 0) {
-		scan_unreachable(d, relpath);
+		scan_unreachable(sc, relpath);
 		return;
 	}
 	if (!S_ISDIR(st.st_mode))
 		return;
-	if (watch_check_remote(d->watch, relpath, st.st_dev))
+	if (watch_check_remote(sc->watch, relpath, st.st_dev))
 		return;
-	if (watch_add_dir(d->watch, relpath, &cause) != 0) {
+	if (watch_add_dir(sc->watch, relpath, &cause) != 0) {
 		log_debug("%s", cause);		/* watch.c said it once */
 		free(cause);
 		return;
 	}
-	fd = openat(d->rootfd, *relpath ? relpath : ".",
+	fd = openat(sc->rootfd, *relpath ? relpath : ".",
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1 || (dir = fdopendir(fd)) == NULL) {
 		if (errno != ENOENT && errno != ENOTDIR)
@@ -143,7 +186,7 @@ scan_dir(struct scan *s, const char *relpath)
 		    strcmp(de->d_name, "..") == 0)
 			continue;
 		child = util_join(relpath, de->d_name);
-		if (daemon_ignored(d, child) ||
+		if (ignore_match(sc->ignore, child) ||
 		    fstatat(dirfd(dir), de->d_name, &st,
 		    AT_SYMLINK_NOFOLLOW) != 0) {
 			free(child);
@@ -159,7 +202,7 @@ scan_dir(struct scan *s, const char *relpath)
 }
 
 struct scan_gone {
-	struct daemon	*d;
+	struct scan	*s;
 	const char	*prefix;
 	size_t		 count;
 };
@@ -174,9 +217,9 @@ scan_gone_cb(struct rec *r, void *arg)
 		return;
 	}
 	if (!r->exists || !util_under(r->path, g->prefix) ||
-	    watch_is_unwatched(g->d->watch, r->path))
+	    watch_is_unwatched(g->s->watch, r->path))
 		return;
-	stamp_write(g->d, r, 0, 1, 0);
+	stamp_write(g->s->stamp, r, 0, 1, 0);
 	g->count++;
 }
 
@@ -186,22 +229,23 @@ scan_gone_cb(struct rec *r, void *arg)
  * in the order is known (a new directory found empty by its own crawl).
  */
 static void
-scan_stamp(struct daemon *d, struct found *f, size_t n,
+scan_stamp(struct scan *sc, struct found *f, size_t n,
     const struct rec *evented, int64_t not_before)
 {
 	size_t	i;
 
 	for (i = 0; i < n; i++) {
 		index_set_facts(f[i].rec, &f[i].st);
-		stamp_write(d, f[i].rec, 1, f[i].rec != evented, not_before);
+		stamp_write(sc->stamp, f[i].rec, 1, f[i].rec != evented,
+		    not_before);
 	}
 }
 
 size_t
-scan_tree(struct daemon *d, const char *relpath, enum scan_mode mode,
-    int64_t observed_ns)
+scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
+    int64_t observed_ns, struct index *force)
 {
-	struct scan	 s;
+	struct crawl	 s;
 	struct scan_gone g;
 	struct found	*f;
 	struct stat	 st;
@@ -210,10 +254,10 @@ scan_tree(struct daemon *d, const char *relpath, enum scan_mode mode,
 	char		*dir;
 
 	memset(&s, 0, sizeof s);
-	s.d = d;
-	if (fstatat(d->rootfd, *relpath ? relpath : ".", &st,
+	s.s = sc;
+	if (fstatat(sc->rootfd, *relpath ? relpath : ".", &st,
 	    AT_SYMLINK_NOFOLLOW) != 0) {
-		scan_unreachable(d, relpath);
+		scan_unreachable(sc, relpath);
 		return (0);
 	}
 	if (!S_ISDIR(st.st_mode))
@@ -240,8 +284,8 @@ scan_tree(struct daemon *d, const char *relpath, enum scan_mode mode,
 			f->rec->racy = 0;
 			s.found[nchanged++] = *f;
 		} else if (util_ts_ns(&f->st.st_ctim) >=
-		    scan_floor(d, f->st.st_dev, observed_ns) ||
-		    (d->force != NULL && index_covers(d->force, f->rec->path))) {
+		    scan_floor(&sc->clock, f->st.st_dev, observed_ns) ||
+		    (force != NULL && index_covers(force, f->rec->path))) {
 			f->rec->racy = 1;
 			s.found[nchanged++] = *f;
 		} else
@@ -261,15 +305,15 @@ scan_tree(struct daemon *d, const char *relpath, enum scan_mode mode,
 	 * their own ctimes a restamp would put them before a target written
 	 * just before the mv, in the same drain (t2002).
 	 */
-	scan_stamp(d, s.found, nchanged, mode == SCAN_NEW && s.nfound == 1 ?
+	scan_stamp(sc, s.found, nchanged, mode == SCAN_NEW && s.nfound == 1 ?
 	    top : NULL, mode == SCAN_NEW ? util_ts_ns(&st.st_ctim) : 0);
 
 	/* Records below relpath that were not found are gone. */
 	if (mode == SCAN_RECONCILE) {
 		memset(&g, 0, sizeof g);
-		g.d = d;
+		g.s = sc;
 		g.prefix = relpath;
-		index_foreach(d->index, scan_gone_cb, &g);
+		index_foreach(sc->index, scan_gone_cb, &g);
 		log_info("reconciled '%s': %zu entries, %zu changed, %zu gone",
 		    log_esc(relpath), s.nfound, nchanged, g.count);
 	} else {
@@ -283,73 +327,12 @@ scan_tree(struct daemon *d, const char *relpath, enum scan_mode mode,
 }
 
 int64_t
-scan_floor(struct daemon *d, dev_t dev, int64_t t_ns)
+scan_floor(const struct scan_clock *c, dev_t dev, int64_t t_ns)
 {
-	int64_t	gran = dev == d->root_dev ? d->root_gran_ns : SCAN_GRAN_MAX;
-	int64_t	t = t_ns - d->tick_ns;
+	int64_t	gran = dev == c->root_dev ? c->root_gran_ns : SCAN_GRAN_MAX;
+	int64_t	t = t_ns - c->tick_ns;
 
 	if (t < 0)
 		return (0);
 	return (t / gran * gran);
-}
-
-/*
- * Events were lost: everything may have changed since the queue was last
- * drained (d->observed_ns).  A file whose ctime is not older than that,
- * rounded down, may have been rewritten with matching stat facts (racily
- * clean), so it counts as changed.
- */
-void
-scan_rescan(struct daemon *d, const char *why)
-{
-	log_info("%s: rescanning '%s'", why, log_esc(d->root));
-	d->rescans++;
-	d->last_rescan_ns = util_now_ns();
-	d->rescan_pending = 0;
-	scan_tree(d, "", SCAN_RECONCILE, d->observed_ns);
-	d->rescan_end_ms = uv_hrtime() / 1000000;
-	sync_all_seen(d->sync);
-}
-
-static void
-scan_rescan_timer_cb(uv_timer_t *h)
-{
-	struct daemon	*d = h->data;
-
-	scan_rescan(d, "inotify queue overflow (deferred)");
-	watch_drain(d->watch);
-	daemon_batch_end(d);
-}
-
-/*
- * The inotify queue overflowed.  Rescan at once, unless the last rescan
- * ended less than SCAN_QUIET_MS ago: then this is an overflow storm, and
- * rescans back off (doubling up to SCAN_BACKOFF_MAX_MS) instead of
- * running in a loop.  Syncs wait for the owed rescan (daemon_batch_end).
- * One log line per episode.
- */
-void
-scan_overflow(struct daemon *d)
-{
-	uint64_t	now = uv_hrtime() / 1000000;
-
-	if (d->rescan_pending)
-		return;
-	if (d->rescan_end_ms == 0 || now - d->rescan_end_ms >= SCAN_QUIET_MS) {
-		log_warn("inotify queue overflow: rescanning (raise"
-		    " fs.inotify.max_queued_events if this repeats)");
-		d->rescan_backoff_ms = 0;
-		scan_rescan(d, "inotify queue overflow");
-		return;
-	}
-	if (d->rescan_backoff_ms == 0) {
-		d->rescan_backoff_ms = SCAN_BACKOFF_MIN_MS;
-		log_warn("repeated inotify queue overflows: rescanning at most"
-		    " every %u ms until they stop", SCAN_BACKOFF_MAX_MS);
-	} else if ((d->rescan_backoff_ms *= 2) > SCAN_BACKOFF_MAX_MS)
-		d->rescan_backoff_ms = SCAN_BACKOFF_MAX_MS;
-	d->rescan_pending = 1;
-	d->rescan_timer.data = d;
-	uv_timer_start(&d->rescan_timer, scan_rescan_timer_cb,
-	    d->rescan_backoff_ms, 0);
 }

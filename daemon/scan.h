@@ -1,7 +1,7 @@
 /*
  * Crawling: watch-then-scan a directory tree, and reconcile what is found
  * with the index (DESIGN section 3, "Unobserved time").  Called at start,
- * for new or moved-in directories, and after a queue overflow.
+ * for new or moved-in directories, and for rescans (rescan.c).
  */
 #ifndef SCAN_H
 #define SCAN_H
@@ -10,7 +10,17 @@
 
 #include <stdint.h>
 
-struct daemon;
+struct index;
+struct scan;
+struct stamp;
+struct watch;
+
+/* What scan_floor() knows of the clocks (probed at start by main.c). */
+struct scan_clock {
+	dev_t		 root_dev;
+	int64_t		 root_gran_ns;	/* the root's timestamp granularity */
+	int64_t		 tick_ns;	/* the coarse clock's tick (ctimes) */
+};
 
 enum scan_mode {
 	SCAN_NEW,		/* everything found is a write (mkdir, mv in) */
@@ -18,16 +28,33 @@ enum scan_mode {
 };
 
 /*
+ * A crawler of the tree below the directory rootfd (named root, for
+ * messages).  It records into index through stamp, asks watch to watch
+ * every directory it lists, and skips what the globs ignore (see
+ * ignore.h).  All borrowed; the clock is copied.
+ */
+struct scan	*scan_new(int, const char *, struct index *, struct stamp *,
+		     struct watch *, char *const *, const struct scan_clock *);
+void		 scan_free(struct scan *);
+/*
+ * Show crawl progress every 10000 entries: on stderr (tty) and to the
+ * service manager (notify).
+ */
+void		 scan_progress(struct scan *, int, int);
+/* Entries counted while progress was shown. */
+size_t		 scan_crawled(struct scan *);
+/*
  * Watch and crawl relpath (a directory; "" is the root) and everything
  * below it.  Changed entries are stamped as writes (stamp.c orders them,
  * with every other write of this drain, by ctime when it ends).  In
  * SCAN_RECONCILE mode a file that may have been rewritten after
  * observation stopped at observed_ns (scan_floor) counts as changed even
- * if its stat facts match, and records that are gone are marked missing.
- * Returns the number of entries found.
+ * if its stat facts match, as does everything in or below a directory of
+ * the set force (NULL for none: nobody watched there), and records that
+ * are gone are marked missing.  Returns the number of entries found.
  */
-size_t		 scan_tree(struct daemon *, const char *, enum scan_mode,
-		     int64_t);
+size_t		 scan_tree(struct scan *, const char *, enum scan_mode,
+		     int64_t, struct index *);
 /*
  * The earliest ctime a file on device dev can have if it was written at
  * or after t_ns: t_ns less one tick of the kernel's coarse clock (which
@@ -35,10 +62,6 @@ size_t		 scan_tree(struct daemon *, const char *, enum scan_mode,
  * (probed on the root's; 2 s assumed elsewhere).  A file whose ctime is
  * not older than scan_floor(observation stopped) is racily clean.
  */
-int64_t		 scan_floor(struct daemon *, dev_t, int64_t);
-/* Full rescan of the root after an overflow or a lost watch. */
-void		 scan_rescan(struct daemon *, const char *);
-/* An overflow: rescan now, or later if they repeat (back-off). */
-void		 scan_overflow(struct daemon *);
+int64_t		 scan_floor(const struct scan_clock *, dev_t, int64_t);
 
 #endif

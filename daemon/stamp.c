@@ -21,7 +21,6 @@
 #include <string.h>
 
 #include "xmalloc.h"
-#include "daemon.h"
 #include "index.h"
 #include "stamp.h"
 #include "util.h"
@@ -36,6 +35,10 @@ struct stamp_ent {
 };
 
 struct stamp {
+	struct index	 *index;
+	int		  rootfd;
+	stamp_ctime_fn	  ctime;
+	void		 *ctime_arg;
 	struct stamp_ent *ents;
 	size_t		  n;
 	size_t		  cap;
@@ -43,10 +46,40 @@ struct stamp {
 	int		  crawled;	/* a crawl ran in this drain */
 };
 
+static int	 stamp_ctime_at(void *, const char *, int64_t *);
+
 struct stamp *
-stamp_new(void)
+stamp_new(struct index *ix, int rootfd)
 {
-	return (xcalloc(1, sizeof(struct stamp)));
+	struct stamp	*st;
+
+	st = xcalloc(1, sizeof *st);
+	st->index = ix;
+	st->rootfd = rootfd;
+	st->ctime = stamp_ctime_at;
+	st->ctime_arg = st;
+	return (st);
+}
+
+void
+stamp_set_ctime(struct stamp *st, stamp_ctime_fn fn, void *arg)
+{
+	st->ctime = fn;
+	st->ctime_arg = arg;
+}
+
+/* The ctime of relpath as it is now, below the root. */
+static int
+stamp_ctime_at(void *arg, const char *relpath, int64_t *ctime_ns)
+{
+	struct stamp	*st = arg;
+	struct stat	 sb;
+
+	if (fstatat(st->rootfd, *relpath ? relpath : ".", &sb,
+	    AT_SYMLINK_NOFOLLOW) != 0)
+		return (-1);
+	*ctime_ns = util_ts_ns(&sb.st_ctim);
+	return (0);
 }
 
 void
@@ -59,13 +92,12 @@ stamp_free(struct stamp *st)
 }
 
 void
-stamp_write(struct daemon *d, struct rec *r, int exists, int crawled,
+stamp_write(struct stamp *st, struct rec *r, int exists, int crawled,
     int64_t not_before)
 {
-	struct stamp		*st = d->stamp;
 	struct stamp_ent	*e;
 
-	index_write(d->index, r, index_next_seq(d->index), exists);
+	index_write(st->index, r, index_next_seq(st->index), exists);
 	if (crawled)
 		st->crawled = 1;
 	else
@@ -123,7 +155,7 @@ stamp_when(const struct stamp_ent *e)
 
 /* Restamp ents[0..n) (sorted) by ctime group, as the comment above says. */
 static void
-stamp_restamp(struct daemon *d, struct stamp_ent *ents, size_t n)
+stamp_restamp(struct index *ix, struct stamp_ent *ents, size_t n)
 {
 	size_t		i, j, k;
 	uint64_t	seq;
@@ -137,44 +169,43 @@ stamp_restamp(struct daemon *d, struct stamp_ent *ents, size_t n)
 			crawled |= ents[j].crawled;
 		/* Gone now: when exactly is unknown; last, together. */
 		if (crawled || ents[i].gone) {
-			seq = index_next_seq(d->index);
+			seq = index_next_seq(ix);
 			for (k = i; k < j; k++) {
-				index_write(d->index, ents[k].rec, seq,
+				index_write(ix, ents[k].rec, seq,
 				    ents[k].rec->exists);
 				stamp_when(&ents[k]);
 			}
 			continue;
 		}
 		for (k = i; k < j; k++)
-			index_write(d->index, ents[k].rec,
-			    index_next_seq(d->index), ents[k].rec->exists);
+			index_write(ix, ents[k].rec, index_next_seq(ix),
+			    ents[k].rec->exists);
 	}
 }
 
 void
-stamp_close(struct daemon *d)
+stamp_close(struct stamp *st)
 {
-	struct stamp	*st = d->stamp;
-	struct stat	 sb;
-	size_t		 i;
-	struct rec	*r;
+	struct stamp_ent	*e;
+	struct rec		*r;
+	size_t			 i;
 
 	for (i = 0; i < st->n; i++) {
-		r = st->ents[i].rec;
+		e = &st->ents[i];
+		r = e->rec;
 		r->inlog = 0;
 		if (!st->crawled)
 			continue;
-		if (r->exists && fstatat(d->rootfd, *r->path ? r->path : ".",
-		    &sb, AT_SYMLINK_NOFOLLOW) == 0) {
-			st->ents[i].ctime_ns = util_ts_ns(&sb.st_ctim);
-			if (st->ents[i].ctime_ns < st->ents[i].not_before)
-				st->ents[i].ctime_ns = st->ents[i].not_before;
+		if (r->exists && st->ctime(st->ctime_arg, r->path,
+		    &e->ctime_ns) == 0) {
+			if (e->ctime_ns < e->not_before)
+				e->ctime_ns = e->not_before;
 		} else
-			st->ents[i].gone = 1;
+			e->gone = 1;
 	}
 	if (st->crawled) {
 		qsort(st->ents, st->n, sizeof *st->ents, stamp_cmp);
-		stamp_restamp(d, st->ents, st->n);
+		stamp_restamp(st->index, st->ents, st->n);
 	}
 	st->n = 0;
 	st->crawled = 0;

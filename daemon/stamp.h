@@ -2,31 +2,41 @@
  * Stamping writes with seqs.  Events are stamped in the order inotify
  * queued them; but when a crawl ran during a drain of the queue, every
  * write of that drain is stamped again when it ends, by ctime (see
- * stamp.c).  Called by watch.c and scan.c; stamp_close by watch_drain.
+ * stamp.c).  Called by apply.c and scan.c; stamp_close by batch.c when
+ * the drain ends.
  */
 #ifndef STAMP_H
 #define STAMP_H
 
 #include <stdint.h>
 
-struct daemon;
+struct index;
 struct rec;
 struct stamp;
 
-struct stamp	*stamp_new(void);
+/* Where a file's ctime comes from: 0 and *ctime_ns, or -1 if it is gone. */
+typedef int	(*stamp_ctime_fn)(void *, const char *, int64_t *);
+
+/*
+ * A stamp writing to index (borrowed), reading ctimes below the directory
+ * rootfd (borrowed).
+ */
+struct stamp	*stamp_new(struct index *, int);
 void		 stamp_free(struct stamp *);
+/* Read ctimes through fn instead (unit tests: ctimes set at will). */
+void		 stamp_set_ctime(struct stamp *, stamp_ctime_fn, void *);
 /*
  * Record a write of r (exists or gone) at the next seq.  crawled: found
  * by a crawl, so its order against queued events is unknown.
  * not_before: when the drain is restamped by ctime, r counts as written
  * no earlier than this (0: its own ctime alone).
  */
-void		 stamp_write(struct daemon *, struct rec *, int, int,
+void		 stamp_write(struct stamp *, struct rec *, int, int,
 		     int64_t);
 /*
  * The queue was read empty: this drain's writes are final.  If a crawl
  * ran, restamp them by ctime first.
  */
-void		 stamp_close(struct daemon *);
+void		 stamp_close(struct stamp *);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * Cookie sync (see sync.h), after git's fsmonitor daemon and watchman.
- * Called by conn.c (requests), watch.c (cookie events) and
- * daemon_batch_end() (answers go out only after the commit).
+ * Called by conn.c (requests), batch.c (cookie events, and answers, which
+ * go out only after the commit) and rescan.c.
  */
 #include <sys/queue.h>
 
@@ -19,7 +19,6 @@
 #include "daemon.h"
 #include "log.h"
 #include "sync.h"
-#include "watch.h"
 
 struct sync_waiter {
 	TAILQ_ENTRY(sync_waiter) entry;
@@ -45,6 +44,8 @@ struct sync {
 	unsigned	 timeout_ms;
 	uint64_t	 next_id;
 	int		 drop;		/* testing aid: never see cookies */
+	int		(*settled)(void *);
+	void		*settled_arg;
 	struct cookie	*pending;	/* waiters with no cookie file yet */
 	struct cookies	 cookies;	/* cookie files created, not answered */
 	uv_check_t	 check;
@@ -143,7 +144,7 @@ sync_free(struct sync *s)
  * exit(2), before the parent can reap the writer), so once a request
  * has been read, every write that completed before it was sent is in the
  * queue or was read from it.  The loop applies what it reads and commits
- * it in the same callback (watch_read_cb, daemon_batch_end): an empty
+ * it in the same callback (watch_read_cb, batch_end): an empty
  * queue, seen from a connection's callback, means all of it is applied
  * and committed.  A cookie is needed only while events wait in the queue
  * (or a rescan is owed, or commits fail).  One round trip, no file
@@ -153,10 +154,14 @@ sync_free(struct sync *s)
 int
 sync_now(struct sync *s)
 {
-	struct daemon	*d = s->d;
+	return (!s->drop && s->settled != NULL && s->settled(s->settled_arg));
+}
 
-	return (!s->drop && !d->rescan_pending && !d->db_failed &&
-	    watch_queue_empty(d->watch));
+void
+sync_set_settled(struct sync *s, int (*fn)(void *), void *arg)
+{
+	s->settled = fn;
+	s->settled_arg = arg;
 }
 
 struct sync_waiter *
@@ -273,4 +278,11 @@ sync_batch_done(struct sync *s, const char *cause)
 		if (c->seen)
 			sync_cookie_finish(c, cause);
 	}
+}
+
+void
+sync_batch_cb(void *arg, struct rec *const *recs, size_t n,
+    const char *cause)
+{
+	sync_batch_done(arg, cause);
 }

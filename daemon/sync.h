@@ -8,7 +8,10 @@
 #ifndef SYNC_H
 #define SYNC_H
 
+#include <stddef.h>
+
 struct daemon;
+struct rec;
 struct sync;
 struct sync_waiter;
 
@@ -18,10 +21,15 @@ typedef void (*sync_cb)(void *, const char *);
 struct sync	*sync_new(struct daemon *, const char *, unsigned, char **);
 void		 sync_free(struct sync *);
 /*
+ * How sync_now learns that everything written so far is applied and
+ * committed (batch_settled: the queue empty, no rescan owed, commits
+ * working).  Until this is called, sync_now says no.
+ */
+void		 sync_set_settled(struct sync *, int (*)(void *), void *);
+/*
  * Is every write that completed before now already read and committed?
- * True when the inotify queue is empty, no rescan is owed and the last
- * commit worked: then a request just read can be answered at once,
- * without a cookie (see sync.c).
+ * Then a request just read can be answered at once, without a cookie
+ * (see sync.c).
  */
 int		 sync_now(struct sync *);
 /* Wait for a sync; the returned waiter is owned by sync.c. */
@@ -37,5 +45,8 @@ void		 sync_all_seen(struct sync *);
  * every seen cookie.
  */
 void		 sync_batch_done(struct sync *, const char *);
+/* sync_batch_done as a batch subscriber (batch.h, BATCH_SETTLED). */
+void		 sync_batch_cb(void *, struct rec *const *, size_t,
+		     const char *);
 
 #endif

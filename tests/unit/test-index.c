@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto.h"
+#include "xmalloc.h"
 #include "index.h"
 #include "unit.h"
 

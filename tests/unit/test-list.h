@@ -145,3 +145,45 @@ TEST(index_covers_dirs_above)
 /* test-conn.c */
 TEST(conn_subscriber_no_idle_timeout)
 TEST(conn_subscriber_overrun_ends)
+
+/* test-ignore.c */
+TEST(ignore_statedir_any_depth)
+TEST(ignore_no_globs)
+TEST(ignore_glob_base_name)
+TEST(ignore_glob_covers_below)
+TEST(ignore_glob_relpath)
+
+/* test-scan.c */
+TEST(scan_floor_one_tick_earlier)
+TEST(scan_floor_rounds_down_to_granularity)
+TEST(scan_floor_other_device_two_seconds)
+TEST(scan_floor_never_negative)
+
+/* test-rescan.c */
+TEST(rescan_backoff_first_at_once)
+TEST(rescan_backoff_quiet_spell_resets)
+TEST(rescan_backoff_doubles_to_cap)
+
+/* test-stamp.c */
+TEST(stamp_events_keep_queue_order)
+TEST(stamp_crawl_orders_by_ctime)
+TEST(stamp_crawled_tie_shares_seq)
+TEST(stamp_evented_tie_keeps_queue_order)
+TEST(stamp_rewrite_moves_to_last_order)
+TEST(stamp_gone_last_together)
+TEST(stamp_not_before_raises_ctime)
+TEST(stamp_crawled_wtime_is_ctime)
+TEST(stamp_event_clears_racy)
+
+/* test-apply.c */
+TEST(apply_create_writes_parent_then_file)
+TEST(apply_modify_is_write)
+TEST(apply_delete_marks_missing)
+TEST(apply_moved_dir_takes_subtree)
+TEST(apply_new_dir_is_crawled)
+TEST(apply_attrib_write_only_if_mtime_moved)
+TEST(apply_ignored_names_not_recorded)
+TEST(apply_overflow_and_cookie_reported)
+TEST(apply_lost_watch_reported)
+TEST(apply_deleted_dir_watch_not_lost)
+TEST(apply_root_gone_stops)

@@ -1,0 +1,307 @@
+/*
+ * The batch boundary (see batch.h).  One transaction per batch: refresh
+ * the stat facts of what changed, write records, history, the seq
+ * reservation and the time up to which every write was seen; only then
+ * tell the subscribers.
+ */
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xmalloc.h"
+#include "apply.h"
+#include "batch.h"
+#include "daemon.h"
+#include "db.h"
+#include "index.h"
+#include "log.h"
+#include "rescan.h"
+#include "stamp.h"
+#include "sync.h"
+#include "util.h"
+#include "watch.h"
+
+struct batch_sub {
+	struct batch_sub *next;
+	enum batch_when	 when;
+	batch_refresh_fn refresh;
+	batch_done_fn	 done;
+	void		*arg;
+};
+struct batch {
+	struct daemon	 *d;
+	struct apply	  apply;	/* what events apply to */
+	struct batch_sub *subs;		/* in the order of subscription */
+};
+
+struct batch *
+batch_new(struct daemon *d)
+{
+	struct batch	*b;
+
+	b = xcalloc(1, sizeof *b);
+	b->d = d;
+	b->apply.rootfd = d->rootfd;
+	b->apply.root = d->root;
+	b->apply.index = d->index;
+	b->apply.stamp = d->stamp;
+	b->apply.watch = d->watch;
+	b->apply.wdmap = watch_map(d->watch);
+	b->apply.scan = d->scan;
+	b->apply.ignore = d->ignore;
+	return (b);
+}
+
+void
+batch_free(struct batch *b)
+{
+	struct batch_sub	*s;
+
+	if (b == NULL)
+		return;
+	while ((s = b->subs) != NULL)
+		batch_unsubscribe(b, s);
+	free(b);
+}
+
+struct batch_sub *
+batch_subscribe(struct batch *b, enum batch_when when,
+    batch_refresh_fn refresh, batch_done_fn done, void *arg)
+{
+	struct batch_sub	*s, **ps;
+
+	s = xcalloc(1, sizeof *s);
+	s->when = when;
+	s->refresh = refresh;
+	s->done = done;
+	s->arg = arg;
+	ps = &b->subs;
+	while (*ps != NULL)
+		ps = &(*ps)->next;
+	*ps = s;
+	return (s);
+}
+
+void
+batch_unsubscribe(struct batch *b, struct batch_sub *s)
+{
+	struct batch_sub	**ps;
+
+	for (ps = &b->subs; *ps != NULL; ps = &(*ps)->next) {
+		if (*ps == s) {
+			*ps = s->next;
+			free(s);
+			return;
+		}
+	}
+}
+
+/* Route what an event meant besides the index (apply.h). */
+static void
+batch_route(struct batch *b, const struct inotify_event *ev, int flags)
+{
+	struct daemon	*d = b->d;
+
+	if (flags & APPLY_OVERFLOW)
+		rescan_overflowed(d->rescan);
+	if (flags & APPLY_LOST)
+		rescan_lost(d->rescan);
+	if (flags & APPLY_FREED)
+		rescan_freed(d->rescan);
+	if (flags & APPLY_COOKIE)
+		sync_cookie_seen(d->sync, ev->name);
+	if (flags & APPLY_STOP)
+		daemon_shutdown(d);
+}
+
+/*
+ * Read and apply events until the queue is empty.  Lost events are
+ * rescanned (or the rescan deferred) and the queue read again, so that
+ * when this returns every write made before its last read was seen: the
+ * window of any crawl closes (scan.c, scan_stamp).
+ */
+static void
+batch_drain(struct batch *b)
+{
+	struct daemon			*d = b->d;
+	const struct inotify_event	*ev;
+	char				 buf[64 * 1024]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t				 n;
+	char				*p;
+	int64_t				 before;
+
+	for (;;) {
+		before = util_now_ns();
+		n = watch_read(d->watch, buf, sizeof buf);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n > 0) {
+			for (p = buf; p < buf + n; p += sizeof *ev + ev->len) {
+				ev = (const struct inotify_event *)p;
+				batch_route(b, ev, apply_event(&b->apply, ev));
+			}
+			continue;
+		}
+		if (n == 0 || errno != EAGAIN) {
+			log_warn("cannot read the inotify events of '%s': %s",
+			    log_esc(d->root), n == 0 ? "end of file" :
+			    strerror(errno));
+			return;
+		}
+		if (rescan_run(d->rescan))
+			continue;
+		break;
+	}
+	stamp_close(d->stamp);
+	rescan_drained(d->rescan, before);
+}
+
+/* Write the seq mark file (ROOT/.depcheck/seq); -1 on failure. */
+static int
+batch_seqmark_write(struct batch *b, uint64_t mark)
+{
+	char	buf[32];
+	int	len;
+
+	len = snprintf(buf, sizeof buf, "%020" PRIu64 "\n", mark);
+	if (pwrite(b->d->seqmark_fd, buf, (size_t)len, 0) != len)
+		return (-1);
+	return (0);
+}
+
+/* Tell the subscribers, the data before the answers. */
+static void
+batch_tell(struct batch *b, struct rec *const *recs, size_t n,
+    const char *cause, int failed_now)
+{
+	struct batch_sub	*s, *next;
+	int			 settled;
+
+	/* Events were lost and the rescan is still owed: syncs wait. */
+	settled = failed_now || !rescan_pending(b->d->rescan);
+	for (s = b->subs; s != NULL; s = next) {
+		next = s->next;
+		if (s->when == BATCH_COMMITTED)
+			s->done(s->arg, recs, n, cause);
+	}
+	if (!settled)
+		return;
+	for (s = b->subs; s != NULL; s = next) {
+		next = s->next;
+		if (s->when == BATCH_SETTLED)
+			s->done(s->arg, recs, n, cause);
+	}
+}
+
+/* Write the dirty records in one transaction.  -1 with a cause. */
+static int
+batch_write(struct batch *b, struct rec **dirty, size_t n, char **cause)
+{
+	struct daemon		*d = b->d;
+	struct batch_sub	*s;
+	struct rec		*r;
+	struct stat		 st;
+	uint64_t		 mark;
+	size_t			 i;
+	int			 rc = 0;
+
+	if (db_begin(d->db) != 0)
+		rc = -1;
+	for (i = 0; rc == 0 && i < n; i++) {
+		r = dirty[i];
+		if (r->exists && fstatat(d->rootfd, *r->path ? r->path : ".",
+		    &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			for (s = b->subs; s != NULL; s = s->next) {
+				if (s->refresh != NULL)
+					s->refresh(s->arg, r, &st);
+			}
+			index_set_facts(r, &st);
+		}
+		if (db_put_record(d->db, r) != 0 ||
+		    (r->dirty == INDEX_WRITTEN && db_add_history(d->db, r) != 0))
+			rc = -1;
+	}
+	if (rc == 0 && index_need_reserve(d->index, &mark)) {
+		/* The mark file first: it may only ever be ahead. */
+		if (batch_seqmark_write(b, mark) != 0) {
+			rc = -1;
+			index_unreserve(d->index);
+		} else
+			rc = db_set_meta(d->db, "seq_reserved", (int64_t)mark);
+	}
+	if (rc == 0)
+		rc = db_set_meta(d->db, "observed_ns",
+		    rescan_observed(d->rescan));
+	/* Not earlier than any time presented so far (publish.c). */
+	if (rc == 0)
+		rc = db_set_meta(d->db, "presented_high", util_now_ns());
+	if (rc == 0)
+		return (db_commit(d->db, cause));
+	xasprintf(cause, "cannot write database '%s': %s", d->dbpath,
+	    db_errmsg(d->db));
+	db_rollback(d->db);
+	return (-1);
+}
+
+/* Commit what the drain changed, then tell the subscribers. */
+static void
+batch_commit(struct batch *b)
+{
+	struct daemon	 *d = b->d;
+	struct rec	**dirty;
+	size_t		  n;
+	char		 *cause = NULL;
+
+	dirty = index_dirty(d->index, &n);
+	if (n == 0) {
+		batch_tell(b, NULL, 0, d->db_failed ? d->db_cause : NULL, 0);
+		return;
+	}
+	if (batch_write(b, dirty, n, &cause) != 0) {
+		/* Keep the batch dirty: the next one retries it. */
+		if (!d->db_failed)
+			log_warn("%s", cause);
+		free(d->db_cause);
+		d->db_cause = cause;
+		d->db_failed = 1;
+		batch_tell(b, dirty, n, cause, 1);
+		return;
+	}
+	if (d->db_failed)
+		log_info("database writes work again");
+	d->db_failed = 0;
+	/* The image before the syncs are answered: a synced tool sees it. */
+	batch_tell(b, dirty, n, NULL, 0);
+	index_clear_dirty(d->index);
+}
+
+void
+batch_end(struct batch *b)
+{
+	batch_drain(b);
+	batch_commit(b);
+}
+
+void
+batch_end_cb(void *arg)
+{
+	batch_end(arg);
+}
+
+int
+batch_settled(void *arg)
+{
+	struct batch	*b = arg;
+	struct daemon	*d = b->d;
+
+	return (!rescan_pending(d->rescan) && !d->db_failed &&
+	    watch_queue_empty(d->watch));
+}

@@ -1,0 +1,62 @@
+/*
+ * The batch boundary: the one way a batch of writes ends.  batch_end()
+ * drains the inotify queue (applying each event, rescanning when events
+ * were lost), commits what changed in one transaction, then hands the
+ * changed records to the subscribers: first the data (the exec image),
+ * then the answers (sync waiters), never before the commit.  Called when
+ * the queue is readable (watch.c), after a timer's rescan (rescan.c), at
+ * start and at stop (main.c).
+ */
+#ifndef BATCH_H
+#define BATCH_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+
+struct batch;
+struct batch_sub;
+struct daemon;
+struct rec;
+
+/*
+ * After a batch ended: the records it changed (borrowed for the call),
+ * or cause, borrowed, if the commit failed (they stay changed: the next
+ * batch retries them) or an earlier one did and nothing was retried.
+ */
+typedef void	(*batch_done_fn)(void *, struct rec *const *, size_t,
+		    const char *);
+/* Before the commit: r is about to take the stat facts st. */
+typedef void	(*batch_refresh_fn)(void *, const struct rec *,
+		    const struct stat *);
+
+enum batch_when {
+	BATCH_COMMITTED,	/* after every commit: data (the image) */
+	BATCH_SETTLED,		/* after the above, and only once no rescan
+				   is owed, or the commit failed: answers */
+};
+
+/*
+ * The batch of the daemon d: its index, database, stamp, watch, scan and
+ * rescan.  It writes d->db_failed and d->db_cause, and nothing else does.
+ */
+struct batch	*batch_new(struct daemon *);
+void		 batch_free(struct batch *);
+/*
+ * Call done(arg) when a batch ends, as when says, and refresh(arg) (may
+ * be NULL) before each changed record takes its new stat facts.  Within
+ * each enum batch_when, in the order of subscription.
+ */
+struct batch_sub *batch_subscribe(struct batch *, enum batch_when,
+		     batch_refresh_fn, batch_done_fn, void *);
+void		 batch_unsubscribe(struct batch *, struct batch_sub *);
+/* Drain the queue, commit, tell the subscribers (see above). */
+void		 batch_end(struct batch *);
+/* batch_end(arg), for a callback (watch_start, rescan_set_end). */
+void		 batch_end_cb(void *);
+/*
+ * Is everything written so far applied and committed: queue empty, no
+ * rescan owed, commits working?  (sync_now: answer without a cookie.)
+ */
+int		 batch_settled(void *);
+
+#endif
