@@ -494,8 +494,9 @@ daemon_crawl(struct daemon *d, int64_t observed_ns)
 	return (found);
 }
 
-int
-main(int argc, char **argv)
+/* The command line into d; returns the root as given. */
+static const char *
+daemon_options(struct daemon *d, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "foreground",	  no_argument,	     NULL, 'f' },
@@ -509,52 +510,43 @@ main(int argc, char **argv)
 		{ "version",	  no_argument,	     NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct daemon	 d;
-	struct scan_clock clock;
-	uv_loop_t	 loop;
-	char		*cause, *cookies, rootbuf[PATH_MAX];
 	const char	*root = ".";
-	struct stat	 st;
-	int64_t		 observed_ns, presented_high;
-	uint64_t	 first_seq;
-	size_t		 found;
-	int		 ch, rc, status = 0, nignore = 0;
+	int		 ch, nignore = 0;
 
-	memset(&d, 0, sizeof d);
-	d.starting = 1;
-	d.sync_timeout_ms = 10000;
-	d.max_conns = 256;
-	d.idle_timeout_ms = 60000;
+	d->starting = 1;
+	d->sync_timeout_ms = 10000;
+	d->max_conns = 256;
+	d->idle_timeout_ms = 60000;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":fr:i:s:m:t:x:hV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
-			d.foreground = 1;
+			d->foreground = 1;
 			break;
 		case 'r':
 			root = optarg;
 			break;
 		case 'i':
-			d.ignore = xreallocarray(d.ignore, nignore + 2,
-			    sizeof *d.ignore);
-			d.ignore[nignore++] = optarg;
-			d.ignore[nignore] = NULL;
+			d->ignore = xreallocarray(d->ignore, nignore + 2,
+			    sizeof *d->ignore);
+			d->ignore[nignore++] = optarg;
+			d->ignore[nignore] = NULL;
 			break;
 		case 's':
-			d.sync_timeout_ms = daemon_number("--sync-timeout",
+			d->sync_timeout_ms = daemon_number("--sync-timeout",
 			    optarg, 1, 3600000, "ms");
 			break;
 		case 'm':
-			d.max_conns = daemon_number("--max-connections",
+			d->max_conns = daemon_number("--max-connections",
 			    optarg, 1, 65536, "connections");
 			break;
 		case 't':
-			d.idle_timeout_ms = daemon_number("--idle-timeout",
+			d->idle_timeout_ms = daemon_number("--idle-timeout",
 			    optarg, 1, 86400000, "ms");
 			break;
 		case 'x':
-			if (registry_duration(optarg, &d.idle_exit_ms) != 0) {
+			if (registry_duration(optarg, &d->idle_exit_ms) != 0) {
 				fprintf(stderr, "depcheckd: bad --idle-exit '%s'"
 				    " (a duration such as 90s, 30m, 2h or 1d;"
 				    " 0: never)\n", optarg);
@@ -582,6 +574,18 @@ main(int argc, char **argv)
 		    argv[optind]);
 		usage(stderr, 2);
 	}
+	return (root);
+}
+
+/*
+ * The root, resolved, and the paths in its state directory; returns the
+ * cookie directory's.
+ */
+static char *
+daemon_paths(struct daemon *d, const char *root)
+{
+	char		 rootbuf[PATH_MAX], *cookies;
+	struct stat	 st;
 
 	umask(077);
 	if (realpath(root, rootbuf) == NULL) {
@@ -594,12 +598,131 @@ main(int argc, char **argv)
 		    rootbuf);
 		exit(2);
 	}
-	d.root = xstrdup(rootbuf);
-	xasprintf(&d.statedir, "%s/%s", d.root, STATE_DIR);
-	xasprintf(&d.dbpath, "%s/state.db", d.statedir);
-	xasprintf(&d.logpath, "%s/depcheckd.log", d.statedir);
-	xasprintf(&cookies, "%s/cookies", d.statedir);
+	d->root = xstrdup(rootbuf);
+	xasprintf(&d->statedir, "%s/%s", d->root, STATE_DIR);
+	xasprintf(&d->dbpath, "%s/state.db", d->statedir);
+	xasprintf(&d->logpath, "%s/depcheckd.log", d->statedir);
+	xasprintf(&cookies, "%s/cookies", d->statedir);
+	return (cookies);
+}
 
+/* The loop, the root check and the signals that stop the daemon. */
+static void
+daemon_loop_init(struct daemon *d, uv_loop_t *loop)
+{
+	uv_loop_init(loop);
+	d->loop = loop;
+	uv_timer_init(d->loop, &root_timer);
+	root_timer.data = d;
+	uv_timer_start(&root_timer, daemon_root_check_cb, ROOT_CHECK_MS,
+	    ROOT_CHECK_MS);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	uv_signal_init(d->loop, &sig_term);
+	uv_signal_init(d->loop, &sig_int);
+	sig_term.data = sig_int.data = d;
+	uv_signal_start(&sig_term, daemon_signal_cb, SIGTERM);
+	uv_signal_start(&sig_int, daemon_signal_cb, SIGINT);
+}
+
+/*
+ * Started: say so in the log, to the service manager and to the parent
+ * waiting in daemon_fork, whose stderr is let go.
+ */
+static void
+daemon_ready(struct daemon *d, size_t found)
+{
+	int	 fd;
+
+	log_info("watching '%s': %zu entries, %zu directories, seq %" PRIu64,
+	    log_esc(d->root), found, watch_count(d->watch),
+	    index_peek_seq(d->index) - 1);
+
+	d->starting = 0;
+	/*
+	 * READY=1 only after the crawl, the watches and the socket: what
+	 * the service manager starts next finds every file recorded
+	 * (tests/integ/t8002-notify.sh, t8003-systemd-unit.sh).
+	 */
+	notify_send("READY=1\nSTATUS=watching '%s': %zu entries, %zu"
+	    " directories", log_esc(d->root), found, watch_count(d->watch));
+	if (ready_fd != -1) {
+		dprintf(ready_fd, "0 ready\n");
+		close(ready_fd);
+		ready_fd = -1;
+		if ((fd = open("/dev/null", O_WRONLY)) != -1) {
+			dup2(fd, STDERR_FILENO);
+			close(fd);
+		}
+	}
+}
+
+/*
+ * Close everything in the order that lets each owner finish (the last
+ * batch commits before the database closes; the loop closes only once
+ * every handle is); returns the exit status.
+ */
+static int
+daemon_teardown(struct daemon *d, char *cookies)
+{
+	int	 rc, status = 0;
+
+	log_info("stopping");
+	server_free(d->server);
+	batch_end(d->batch);
+	batch_free(d->batch);
+	publish_free(d->publish);
+	sync_free(d->sync);
+	rescan_free(d->rescan);
+	watch_free(d->watch);
+	uv_walk(d->loop, daemon_walk_close_cb, NULL);
+	uv_run(d->loop, UV_RUN_DEFAULT);
+	/*
+	 * With every handle closed and every request done, the loop closes:
+	 * UV_EBUSY is a handle or request that outlived its owner, a bug
+	 * said in the log and in the exit status
+	 * (tests/integ/t1012-clean-exit.sh).
+	 */
+	if ((rc = uv_loop_close(d->loop)) != 0) {
+		log_warn("internal error: cannot close the event loop: %s (a"
+		    " handle or request is still open)", uv_strerror(rc));
+		status = 2;
+	}
+	db_close(d->db);
+	index_free(d->index);
+	scan_free(d->scan);
+	stamp_free(d->stamp);
+	close(d->rootfd);
+	log_info("stopped");
+	notify_close();
+	log_close();
+	free(d->ignore);
+	free(d->db_cause);
+	free(d->db_recovered);
+	close(d->seqmark_fd);
+	free(d->root);
+	free(d->statedir);
+	free(d->sockpath);
+	free(d->dbpath);
+	free(d->logpath);
+	free(cookies);
+	life_free(d->life);	/* last: stop --all waits for its lock */
+	return (status);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon	 d;
+	struct scan_clock clock;
+	uv_loop_t	 loop;
+	char		*cause, *cookies;
+	int64_t		 observed_ns, presented_high;
+	uint64_t	 first_seq;
+	size_t		 found;
+
+	memset(&d, 0, sizeof d);
+	cookies = daemon_paths(&d, daemon_options(&d, argc, argv));
 	if (!d.foreground)
 		daemon_fork(&d);
 	else	/* maybe a service's main process: contrib/systemd */
@@ -630,20 +753,7 @@ main(int argc, char **argv)
 	daemon_probe_clock(&d, &clock);
 
 	d.stamp = stamp_new(d.index, d.rootfd);
-	uv_loop_init(&loop);
-	d.loop = &loop;
-	uv_timer_init(d.loop, &root_timer);
-	root_timer.data = &d;
-	uv_timer_start(&root_timer, daemon_root_check_cb, ROOT_CHECK_MS,
-	    ROOT_CHECK_MS);
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	uv_signal_init(d.loop, &sig_term);
-	uv_signal_init(d.loop, &sig_int);
-	sig_term.data = sig_int.data = &d;
-	uv_signal_start(&sig_term, daemon_signal_cb, SIGTERM);
-	uv_signal_start(&sig_int, daemon_signal_cb, SIGINT);
-
+	daemon_loop_init(&d, &loop);
 	daemon_wire(&d, cookies, &clock);
 	found = daemon_crawl(&d, observed_ns);
 	if ((d.publish = publish_new(&d, first_seq, presented_high,
@@ -659,69 +769,7 @@ main(int argc, char **argv)
 	if ((d.server = server_new(&d, d.sockpath, &cause)) == NULL)
 		start_fail(2, "%s", cause);
 	life_start(d.life);
-	log_info("watching '%s': %zu entries, %zu directories, seq %" PRIu64,
-	    log_esc(d.root), found, watch_count(d.watch),
-	    index_peek_seq(d.index) - 1);
-
-	d.starting = 0;
-	/*
-	 * READY=1 only after the crawl, the watches and the socket: what
-	 * the service manager starts next finds every file recorded
-	 * (tests/integ/t8002-notify.sh, t8003-systemd-unit.sh).
-	 */
-	notify_send("READY=1\nSTATUS=watching '%s': %zu entries, %zu"
-	    " directories", log_esc(d.root), found, watch_count(d.watch));
-	if (ready_fd != -1) {
-		dprintf(ready_fd, "0 ready\n");
-		close(ready_fd);
-		ready_fd = -1;
-		if ((rc = open("/dev/null", O_WRONLY)) != -1) {
-			dup2(rc, STDERR_FILENO);
-			close(rc);
-		}
-	}
-
+	daemon_ready(&d, found);
 	uv_run(d.loop, UV_RUN_DEFAULT);
-
-	log_info("stopping");
-	server_free(d.server);
-	batch_end(d.batch);
-	batch_free(d.batch);
-	publish_free(d.publish);
-	sync_free(d.sync);
-	rescan_free(d.rescan);
-	watch_free(d.watch);
-	uv_walk(d.loop, daemon_walk_close_cb, NULL);
-	uv_run(d.loop, UV_RUN_DEFAULT);
-	/*
-	 * With every handle closed and every request done, the loop closes:
-	 * UV_EBUSY is a handle or request that outlived its owner, a bug
-	 * said in the log and in the exit status
-	 * (tests/integ/t1012-clean-exit.sh).
-	 */
-	if ((rc = uv_loop_close(d.loop)) != 0) {
-		log_warn("internal error: cannot close the event loop: %s (a"
-		    " handle or request is still open)", uv_strerror(rc));
-		status = 2;
-	}
-	db_close(d.db);
-	index_free(d.index);
-	scan_free(d.scan);
-	stamp_free(d.stamp);
-	close(d.rootfd);
-	log_info("stopped");
-	notify_close();
-	log_close();
-	free(d.ignore);
-	free(d.db_cause);
-	free(d.db_recovered);
-	close(d.seqmark_fd);
-	free(d.root);
-	free(d.statedir);
-	free(d.sockpath);
-	free(d.dbpath);
-	free(d.logpath);
-	free(cookies);
-	life_free(d.life);	/* last: stop --all waits for its lock */
-	return (status);
+	return (daemon_teardown(&d, cookies));
 }
