@@ -24,7 +24,6 @@
 #include "life.h"
 #include "log.h"
 #include "rescan.h"
-#include "server.h"
 #include "sync.h"
 #include "util.h"
 #include "watch.h"
@@ -55,7 +54,8 @@ union conn_msg {
 struct conn {
 	uv_pipe_t		 pipe;
 	struct daemon		*d;
-	struct server		*srv;
+	conn_gone_cb		 gone;		/* the owner, told when freed */
+	void			*gone_arg;
 	enum conn_state		 state;
 	struct pbuf		 in;
 	const struct conn_req	*req;		/* being answered */
@@ -158,13 +158,14 @@ static void	 conn_parse(struct conn *);
 static void	 conn_consume(struct conn *);
 
 struct conn *
-conn_new(struct daemon *d, struct server *srv)
+conn_new(struct daemon *d, conn_gone_cb gone, void *arg)
 {
 	struct conn	*c;
 
 	c = xcalloc(1, sizeof *c);
 	c->d = d;
-	c->srv = srv;
+	c->gone = gone;
+	c->gone_arg = arg;
 	c->state = CONN_HANDSHAKE;
 	pbuf_init(&c->in);
 	uv_pipe_init(d->loop, &c->pipe, 0);
@@ -184,7 +185,7 @@ conn_stream(struct conn *c)
 void
 conn_detach(struct conn *c)
 {
-	c->srv = NULL;
+	c->gone = NULL;
 }
 
 static void
@@ -194,8 +195,8 @@ conn_close_cb(uv_handle_t *h)
 
 	if (--c->handles > 0)
 		return;
-	if (c->srv != NULL)
-		server_conn_gone(c->srv, c);
+	if (c->gone != NULL)
+		c->gone(c->gone_arg, c);
 	pbuf_free(&c->in);
 	free(c->qpaths);
 	free(c->qlens);

@@ -8,17 +8,22 @@
 #include <uv.h>
 
 struct daemon;
-struct server;
 struct conn;
 struct pbuf;
 
-/* A new connection, initialised on the server's loop; owned by server.c. */
-struct conn	*conn_new(struct daemon *, struct server *);
+/* Told, with its argument, when a connection's memory is freed. */
+typedef void (*conn_gone_cb)(void *, const struct conn *);
+
+/*
+ * A new connection, initialised on the daemon's loop; owned by whoever
+ * accepted it (server.c), whom gone tells when it is freed.
+ */
+struct conn	*conn_new(struct daemon *, conn_gone_cb, void *);
 uv_stream_t	*conn_stream(struct conn *);
 /* Start reading; if busy, reply with an error and close instead. */
 void		 conn_start(struct conn *, int);
 void		 conn_close(struct conn *);
-/* The server is going away first: do not tell it when this conn goes. */
+/* The owner is going away first: do not tell it when this conn goes. */
 void		 conn_detach(struct conn *);
 
 /* What a subscriber may fall behind by, unless its request says. */

@@ -23,7 +23,6 @@
 #include "daemon.h"
 #include "life.h"
 #include "log.h"
-#include "server.h"
 
 /* How often the state directory is checked: the bound on noticing. */
 #define LIFE_CHECK_MS		1000
@@ -35,6 +34,9 @@ struct life {
 	int		 statefd;	/* ROOT/.depcheck, held open */
 	struct stat	 db_st;		/* state.db as the daemon opened it */
 	int		 db_known;
+	struct stat	 sock_st;	/* the socket as the server bound it */
+	int		 sock_known;
+	unsigned	 nconns;	/* open connections (server.c says) */
 	char		*regpath;	/* the registry directory */
 	int		 regfd;		/* or -1 */
 	int		 entryfd;	/* our entry, locked; or -1 */
@@ -184,6 +186,7 @@ life_start(struct life *l)
 	struct daemon	*d = l->d;
 
 	l->db_known = lstat(d->dbpath, &l->db_st) == 0;
+	l->sock_known = lstat(d->sockpath, &l->sock_st) == 0;
 	uv_timer_init(d->loop, &l->check);
 	l->check.data = l;
 	uv_timer_start(&l->check, life_check_cb, LIFE_CHECK_MS,
@@ -222,6 +225,15 @@ life_activity(struct life *l)
 		l->last_active = uv_now(l->d->loop);
 }
 
+void
+life_conns(struct life *l, unsigned n)
+{
+	if (l == NULL)
+		return;
+	l->nconns = n;
+	life_activity(l);
+}
+
 int
 life_owns(struct life *l)
 {
@@ -253,7 +265,8 @@ life_lost(struct life *l)
 	else if (l->db_known && (lstat(d->dbpath, &st) != 0 ||
 	    !life_same(&st, &l->db_st)))
 		path = xstrdup(d->dbpath);
-	else if (d->server != NULL && !server_sock_intact(d->server))
+	else if (l->sock_known && (lstat(d->sockpath, &st) != 0 ||
+	    !life_same(&st, &l->sock_st)))
 		path = xstrdup(d->sockpath);
 	return (path);
 }
@@ -280,7 +293,7 @@ life_idle_cb(uv_timer_t *h)
 	struct daemon	*d = l->d;
 	uint64_t	 now = uv_now(d->loop), idle;
 
-	if (d->server != NULL && server_conn_count(d->server) > 0)
+	if (l->nconns > 0)
 		l->last_active = now;
 	idle = now - l->last_active;
 	if (idle < d->idle_exit_ms) {

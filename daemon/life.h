@@ -27,6 +27,11 @@ void		 life_free(struct life *);
 /* A request came, or a connection opened or closed. */
 void		 life_activity(struct life *);
 /*
+ * The number of open connections changed (server.c): while any is open
+ * the daemon is not idle, however quiet its clients.
+ */
+void		 life_conns(struct life *, unsigned);
+/*
  * Are the state directory and its lock still the ones this daemon holds?
  * Only then may it remove files there (another daemon's, otherwise).
  * Without a life (the unit tests), yes.

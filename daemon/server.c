@@ -39,6 +39,8 @@ struct server {
 #define SERVER_LOG_REFUSED	10
 
 static void	 server_accept_cb(uv_stream_t *, int);
+static void	 server_conn_gone_cb(void *, const struct conn *);
+static int	 server_sock_intact(const struct server *);
 
 /*
  * Bind path by hand and give libuv the descriptor: a handle that
@@ -148,7 +150,7 @@ server_accept_cb(uv_stream_t *h, int status)
 		    log_esc(s->path), uv_strerror(status));
 		return;
 	}
-	c = conn_new(s->d, s);
+	c = conn_new(s->d, server_conn_gone_cb, s);
 	if (uv_accept(h, conn_stream(c)) != 0) {
 		conn_close(c);
 		return;
@@ -161,13 +163,15 @@ server_accept_cb(uv_stream_t *h, int status)
 	sc->conn = c;
 	TAILQ_INSERT_TAIL(&s->conns, sc, entry);
 	s->nconns++;
-	life_activity(s->d->life);
+	life_conns(s->d->life, s->nconns);
 	conn_start(c, s->nconns > s->d->max_conns);
 }
 
-void
-server_conn_gone(struct server *s, const struct conn *c)
+/* conn.c's word that a connection's memory is freed. */
+static void
+server_conn_gone_cb(void *arg, const struct conn *c)
 {
+	struct server		*s = arg;
 	struct server_conn	*sc;
 
 	TAILQ_FOREACH(sc, &s->conns, entry) {
@@ -175,7 +179,7 @@ server_conn_gone(struct server *s, const struct conn *c)
 			TAILQ_REMOVE(&s->conns, sc, entry);
 			free(sc);
 			s->nconns--;
-			life_activity(s->d->life);
+			life_conns(s->d->life, s->nconns);
 			return;
 		}
 	}
@@ -209,17 +213,11 @@ server_free(struct server *s)
 	uv_close((uv_handle_t *)&s->pipe, server_close_cb);
 }
 
-int
+static int
 server_sock_intact(const struct server *s)
 {
 	struct stat	st;
 
 	return (lstat(s->path, &st) == 0 && st.st_ino == s->sock_st.st_ino &&
 	    st.st_dev == s->sock_st.st_dev);
-}
-
-unsigned
-server_conn_count(const struct server *s)
-{
-	return (s->nconns);
 }

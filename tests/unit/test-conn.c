@@ -69,7 +69,7 @@ test_open(struct daemon *d, int sndbuf, struct peer *p)
 	if (sndbuf != 0)
 		CHECK_EQ_INT(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf,
 		    sizeof sndbuf), 0);
-	c = conn_new(d, NULL);
+	c = conn_new(d, NULL, NULL);
 	CHECK_EQ_INT(uv_pipe_open((uv_pipe_t *)conn_stream(c), sv[0]), 0);
 	conn_start(c, 0);
 	p->fd = sv[1];
