@@ -176,8 +176,9 @@ check: all $(UNIT) check-man check-static
 VALGRIND = valgrind -q --leak-check=full \
 	   --errors-for-leak-kinds=definite,indirect --error-exitcode=99
 
-# Static analysis, zero findings.  cppcheck: warning, style, performance,
-# portability, but for variableScope (KNF declares at the top of a
+# Static analysis, zero findings, and no include cycle among the modules
+# of daemon/, client/ or proto/ (tests/static/module-cycles.sh).
+# cppcheck: warning, style, performance, portability, but for variableScope (KNF declares at the top of a
 # function) and unusedStructMember where sys/queue.h's TAILQ_HEAD expands.
 # clang-tidy: bugprone, clang-analyzer, cert, misc, performance and
 # portability, but for easily-swappable-parameters (same-typed parameters
@@ -223,6 +224,7 @@ check-static:
 	    $(TIDY_LOG) >&2; echo "not ok - clang-tidy: findings or errors" \
 	    "above (xargs exit $$rc; all of it in $(TIDY_LOG))" >&2; exit 1; }
 	@echo "ok - clang-tidy: no findings"
+	tests/static/module-cycles.sh daemon client proto
 
 # Each page renders with no warning at all.
 check-man:
