@@ -178,8 +178,9 @@ VALGRIND = valgrind -q --leak-check=full \
 
 # Static analysis, zero findings, and no include cycle among the modules
 # of daemon/, client/ or proto/ (tests/static/module-cycles.sh).
-# cppcheck: warning, style, performance, portability, but for variableScope (KNF declares at the top of a
-# function) and unusedStructMember where sys/queue.h's TAILQ_HEAD expands.
+# cppcheck: warning, style, performance, portability, but for
+# variableScope (KNF declares at the top of a function) and
+# unusedStructMember where sys/queue.h's TAILQ_HEAD expands.
 # clang-tidy: bugprone, clang-analyzer, cert, misc, performance and
 # portability, but for easily-swappable-parameters (same-typed parameters
 # are normal in C signatures), misc-unused-parameters (libuv callbacks take
