@@ -81,10 +81,10 @@ DAEMON_SRCS = daemon/main.c daemon/daemon.c daemon/log.c daemon/index.c daemon/d
 	      daemon/watch.c daemon/scan.c daemon/stamp.c daemon/sync.c daemon/server.c \
 	      daemon/conn.c daemon/util.c daemon/publish.c daemon/life.c \
 	      daemon/notify.c
+# A subcommand is a client/cmd-*.c file (and its line in depcheck.c).
 CLIENT_SRCS = client/depcheck.c client/client.c client/resolve.c \
-	      client/compare.c client/json.c client/cmd-check.c client/cmd-run.c \
-	      client/cmd-start.c client/cmd-status.c client/fallback.c \
-	      client/cmd-exec.c client/cmd-list.c
+	      client/compare.c client/json.c client/fallback.c \
+	      $(sort $(wildcard client/cmd-*.c))
 PRELOAD_SRCS = client/preload.c client/client.c proto/proto.c proto/msg.c \
 	      proto/xmalloc.c proto/image.c
 UNIT_SRCS   = $(wildcard tests/unit/*.c)
