@@ -225,7 +225,7 @@ int
 check_paths(const struct check_opts *o, char **argv, int n,
     struct check_result *res)
 {
-	struct client		 c;
+	struct client		*c = &res->client;
 	struct item		*items;
 	struct compare_fact	*facts;
 	struct compare_dep	*out;
@@ -251,10 +251,11 @@ check_paths(const struct check_opts *o, char **argv, int n,
 		}
 	}
 
-	memset(&c, 0, sizeof c);
-	c.fd = -1;
+	memset(c, 0, sizeof *c);
+	c->fd = -1;
 	if (found == 0 && nquery > 0) {
-		switch (client_connect(&c, root, &cause)) {
+		/* The HELLO goes out with the first QUERY: one round trip. */
+		switch (client_open(c, root, &cause)) {
 		case -1:
 			cmd_fail("%s", cause);
 		case 0:
@@ -275,10 +276,11 @@ check_paths(const struct check_opts *o, char **argv, int n,
 	 * one would let a source written just before the recipe count as
 	 * written during it (rebuilt again next time).
 	 */
-	if (connected && check_query(&c, items, n, !o->nosync, &res->high,
+	if (connected && check_query(c, items, n, !o->nosync, &res->high,
 	    &cause) != 0)
 		cmd_fail("%s", cause);
-	client_close(&c);
+	if (!o->run)
+		client_close(c);
 
 	facts = xcalloc((size_t)n, sizeof *facts);
 	out = xcalloc((size_t)n, sizeof *out);
@@ -329,6 +331,7 @@ check_result_free(struct check_result *res)
 {
 	free(res->root);
 	free(res->target_rel);
+	client_close(&res->client);
 }
 
 int
