@@ -22,6 +22,13 @@
 
 #define CLIENT_NAME	"depcheck"
 
+/*
+ * The lstat of the state directory that client_find_root took: the
+ * owner check of client_open looks at it rather than take another.
+ */
+static char		*client_found_dir;
+static struct stat	 client_found_st;
+
 int
 client_root_arg(const char *dir, char **root, char **cause)
 {
@@ -69,6 +76,9 @@ client_find_root(char **root, char **cause)
 				    "not a directory");
 				return (-1);
 			}
+			free(client_found_dir);
+			client_found_dir = xstrdup(buf);
+			client_found_st = st;
 			buf[len] = '\0';
 			*root = xstrdup(buf);
 			return (0);
@@ -91,13 +101,22 @@ client_find_root(char **root, char **cause)
 	return (1);
 }
 
-/* The socket path: ROOT/.depcheck/sock, or what ROOT/.depcheck/sockpath says. */
+/*
+ * The socket path: ROOT/.depcheck/sock, or, only when that is too long
+ * for sun_path (as the daemon decides: daemon_sockpath), what
+ * ROOT/.depcheck/sockpath says.
+ */
 static char *
 client_sockpath(const char *root)
 {
-	char	*note, *path, line[PATH_MAX];
-	FILE	*f;
+	struct sockaddr_un	 sun;
+	char			*note, *path, line[PATH_MAX];
+	FILE			*f;
 
+	xasprintf(&path, "%s/.depcheck/sock", root);
+	if (strlen(path) < sizeof sun.sun_path)
+		return (path);
+	free(path);
 	xasprintf(&note, "%s/.depcheck/sockpath", root);
 	f = fopen(note, "re");
 	free(note);
@@ -391,9 +410,15 @@ client_simple(struct client *c, uint32_t type, uint32_t want,
 static int
 client_check_owner(const char *path, int want_dir, char **cause)
 {
+	static uid_t	uid = (uid_t)-1;
 	struct stat	st;
 
-	if (lstat(path, &st) != 0) {
+	if (uid == (uid_t)-1)
+		uid = getuid();
+	if (want_dir && client_found_dir != NULL &&
+	    strcmp(path, client_found_dir) == 0)
+		st = client_found_st;
+	else if (lstat(path, &st) != 0) {
 		if (errno == ENOENT)
 			return (1);
 		xasprintf(cause, "cannot stat '%s': %s", path,
@@ -410,10 +435,10 @@ client_check_owner(const char *path, int want_dir, char **cause)
 		    "directory" : "socket");
 		return (-1);
 	}
-	if (st.st_uid != getuid()) {
+	if (st.st_uid != uid) {
 		xasprintf(cause, "'%s' belongs to uid %u, not to uid %u (not"
 		    " used; remove it)", path, (unsigned)st.st_uid,
-		    (unsigned)getuid());
+		    (unsigned)uid);
 		return (-1);
 	}
 	return (0);

@@ -47,7 +47,8 @@ check_query(struct client *c, struct item *items, int n, int sync,
 
 	paths = xcalloc((size_t)n, sizeof *paths);
 	idx = xcalloc((size_t)n, sizeof *idx);
-	recs = xcalloc(PROTO_MAX_PATHS, sizeof *recs);
+	recs = xcalloc(n < PROTO_MAX_PATHS ? (size_t)n : PROTO_MAX_PATHS,
+	    sizeof *recs);
 	pbuf_init(&b);
 	for (i = 0; i < n && rc == 0; i = j) {
 		count = 0;
@@ -170,6 +171,8 @@ check_why(const struct item *t, const struct item *deps,
 	}
 	if (verdict != EXIT_FRESH)
 		return;
+	if (n != 0 && newest == NULL)
+		return;		/* no dependency exists: never fresh */
 	if (n == 0)
 		cmd_warn("%s is up to date: it exists and has no"
 		    " dependencies", tf->arg);
@@ -241,7 +244,9 @@ check_paths(const struct check_opts *o, char **argv, int n,
 		items[i].fact.rule = COMPARE_MTIME;
 		if (resolve_path(root, argv[i], &items[i].res, &cause) != 0)
 			cmd_fail("%s", cause);
-		if (fallback_stat(argv[i], &items[i].fact, &cause) != 0)
+		if (items[i].res.have_st)
+			fallback_fact(&items[i].res.st, &items[i].fact);
+		else if (fallback_stat(argv[i], &items[i].fact, &cause) != 0)
 			cmd_fail("%s", cause);
 		if (items[i].res.dangling)
 			items[i].fact.exists = 0;
