@@ -2,7 +2,7 @@
  * The client side of the protocol (see client.h).  Blocking I/O on one
  * unix socket, bounded by DEPCHECK_TIMEOUT seconds per reply.  The HELLO
  * of client_open goes out in one write with the first request, and the
- * replies are read in order (PROTOCOL.md, "Pipelining").
+ * replies are read in order (PROTOCOL.md, "Requests and replies").
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
