@@ -1,9 +1,12 @@
 /*
  * The client side of the protocol (see client.h).  Blocking I/O on one
- * unix socket, bounded by DEPCHECK_TIMEOUT seconds per reply.
+ * unix socket, bounded by DEPCHECK_TIMEOUT seconds per reply.  The HELLO
+ * of client_open goes out in one write with the first request, and the
+ * replies are read in order (PROTOCOL.md, "Requests and replies").
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -18,6 +21,13 @@
 #include "xmalloc.h"
 
 #define CLIENT_NAME	"depcheck"
+
+/*
+ * The lstat of the state directory that client_find_root took: the
+ * owner check of client_open looks at it rather than take another.
+ */
+static char		*client_found_dir;
+static struct stat	 client_found_st;
 
 int
 client_root_arg(const char *dir, char **root, char **cause)
@@ -66,6 +76,9 @@ client_find_root(char **root, char **cause)
 				    "not a directory");
 				return (-1);
 			}
+			free(client_found_dir);
+			client_found_dir = xstrdup(buf);
+			client_found_st = st;
 			buf[len] = '\0';
 			*root = xstrdup(buf);
 			return (0);
@@ -88,13 +101,22 @@ client_find_root(char **root, char **cause)
 	return (1);
 }
 
-/* The socket path: ROOT/.depcheck/sock, or what ROOT/.depcheck/sockpath says. */
+/*
+ * The socket path: ROOT/.depcheck/sock, or, only when that is too long
+ * for sun_path (as the daemon decides: daemon_sockpath), what
+ * ROOT/.depcheck/sockpath says.
+ */
 static char *
 client_sockpath(const char *root)
 {
-	char	*note, *path, line[PATH_MAX];
-	FILE	*f;
+	struct sockaddr_un	 sun;
+	char			*note, *path, line[PATH_MAX];
+	FILE			*f;
 
+	xasprintf(&path, "%s/.depcheck/sock", root);
+	if (strlen(path) < sizeof sun.sun_path)
+		return (path);
+	free(path);
 	xasprintf(&note, "%s/.depcheck/sockpath", root);
 	f = fopen(note, "re");
 	free(note);
@@ -121,34 +143,64 @@ client_timeout(void)
 	return ((int)s);
 }
 
+/* Send every byte of iov[0..n) (changed as it goes); -1 with errno. */
 static int
-client_write_all(int fd, const uint8_t *p, size_t len)
+client_send(int fd, struct iovec *iov, int n)
 {
-	ssize_t	n;
+	struct msghdr	msg;
+	ssize_t		sent;
 
-	while (len > 0) {
+	while (n > 0) {
+		memset(&msg, 0, sizeof msg);
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)n;
 		/* A daemon that closed on us is an error, not SIGPIPE. */
-		if ((n = send(fd, p, len, MSG_NOSIGNAL)) == -1) {
+		if ((sent = sendmsg(fd, &msg, MSG_NOSIGNAL)) == -1) {
 			if (errno == EINTR)
 				continue;
 			return (-1);
 		}
-		p += n;
-		len -= (size_t)n;
+		while (n > 0 && (size_t)sent >= iov->iov_len) {
+			sent -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + sent;
+			iov->iov_len -= (size_t)sent;
+		}
 	}
 	return (0);
 }
 
-/* Read exactly len bytes; -1 with errno (ETIMEDOUT, or 0 for EOF). */
+/*
+ * Have at least want unread bytes in c->in.  A read takes what is there
+ * (a reply and the next one, pipelined), not just what was asked for.
+ * Returns -1 with errno: ETIMEDOUT, or 0 for EOF.
+ */
 static int
-client_read_all(int fd, uint8_t *p, size_t len, int timeout_ms)
+client_fill(struct client *c, size_t want, int timeout_ms)
 {
 	struct pollfd	pfd;
 	ssize_t		n;
+	size_t		cap;
 	int		rc;
 
-	while (len > 0) {
-		pfd.fd = fd;
+	if (c->in.len - c->inoff >= want)
+		return (0);
+	if (c->inoff != 0) {
+		memmove(c->in.data, c->in.data + c->inoff,
+		    c->in.len - c->inoff);
+		c->in.len -= c->inoff;
+		c->inoff = 0;
+	}
+	if (c->in.cap < want || c->in.cap < 4096) {
+		cap = want < 4096 ? 4096 : want;
+		c->in.data = xrealloc(c->in.data, cap);
+		c->in.cap = cap;
+	}
+	while (c->in.len < want) {
+		pfd.fd = c->fd;
 		pfd.events = POLLIN;
 		if ((rc = poll(&pfd, 1, timeout_ms)) == -1) {
 			if (errno == EINTR)
@@ -159,7 +211,8 @@ client_read_all(int fd, uint8_t *p, size_t len, int timeout_ms)
 			errno = ETIMEDOUT;
 			return (-1);
 		}
-		if ((n = read(fd, p, len)) == -1) {
+		if ((n = read(c->fd, c->in.data + c->in.len,
+		    c->in.cap - c->in.len)) == -1) {
 			if (errno == EINTR)
 				continue;
 			return (-1);
@@ -168,67 +221,162 @@ client_read_all(int fd, uint8_t *p, size_t len, int timeout_ms)
 			errno = 0;
 			return (-1);
 		}
-		p += n;
-		len -= (size_t)n;
+		c->in.len += (size_t)n;
 	}
 	return (0);
 }
 
-int
-client_request(struct client *c, struct pbuf *b, uint32_t *type,
-    uint8_t **payload, uint32_t *len, char **cause)
+/*
+ * Read one frame: 0 with its type and an allocated payload, or -1 with
+ * an allocated cause (c->lost when the daemon closed the connection).
+ */
+static int
+client_read_frame(struct client *c, uint32_t *type, uint8_t **payload,
+    uint32_t *len, int timeout_ms, char **cause)
 {
-	struct proto_error	 e;
-	uint8_t			 hdr[PROTO_HDR_LEN], *p;
-	const char		*why;
-	int			 timeout = client_timeout() * 1000, error;
+	const char	*why;
 
-	*payload = NULL;
-	if (client_write_all(c->fd, b->data, b->len) != 0) {
-		/*
-		 * The daemon may have said why before it closed (too many
-		 * connections): read that rather than report the pipe.
-		 */
-		error = errno;
-		if (client_read_all(c->fd, hdr, sizeof hdr, 1000) != 0 ||
-		    proto_unpack_header(hdr, type, len, &why) != 0 ||
-		    *type != PROTO_MSG_ERROR) {
-			xasprintf(cause, "cannot send to the daemon for '%s':"
-			    " %s", c->root, strerror(error));
-			return (-1);
-		}
-	} else if (client_read_all(c->fd, hdr, sizeof hdr, timeout) != 0)
+	if (client_fill(c, PROTO_HDR_LEN, timeout_ms) != 0)
 		goto read_fail;
-	if (proto_unpack_header(hdr, type, len, &why) != 0) {
+	if (proto_unpack_header(c->in.data + c->inoff, type, len,
+	    &why) != 0) {
 		xasprintf(cause, "bad reply from the daemon for '%s': %s",
 		    c->root, why);
 		return (-1);
 	}
-	p = xmalloc(*len);
-	if (client_read_all(c->fd, p, *len, timeout) != 0) {
-		free(p);
+	if (client_fill(c, PROTO_HDR_LEN + (size_t)*len, timeout_ms) != 0)
 		goto read_fail;
-	}
-	if (*type == PROTO_MSG_ERROR) {
-		if (proto_unpack_error(p, *len, &e, &why) != 0)
-			xasprintf(cause, "bad error reply from the daemon for"
-			    " '%s': %s", c->root, why);
-		else
-			xasprintf(cause, "daemon for '%s': %.*s", c->root,
-			    (int)e.msglen, e.msg);
-		free(p);
-		return (-1);
-	}
-	*payload = p;
+	*payload = xmalloc(*len);
+	memcpy(*payload, c->in.data + c->inoff + PROTO_HDR_LEN, *len);
+	c->inoff += PROTO_HDR_LEN + (size_t)*len;
 	return (0);
 
 read_fail:
 	if (errno == ETIMEDOUT)
 		xasprintf(cause, "the daemon for '%s' did not answer within"
-		    " %d s (DEPCHECK_TIMEOUT)", c->root, timeout / 1000);
-	else
+		    " %d s (DEPCHECK_TIMEOUT)", c->root, timeout_ms / 1000);
+	else {
+		c->lost = errno == 0 || errno == ECONNRESET;
 		xasprintf(cause, "lost the daemon for '%s': %s", c->root,
 		    errno == 0 ? "connection closed" : strerror(errno));
+	}
+	return (-1);
+}
+
+/* An ERROR frame, as the cause the user sees; frees the payload. */
+static void
+client_error_cause(struct client *c, uint8_t *p, uint32_t len, char **cause)
+{
+	struct proto_error	 e;
+	const char		*why;
+
+	if (proto_unpack_error(p, len, &e, &why) != 0)
+		xasprintf(cause, "bad error reply from the daemon for '%s':"
+		    " %s", c->root, why);
+	else
+		xasprintf(cause, "daemon for '%s': %.*s", c->root,
+		    (int)e.msglen, e.msg);
+	free(p);
+}
+
+/* The reply to HELLO: HELLO_OK, or why not.  Frees the payload. */
+static int
+client_hello_reply(struct client *c, uint32_t type, uint8_t *p,
+    uint32_t len, char **cause)
+{
+	struct proto_hello_ok	 ok;
+	const char		*why;
+
+	if (type == PROTO_MSG_ERROR) {
+		client_error_cause(c, p, len, cause);
+		return (-1);
+	}
+	if (type != PROTO_MSG_HELLO_OK ||
+	    proto_unpack_hello_ok(p, len, &ok, &why) != 0) {
+		xasprintf(cause, "bad handshake from the daemon for '%s'",
+		    c->root);
+		free(p);
+		return (-1);
+	}
+	c->daemon_pid = ok.pid;
+	free(p);
+	return (0);
+}
+
+/*
+ * Send b, after the HELLO if it has not gone yet (one write), and read
+ * the replies in order: the HELLO's, then b's.  A version mismatch ends
+ * at the HELLO's ERROR, before a reply to b is looked for (t5014).
+ */
+int
+client_request(struct client *c, struct pbuf *b, uint32_t *type,
+    uint8_t **payload, uint32_t *len, char **cause)
+{
+	struct proto_hello	 hello = { PROTO_VERSION, CLIENT_NAME,
+				     sizeof CLIENT_NAME - 1 };
+	struct pbuf		 h;
+	struct iovec		 iov[2];
+	uint8_t			*p;
+	int			 timeout = client_timeout() * 1000, error = 0;
+	int			 n = 0, hello_sent = c->hello_pending;
+
+	*payload = NULL;
+	c->lost = 0;
+	pbuf_init(&h);
+	if (c->hello_pending) {
+		if (proto_pack_hello(&h, &hello) != 0)
+			abort();	/* CLIENT_NAME is within PROTO_MAX_NAME */
+		iov[n].iov_base = h.data;
+		iov[n++].iov_len = h.len;
+		c->hello_pending = 0;
+	}
+	if (b != NULL) {
+		iov[n].iov_base = b->data;
+		iov[n++].iov_len = b->len;
+	}
+	if (client_send(c->fd, iov, n) != 0) {
+		/*
+		 * The daemon may have said why before it closed (too many
+		 * connections, a version it does not speak): read that
+		 * rather than report the pipe.
+		 */
+		error = errno;
+		timeout = 1000;
+	}
+	pbuf_free(&h);
+	if (hello_sent) {
+		if (client_read_frame(c, type, &p, len, timeout, cause) != 0)
+			goto send_fail;
+		if (*type != PROTO_MSG_ERROR && error != 0) {
+			free(p);
+			goto send_fail_read;
+		}
+		if (client_hello_reply(c, *type, p, *len, cause) != 0)
+			return (-1);
+		if (b == NULL)
+			return (0);
+	}
+	if (client_read_frame(c, type, &p, len, timeout, cause) != 0)
+		goto send_fail;
+	if (*type == PROTO_MSG_ERROR) {
+		client_error_cause(c, p, *len, cause);
+		return (-1);
+	}
+	if (error != 0) {
+		free(p);
+		goto send_fail_read;
+	}
+	*payload = p;
+	return (0);
+
+send_fail:
+	if (error == 0)
+		return (-1);
+	free(*cause);
+send_fail_read:
+	c->lost = error == EPIPE || error == ECONNRESET;
+	xasprintf(cause, "cannot send to the daemon for '%s': %s", c->root,
+	    strerror(error));
 	return (-1);
 }
 
@@ -262,9 +410,15 @@ client_simple(struct client *c, uint32_t type, uint32_t want,
 static int
 client_check_owner(const char *path, int want_dir, char **cause)
 {
+	static uid_t	uid = (uid_t)-1;
 	struct stat	st;
 
-	if (lstat(path, &st) != 0) {
+	if (uid == (uid_t)-1)
+		uid = getuid();
+	if (want_dir && client_found_dir != NULL &&
+	    strcmp(path, client_found_dir) == 0)
+		st = client_found_st;
+	else if (lstat(path, &st) != 0) {
 		if (errno == ENOENT)
 			return (1);
 		xasprintf(cause, "cannot stat '%s': %s", path,
@@ -281,31 +435,25 @@ client_check_owner(const char *path, int want_dir, char **cause)
 		    "directory" : "socket");
 		return (-1);
 	}
-	if (st.st_uid != getuid()) {
+	if (st.st_uid != uid) {
 		xasprintf(cause, "'%s' belongs to uid %u, not to uid %u (not"
 		    " used; remove it)", path, (unsigned)st.st_uid,
-		    (unsigned)getuid());
+		    (unsigned)uid);
 		return (-1);
 	}
 	return (0);
 }
 
 int
-client_connect(struct client *c, const char *root, char **cause)
+client_open(struct client *c, const char *root, char **cause)
 {
 	struct sockaddr_un	 sun;
-	struct proto_hello	 hello = { PROTO_VERSION, CLIENT_NAME,
-				     sizeof CLIENT_NAME - 1 };
-	struct proto_hello_ok	 ok;
-	struct pbuf		 b;
-	uint8_t			*p;
-	uint32_t		 type, len;
-	const char		*why;
 	char			*path;
 	int			 rc;
 
+	memset(c, 0, sizeof *c);
 	c->fd = -1;
-	c->refused = 0;
+	pbuf_init(&c->in);
 	c->root = xstrdup(root);
 	xasprintf(&path, "%s/.depcheck", root);
 	rc = client_check_owner(path, 1, cause);
@@ -341,23 +489,20 @@ client_connect(struct client *c, const char *root, char **cause)
 		    root, strerror(errno));
 		return (-1);
 	}
-	pbuf_init(&b);
-	if (proto_pack_hello(&b, &hello) != 0)
-		abort();	/* CLIENT_NAME is within PROTO_MAX_NAME */
-	rc = client_request(c, &b, &type, &p, &len, cause);
-	pbuf_free(&b);
-	if (rc != 0)
-		return (-1);
-	if (type != PROTO_MSG_HELLO_OK ||
-	    proto_unpack_hello_ok(p, len, &ok, &why) != 0) {
-		xasprintf(cause, "bad handshake from the daemon for '%s'",
-		    root);
-		free(p);
-		return (-1);
-	}
-	c->daemon_pid = ok.pid;
-	free(p);
+	c->hello_pending = 1;
 	return (0);
+}
+
+int
+client_connect(struct client *c, const char *root, char **cause)
+{
+	uint8_t		*p;
+	uint32_t	 type, len;
+	int		 rc;
+
+	if ((rc = client_open(c, root, cause)) != 0)
+		return (rc);
+	return (client_request(c, NULL, &type, &p, &len, cause));
 }
 
 int
@@ -408,4 +553,7 @@ client_close(struct client *c)
 	c->fd = -1;
 	free(c->root);
 	c->root = NULL;
+	pbuf_free(&c->in);
+	c->inoff = 0;
+	c->hello_pending = 0;
 }

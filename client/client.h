@@ -12,8 +12,12 @@
 struct client {
 	int		 fd;
 	char		*root;		/* absolute, resolved */
-	uint64_t	 daemon_pid;
+	uint64_t	 daemon_pid;	/* once HELLO_OK was read */
 	int		 refused;	/* state dir or socket not ours */
+	int		 hello_pending;	/* goes out with the next request */
+	int		 lost;		/* the last request found it closed */
+	struct pbuf	 in;		/* read, from inoff on not yet used */
+	size_t		 inoff;
 };
 
 /*
@@ -30,6 +34,12 @@ int	 client_root_arg(const char *, char **, char **);
  * Returns 0, 1 when no daemon runs there, or -1 with an allocated cause.
  */
 int	 client_connect(struct client *, const char *, char **);
+/*
+ * Connect as client_connect does, but leave the HELLO to go out with the
+ * first request, in the same write (one round trip for both); a version
+ * mismatch is then that request's error.  Returns 0, 1 or -1 likewise.
+ */
+int	 client_open(struct client *, const char *, char **);
 /* Ask the daemon to stop: 0 once it said it will, or -1 with a cause. */
 int	 client_stop(struct client *, char **);
 void	 client_close(struct client *);
@@ -39,9 +49,11 @@ void	 client_close(struct client *);
  */
 int	 client_timeout(void);
 /*
- * Send the frame in b and read one reply.  Returns 0 with the reply type
- * and an allocated payload, or -1 with an allocated cause (an ERROR reply
- * becomes its message).
+ * Send the frame in b and read one reply (after a pending HELLO's, which
+ * goes out in the same write; b NULL sends the HELLO alone).  Returns 0
+ * with the reply type and an allocated payload, or -1 with an allocated
+ * cause (an ERROR reply becomes its message; c->lost is set when the
+ * daemon had closed the connection, as after its idle timeout).
  */
 int	 client_request(struct client *, struct pbuf *, uint32_t *,
 	     uint8_t **, uint32_t *, char **);

@@ -47,7 +47,8 @@ check_query(struct client *c, struct item *items, int n, int sync,
 
 	paths = xcalloc((size_t)n, sizeof *paths);
 	idx = xcalloc((size_t)n, sizeof *idx);
-	recs = xcalloc(PROTO_MAX_PATHS, sizeof *recs);
+	recs = xcalloc(n < PROTO_MAX_PATHS ? (size_t)n : PROTO_MAX_PATHS,
+	    sizeof *recs);
 	pbuf_init(&b);
 	for (i = 0; i < n && rc == 0; i = j) {
 		count = 0;
@@ -170,6 +171,8 @@ check_why(const struct item *t, const struct item *deps,
 	}
 	if (verdict != EXIT_FRESH)
 		return;
+	if (n != 0 && newest == NULL)
+		return;		/* no dependency exists: never fresh */
 	if (n == 0)
 		cmd_warn("%s is up to date: it exists and has no"
 		    " dependencies", tf->arg);
@@ -225,7 +228,7 @@ int
 check_paths(const struct check_opts *o, char **argv, int n,
     struct check_result *res)
 {
-	struct client		 c;
+	struct client		*c = &res->client;
 	struct item		*items;
 	struct compare_fact	*facts;
 	struct compare_dep	*out;
@@ -241,7 +244,9 @@ check_paths(const struct check_opts *o, char **argv, int n,
 		items[i].fact.rule = COMPARE_MTIME;
 		if (resolve_path(root, argv[i], &items[i].res, &cause) != 0)
 			cmd_fail("%s", cause);
-		if (fallback_stat(argv[i], &items[i].fact, &cause) != 0)
+		if (items[i].res.have_st)
+			fallback_fact(&items[i].res.st, &items[i].fact);
+		else if (fallback_stat(argv[i], &items[i].fact, &cause) != 0)
 			cmd_fail("%s", cause);
 		if (items[i].res.dangling)
 			items[i].fact.exists = 0;
@@ -251,10 +256,11 @@ check_paths(const struct check_opts *o, char **argv, int n,
 		}
 	}
 
-	memset(&c, 0, sizeof c);
-	c.fd = -1;
+	memset(c, 0, sizeof *c);
+	c->fd = -1;
 	if (found == 0 && nquery > 0) {
-		switch (client_connect(&c, root, &cause)) {
+		/* The HELLO goes out with the first QUERY: one round trip. */
+		switch (client_open(c, root, &cause)) {
 		case -1:
 			cmd_fail("%s", cause);
 		case 0:
@@ -275,10 +281,11 @@ check_paths(const struct check_opts *o, char **argv, int n,
 	 * one would let a source written just before the recipe count as
 	 * written during it (rebuilt again next time).
 	 */
-	if (connected && check_query(&c, items, n, !o->nosync, &res->high,
+	if (connected && check_query(c, items, n, !o->nosync, &res->high,
 	    &cause) != 0)
 		cmd_fail("%s", cause);
-	client_close(&c);
+	if (!o->run)
+		client_close(c);
 
 	facts = xcalloc((size_t)n, sizeof *facts);
 	out = xcalloc((size_t)n, sizeof *out);
@@ -329,6 +336,7 @@ check_result_free(struct check_result *res)
 {
 	free(res->root);
 	free(res->target_rel);
+	client_close(&res->client);
 }
 
 int

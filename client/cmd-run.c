@@ -90,30 +90,30 @@ run_echo(char **argv)
 }
 
 /*
- * Tell the daemon how the recipe for res->target_rel ended.  A failure to
- * record a success is an error (the next check could miss a dependency
- * rewritten while the recipe ran); after a failed recipe it is a warning.
+ * Tell the daemon how the recipe for res->target_rel ended, on the
+ * check's connection, kept open while the recipe ran.  A daemon that
+ * closed it meanwhile (its idle timeout, or a restart) did not see the
+ * RUN_DONE: connect again and send it once more (t4002).  The daemon
+ * syncs again before it answers: "finished" must cover the recipe's own
+ * writes, or the target's write would come after it and the record
+ * would not apply.  A failure to record a success is an error (the next
+ * check could miss a dependency rewritten while the recipe ran); after a
+ * failed recipe it is a warning.
  */
 static int
-run_record(const struct check_result *res, const char *target, int status)
+run_record(struct check_result *res, const char *target, int status)
 {
 	struct proto_run_done	 m;
-	struct client		 c;
+	struct client		*c = &res->client;
 	struct pbuf		 b;
 	uint8_t			*p;
 	uint32_t		 type, len;
 	uint64_t		 finished;
 	const char		*why;
-	char			*cause;
+	char			*cause = NULL;
+	int			 tries;
 
 	pbuf_init(&b);
-	switch (client_connect(&c, res->root, &cause)) {
-	case 1:
-		xasprintf(&cause, "the daemon for '%s' is gone", res->root);
-		goto fail;
-	case -1:
-		goto fail;
-	}
 	m.target = res->target_rel;
 	m.targetlen = (uint32_t)strlen(res->target_rel);
 	m.started = res->high + 1;
@@ -122,8 +122,26 @@ run_record(const struct check_result *res, const char *target, int status)
 		xasprintf(&cause, "the path is too long");
 		goto fail;
 	}
-	if (client_request(&c, &b, &type, &p, &len, &cause) != 0)
-		goto fail;
+	for (tries = 0;; tries++) {
+		if (c->fd == -1) {
+			switch (client_open(c, res->root, &cause)) {
+			case 1:
+				free(cause);
+				xasprintf(&cause, "the daemon for '%s' is gone",
+				    res->root);
+				goto fail;
+			case -1:
+				goto fail;
+			}
+		}
+		if (client_request(c, &b, &type, &p, &len, &cause) == 0)
+			break;
+		if (!c->lost || tries == 1)
+			goto fail;
+		free(cause);
+		cause = NULL;
+		client_close(c);
+	}
 	if (type != PROTO_MSG_RUN_RECORDED) {
 		free(p);
 		xasprintf(&cause, "unexpected %s reply from the daemon for"
@@ -137,14 +155,12 @@ run_record(const struct check_result *res, const char *target, int status)
 	}
 	free(p);
 	pbuf_free(&b);
-	client_close(&c);
 	return (0);
 fail:
 	cmd_warn("%s '%s' but cannot record it: %s", status == 0 ?
 	    "built" : "the recipe failed for", target, cause);
 	free(cause);
 	pbuf_free(&b);
-	client_close(&c);
 	return (-1);
 }
 

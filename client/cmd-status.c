@@ -23,7 +23,7 @@ status_connect(struct client *c, char **root)
 
 	if (client_find_root(root, &cause) == -1)
 		cmd_fail("%s", cause);
-	switch (client_connect(c, *root, &cause)) {
+	switch (client_open(c, *root, &cause)) {
 	case 1:
 		cmd_fail("no daemon for '%s' (run: depcheck start)", *root);
 	case -1:

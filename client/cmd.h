@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdint.h>
 
+#include "client.h"
 #include "compare.h"
 
 struct check_opts {
@@ -24,6 +25,7 @@ struct check_opts {
 struct check_result {
 	char		*root;
 	int		 connected;	/* the daemon answered */
+	struct client	 client;	/* open for depcheck run's RUN_DONE */
 	uint64_t	 high;		/* its high-water seq at the sync */
 	char		*target_rel;	/* the target's relpath, if by seq */
 };

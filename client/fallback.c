@@ -10,6 +10,14 @@
 #include "xmalloc.h"
 #include "fallback.h"
 
+void
+fallback_fact(const struct stat *st, struct compare_fact *f)
+{
+	f->exists = 1;
+	f->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 +
+	    st->st_mtim.tv_nsec;
+}
+
 int
 fallback_stat(const char *arg, struct compare_fact *f, char **cause)
 {
@@ -24,8 +32,6 @@ fallback_stat(const char *arg, struct compare_fact *f, char **cause)
 		xasprintf(cause, "cannot stat '%s': %s", arg, strerror(errno));
 		return (-1);
 	}
-	f->exists = 1;
-	f->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +
-	    st.st_mtim.tv_nsec;
+	fallback_fact(&st, f);
 	return (0);
 }

@@ -3,6 +3,8 @@
 #ifndef FALLBACK_H
 #define FALLBACK_H
 
+#include <sys/stat.h>
+
 #include "compare.h"
 
 /*
@@ -11,5 +13,7 @@
  * than a missing path.
  */
 int	 fallback_stat(const char *, struct compare_fact *, char **);
+/* The same facts from a stat(2) already taken. */
+void	 fallback_fact(const struct stat *, struct compare_fact *);
 
 #endif

@@ -317,13 +317,11 @@ preload_sync_once(char **cause)
 
 	if (pl.c.fd != -1 && pl.conn_pid != getpid()) {
 		/* A forked child: the connection is the parent's. */
-		close(pl.c.fd);
-		pl.c.fd = -1;
-		free(pl.c.root);
-		pl.c.root = NULL;
+		client_close(&pl.c);
 	}
 	if (pl.c.fd == -1) {
-		rc = client_connect(&pl.c, pl.root, cause);
+		/* The HELLO goes out with the SYNC: one round trip. */
+		rc = client_open(&pl.c, pl.root, cause);
 		if (rc != 0) {
 			if (rc == 1)
 				xasprintf(cause, "no daemon for '%s'",

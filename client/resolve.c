@@ -53,6 +53,52 @@ resolve_lexical(const char *arg)
 	return (out);
 }
 
+/*
+ * The common case in one lstat: arg is no symlink, and its directory
+ * was resolved already (the working directory, or the last directory
+ * seen), so realpath(arg) is that directory and arg's last name.  NULL
+ * when that does not hold: then resolve_abs does it the long way, and
+ * says why if it fails.  Fills *st (a stat, since arg is no symlink).
+ */
+static char *
+resolve_fast(const char *arg, struct stat *st)
+{
+	static char	*cwd, *lastdir, *lastabs;
+	const char	*slash, *base, *dirabs;
+	char		 buf[PATH_MAX], *dir, *abs;
+
+	if ((slash = strrchr(arg, '/')) == NULL)
+		base = arg;
+	else
+		base = slash + 1;
+	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return (NULL);
+	if (lstat(arg, st) != 0 || S_ISLNK(st->st_mode))
+		return (NULL);
+	if (slash == NULL) {
+		if (cwd == NULL && getcwd(buf, sizeof buf) != NULL)
+			cwd = xstrdup(buf);
+		dirabs = cwd;
+	} else {
+		dir = slash == arg ? xstrdup("/") :
+		    xstrndup(arg, (size_t)(slash - arg));
+		if (lastdir == NULL || strcmp(dir, lastdir) != 0) {
+			free(lastdir);
+			free(lastabs);
+			lastdir = dir;
+			lastabs = realpath(dir, buf) != NULL ? xstrdup(buf) :
+			    NULL;
+		} else
+			free(dir);
+		dirabs = lastabs;
+	}
+	if (dirabs == NULL)
+		return (NULL);
+	xasprintf(&abs, "%s%s%s", dirabs, strcmp(dirabs, "/") == 0 ? "" :
+	    "/", base);
+	return (abs);
+}
+
 static char *
 resolve_abs(const char *arg, int *dangling, char **cause)
 {
@@ -118,7 +164,9 @@ resolve_path(const char *root, const char *arg, struct resolved *r,
 		    strerror(ENAMETOOLONG));
 		return (-1);
 	}
-	if ((r->abs = resolve_abs(arg, &r->dangling, cause)) == NULL)
+	if ((r->abs = resolve_fast(arg, &r->st)) != NULL)
+		r->have_st = 1;
+	else if ((r->abs = resolve_abs(arg, &r->dangling, cause)) == NULL)
 		return (-1);
 	if (strlen(r->abs) > PROTO_MAX_PATH) {
 		xasprintf(cause, "cannot resolve '%.64s...': %s", arg,

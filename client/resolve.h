@@ -3,10 +3,18 @@
 #ifndef RESOLVE_H
 #define RESOLVE_H
 
+#include <sys/stat.h>
+
 struct resolved {
-	char	*abs;		/* absolute, symlinks resolved as far as they go */
-	char	*rel;		/* relpath under the root, or NULL: outside */
-	int	 dangling;	/* a symlink to nothing: missing, as for stat */
+	char		*abs;		/* absolute, symlinks resolved as far
+					   as they go */
+	char		*rel;		/* relpath under the root, or NULL:
+					   outside */
+	int		 dangling;	/* a symlink to nothing: missing, as
+					   for stat */
+	int		 have_st;	/* st is stat(2) of the path, taken on
+					   the way */
+	struct stat	 st;
 };
 
 /*

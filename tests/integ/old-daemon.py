@@ -3,12 +3,28 @@
 ROOT/.depcheck/lock with its pid, listens on ROOT/.depcheck/sock, answers
 every HELLO with a version error, and exits on SIGTERM.  It names itself
 depcheckd (prctl PR_SET_NAME) as the real one's /proc/PID/comm reads.
+With "exact" it reads the HELLO frame and not a byte more, so that a
+request the client sent with it (pipelined) is still unread when it
+closes: the kernel then resets the client's side after the ERROR (t6003).
 
-    old-daemon.py ROOT READYFILE
+    old-daemon.py ROOT READYFILE [exact]
 """
 import ctypes, fcntl, os, signal, socket, struct, sys
 
 root, ready = sys.argv[1], sys.argv[2]
+exact = sys.argv[3:] == ["exact"]
+
+
+def recv_exact(conn, n):
+    data = b""
+    while len(data) < n:
+        more = conn.recv(n - len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
 ctypes.CDLL(None).prctl(15, b"depcheckd", 0, 0, 0)  # PR_SET_NAME
 state = os.path.join(root, ".depcheck")
 os.makedirs(state, mode=0o700, exist_ok=True)
@@ -28,7 +44,12 @@ open(ready, "w").close()
 # the client's version from its HELLO, answer as a version 1 daemon does.
 while True:
     conn, _ = srv.accept()
-    hello = conn.recv(4096)
+    if exact:
+        hello = recv_exact(conn, 8)
+        if len(hello) == 8:
+            hello += recv_exact(conn, struct.unpack(">I", hello[4:8])[0])
+    else:
+        hello = conn.recv(4096)
     client = struct.unpack(">I", hello[8:12])[0] if len(hello) >= 12 else 0
     msg = b"daemon speaks protocol 1, this client %d" % client + \
         b" (run: depcheck stop; depcheck start)"

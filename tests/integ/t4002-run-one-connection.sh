@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Area 4 (run): depcheck run is one connection (issue 11): HELLO and the
+# check's QUERY go out in one write, and the RUN_DONE after the command
+# goes on the same connection, kept open while the command runs.  A
+# command that outlasts the daemon's idle timeout finds the connection
+# closed: the client connects again and the build is still recorded.
+# shellcheck source=lib.sh disable=SC2016	# sh -c scripts quote on purpose
+. "$(dirname "$0")/lib.sh"
+
+command -v python3 >/dev/null || skip_all "python3 is not installed"
+command -v strace >/dev/null || skip_all "strace is not installed"
+strace -f -qq -o /dev/null true 2>/dev/null ||
+    skip_all "strace cannot trace here"
+
+# traced ARGS: depcheck ARGS under strace (not DEPCHECK_TEST_WRAP); the
+# calls in $SCRATCH/trace, stderr in $T_ERR, T_RC the status.
+traced()
+{
+	_bin_env
+	strace -f -qq -e trace=connect,sendto,sendmsg,write,writev \
+	    -o "$SCRATCH/trace" env -i "${_ENV[@]}" \
+	    "$DEPCHECK_BINDIR/depcheck" "$@" </dev/null >/dev/null 2>"$T_ERR"
+	T_RC=$?
+}
+
+# count REGEX: lines of the last trace that match.
+count()
+{
+	grep -cE -- "$1" "$SCRATCH/trace"
+}
+
+# The seq at which out.o's recorded build started ("null": none).
+built_from()
+{
+	depcheck_nowrap --json out.o in.c >"$SCRATCH/json" 2>/dev/null
+	json_eval "$SCRATCH/json" 'o["target_built_from"]'
+}
+
+CONNECTS='^[0-9]+ +connect\('
+SENDS='(sendto|sendmsg|write|writev)\(([3-9]|[1-9][0-9]+),'
+
+# A short idle timeout, so that a command can outlast it.
+start_depcheckd --idle-timeout 1000
+
+echo v1 >in.c
+traced run out.o in.c -- cp in.c out.o
+is "$T_RC" 0 "a stale target: the command runs, exit 0"
+is "$(count "$CONNECTS")" 1 "check and record: one connection"
+is "$(count "$SENDS")" 2 "two writes: HELLO with QUERY, then RUN_DONE"
+is "$(nlines "$T_ERR")" 0 "nothing on stderr"
+ok "the build is recorded" test "$(built_from)" != null
+
+traced run out.o in.c -- sh -c 'echo ran >marker'
+is "$T_RC" 0 "up to date: exit 0"
+is "$(count "$CONNECTS")" 1 "up to date: one connection"
+is "$(count "$SENDS")" 1 "up to date: one write"
+ok "the command did not run" test ! -e marker
+
+# The command runs for longer than the idle timeout (1 s): the daemon
+# closes the silent connection, and RUN_DONE goes on a new one.
+echo v2 >in.c
+before=$(built_from)
+traced run out.o in.c -- sh -c 'sleep 2; cp in.c out.o'
+is "$T_RC" 0 "a command past the idle timeout: exit 0"
+is "$(nlines "$T_ERR")" 0 "nothing on stderr"
+is "$(count "$CONNECTS")" 2 "the client connected again for RUN_DONE"
+ok "the build is recorded anew" test "$(built_from)" -gt "$before"
+# Recorded indeed: an input written while the recipe ran makes the target
+# stale, though the target was written after it.
+echo v3 >in.c
+traced run out.o in.c -- sh -c 'echo v4 >in.c; sleep 2; echo v3 >out.o'
+is "$T_RC" 0 "again, the input rewritten while the command ran"
+is "$(count "$CONNECTS")" 2 "(connected again)"
+expect_exit -m "the target is stale: written while its recipe ran" \
+    1 depcheck out.o in.c
+
+done_testing
