@@ -65,6 +65,7 @@ struct conn {
 	uint32_t		 qcap;
 	struct sync_waiter	*waiter;
 	int			 close_after_write;
+	int			 served;	/* a request past HELLO was */
 	int			 stop_after_write;
 	unsigned		 writes;
 	size_t			 sub_cap;	/* most bytes unsent */
@@ -201,6 +202,13 @@ conn_close_cb(uv_handle_t *h)
 	free(c->qpaths);
 	free(c->qlens);
 	free(c);
+}
+
+int
+conn_idle_served(const struct conn *c)
+{
+	return (c->state == CONN_READY && c->served && c->in.len == 0 &&
+	    c->writes == 0 && !c->close_after_write);
 }
 
 void
@@ -373,9 +381,19 @@ conn_idle_cb(uv_timer_t *h)
 {
 	struct conn	*c = h->data;
 
-	log_warn("a client sent no %s for %u ms: closing the connection",
-	    c->state == CONN_HANDSHAKE ? "hello" : "request",
-	    c->d->idle_timeout_ms);
+	/*
+	 * A client that was served and holds its connection for the next
+	 * request (depcheck run, while its command runs) is not at fault:
+	 * it reconnects.  One that never asked anything, or stopped
+	 * halfway through a frame, is.
+	 */
+	if (c->served && c->in.len == 0)
+		log_info("a client sent no request for %u ms after its last:"
+		    " closing the connection", c->d->idle_timeout_ms);
+	else
+		log_warn("a client sent no %s for %u ms: closing the"
+		    " connection", c->state == CONN_HANDSHAKE ? "hello" :
+		    "request", c->d->idle_timeout_ms);
 	conn_close(c);
 }
 
@@ -804,6 +822,8 @@ conn_dispatch(struct conn *c, uint32_t type, const uint8_t *p, size_t len)
 		return;
 	}
 	c->req = req;
+	if (type != PROTO_MSG_HELLO)
+		c->served = 1;
 	if ((rc = req->unpack(c, p, len, &cause)) == -1) {
 		conn_malformed(c, type, cause);
 		c->req = NULL;

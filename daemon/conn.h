@@ -23,6 +23,12 @@ uv_stream_t	*conn_stream(struct conn *);
 /* Start reading; if busy, reply with an error and close instead. */
 void		 conn_start(struct conn *, int);
 void		 conn_close(struct conn *);
+/*
+ * Served and idle: a request past HELLO was answered, nothing is unread,
+ * unsent or waiting.  Closing it costs its client a reconnect (depcheck
+ * run holds one while its command runs), never an answer.
+ */
+int		 conn_idle_served(const struct conn *);
 /* The owner is going away first: do not tell it when this conn goes. */
 void		 conn_detach(struct conn *);
 

@@ -41,6 +41,7 @@ struct server {
 static void	 server_accept_cb(uv_stream_t *, int);
 static void	 server_conn_gone_cb(void *, const struct conn *);
 static int	 server_sock_intact(const struct server *);
+static int	 server_reclaim(struct server *);
 
 /*
  * Bind path by hand and give libuv the descriptor: a handle that
@@ -164,7 +165,29 @@ server_accept_cb(uv_stream_t *h, int status)
 	TAILQ_INSERT_TAIL(&s->conns, sc, entry);
 	s->nconns++;
 	life_conns(s->d->life, s->nconns);
-	conn_start(c, s->nconns > s->d->max_conns);
+	conn_start(c, s->nconns > s->d->max_conns && !server_reclaim(s));
+}
+
+/*
+ * At --max-connections, make room by closing the oldest connection that
+ * was served and sits idle (a depcheck run waiting for its command):
+ * its client reconnects when it needs to, where a refused one would fail
+ * its recipe.  0 when every connection is busy.
+ */
+static int
+server_reclaim(struct server *s)
+{
+	struct server_conn	*sc;
+
+	TAILQ_FOREACH(sc, &s->conns, entry) {
+		if (conn_idle_served(sc->conn)) {
+			log_info("at --max-connections (%u): closing an idle"
+			    " connection for a new one", s->d->max_conns);
+			conn_close(sc->conn);
+			return (1);
+		}
+	}
+	return (0);
 }
 
 /* conn.c's word that a connection's memory is freed. */

@@ -64,6 +64,13 @@ traced run out.o in.c -- sh -c 'sleep 2; cp in.c out.o'
 is "$T_RC" 0 "a command past the idle timeout: exit 0"
 is "$(nlines "$T_ERR")" 0 "nothing on stderr"
 is "$(count "$CONNECTS")" 2 "the client connected again for RUN_DONE"
+# Holding a served connection is not a fault: the daemon says so in
+# passing, and does not warn as it does of a client that never asked.
+LOG=$ROOT/.depcheck/depcheckd.log
+ok "the close is logged as idle after a request" \
+    grep -q ' I a client sent no request for 1000 ms after its last' "$LOG"
+ok "and not warned of" \
+    sh -c "! grep -q ' W a client sent no request' '$LOG'"
 ok "the build is recorded anew" test "$(built_from)" -gt "$before"
 # Recorded indeed: an input written while the recipe ran makes the target
 # stale, though the target was written after it.
@@ -73,5 +80,27 @@ is "$T_RC" 0 "again, the input rewritten while the command ran"
 is "$(count "$CONNECTS")" 2 "(connected again)"
 expect_exit -m "the target is stale: written while its recipe ran" \
     1 depcheck out.o in.c
+
+# At --max-connections, a run holding its connection while its command
+# runs does not make a check fail busy: the daemon closes the idle one,
+# and the run reconnects for RUN_DONE.  (FIFOs, not sleeps, pace it.)
+depcheck stop >/dev/null 2>&1
+start_depcheckd --max-connections 1
+mkfifo started go
+echo v5 >in.c
+depcheck run out.o in.c -- sh -c 'echo >started; read x <go; cp in.c out.o' \
+    >"$SCRATCH/held.out" 2>"$SCRATCH/held.err" &
+held=$!
+read -r _ <started
+expect_exit -m "a check while a run holds the only connection: answered" \
+    1 depcheck out.o in.c
+echo >go
+wait "$held"
+is "$?" 0 "the held run: exit 0"
+is "$(cat "$SCRATCH/held.err")" "" "the held run: nothing on stderr"
+expect_exit -m "and its build is recorded: up to date" 0 depcheck out.o in.c
+ok "the daemon said why it closed the idle connection" \
+    grep -q ' I at --max-connections (1): closing an idle connection' \
+    "$ROOT/.depcheck/depcheckd.log"
 
 done_testing
