@@ -680,7 +680,7 @@ daemon_teardown(struct daemon *d, char *cookies)
 
 	log_info("stopping");
 	server_free(d->server);
-	batch_end(d->batch);
+	batch_stop(d->batch);
 	batch_free(d->batch);
 	publish_free(d->publish);
 	sync_free(d->sync);
