@@ -10,12 +10,12 @@
 # mod rewritten while no daemon runs (same size, its mtime put back with
 # touch -d), depcheck start; then tgt must still be up to date against
 # dep (the order seen before the stop is kept: no rebuild after every
-# restart), and stale against late (written after it) and mod (changed
-# while unobserved).  Counts the rounds that fail each way; the first few
-# failures are shown.
+# restart, and status counts no ties), and stale against late (written
+# after it) and mod (changed while unobserved).  Counts the rounds that
+# fail each way; the first few failures are shown.
 restart_rounds()
 {
-	local n=$1 i m kept=0 late=0 mod=0 t0 t1
+	local n=$1 i m kept=0 late=0 mod=0 tied=0 t0 t1
 
 	t0=${EPOCHREALTIME/./}
 	for ((i = 1; i <= n; i++)); do
@@ -39,6 +39,9 @@ restart_rounds()
 		touch -d "@$m" mod
 		run_cmd depcheck start
 		[ "$T_RC" -eq 0 ] || { diag_last; give_up "depcheck start"; }
+		# Only mod was restamped by the start's crawl: no file
+		# shares its seq (status ties).
+		[ "$(status_field ties)" = 0 ] || tied=$((tied + 1))
 		run_cmd depcheck --why tgt dep
 		if [ "$T_RC" -ne 0 ]; then
 			kept=$((kept + 1))
@@ -66,6 +69,7 @@ restart_rounds()
  order (a needless rebuild): $kept"
 	is "$kept" 0 "written before the stop: up to date after the start,\
  $n rounds"
+	is "$tied" 0 "status: no ties after the start, $n rounds"
 	is "$late" 0 "written after the target, before the stop: stale,\
  $n rounds"
 	is "$mod" 0 "rewritten while stopped, mtime put back: stale, $n rounds"
