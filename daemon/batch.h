@@ -51,6 +51,13 @@ struct batch_sub *batch_subscribe(struct batch *, enum batch_when,
 void		 batch_unsubscribe(struct batch *, struct batch_sub *);
 /* Drain the queue, commit, tell the subscribers (see above). */
 void		 batch_end(struct batch *);
+/*
+ * The last batch, at a clean stop: batch_end(), repeated until the clock
+ * has moved past the tick of the last writes (a few ms; up to a second on
+ * a file system with 1-second timestamps; never more than 3 s), then the
+ * time up to which every write was seen is committed (see batch.c).
+ */
+void		 batch_stop(struct batch *);
 /* batch_end(arg), for a callback (watch_start, rescan_set_end). */
 void		 batch_end_cb(void *);
 /*

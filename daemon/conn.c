@@ -24,6 +24,7 @@
 #include "life.h"
 #include "log.h"
 #include "rescan.h"
+#include "stamp.h"
 #include "sync.h"
 #include "util.h"
 #include "watch.h"
@@ -602,6 +603,7 @@ conn_answer_status(struct conn *c)
 	conn_status_u64(&st, "remote", watch_remote_count(d->watch));
 	conn_status_u64(&st, "overflows", rescan_overflows(d->rescan));
 	conn_status_u64(&st, "rescans", rescan_count(d->rescan));
+	conn_status_u64(&st, "ties", stamp_ties(d->stamp));
 	conn_status_i64(&st, "last_rescan",
 	    rescan_last_ns(d->rescan) / 1000000000);
 	conn_status_text(&st, "database_ok", d->db_failed ? "no" : "yes");

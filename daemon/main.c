@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/vfs.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -378,16 +379,22 @@ daemon_open_db(struct daemon *d)
 	}
 }
 
+/* statfs f_type of ext2, ext3 and ext4: they store whole seconds. */
+#define DAEMON_EXT_MAGIC	0xEF53
+
 /*
  * Learn what scan_floor() needs: the coarse clock's tick, which stamps
  * ctimes, and the root file system's timestamp granularity.  A file
  * written here with a sub-second ctime means nanoseconds; three whole
- * seconds in a row mean coarse timestamps (1 s, or 2 s on FAT: assume 2).
+ * seconds in a row mean coarse timestamps: 1 s on ext2/3/4 (128-byte
+ * inodes: no room for more), else 2 s assumed (FAT).  The granularity
+ * bounds how long a clean stop waits (batch_stop).
  */
 static void
 daemon_probe_clock(struct daemon *d, struct scan_clock *c)
 {
 	struct timespec	 res;
+	struct statfs	 sfs;
 	struct stat	 st;
 	char		*path;
 	int		 fd, i;
@@ -414,8 +421,12 @@ daemon_probe_clock(struct daemon *d, struct scan_clock *c)
 	}
 	unlink(path);
 	free(path);
+	if (c->root_gran_ns != 1 && fstatfs(d->rootfd, &sfs) == 0 &&
+	    sfs.f_type == DAEMON_EXT_MAGIC)
+		c->root_gran_ns = 1000000000LL;
 	log_info("timestamps: %s on the root's file system, clock tick %"
 	    PRId64 " ns", c->root_gran_ns == 1 ? "nanoseconds" :
+	    c->root_gran_ns == 1000000000LL ? "seconds (ext2/3/4)" :
 	    "coarse (2 s assumed)", c->tick_ns);
 }
 
@@ -669,7 +680,7 @@ daemon_teardown(struct daemon *d, char *cookies)
 
 	log_info("stopping");
 	server_free(d->server);
-	batch_end(d->batch);
+	batch_stop(d->batch);
 	batch_free(d->batch);
 	publish_free(d->publish);
 	sync_free(d->sync);

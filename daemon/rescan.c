@@ -29,6 +29,9 @@
 #define RESCAN_RETRY_MS		60000
 #define RESCAN_FREED_MS		200
 
+/* Look at the idle queue this often (rescan_idle_cb). */
+#define RESCAN_IDLE_MS		1000
+
 struct rescan {
 	const char	*root;
 	struct scan	*scan;
@@ -41,6 +44,7 @@ struct rescan {
 	int		 pending;	/* owed after an overflow: syncs wait */
 	uv_timer_t	 timer;		/* the deferred rescan */
 	uv_timer_t	 retry;		/* watch the unwatched again */
+	uv_timer_t	 idle;		/* observed_ns while nothing happens */
 	int		 nclosing;
 	unsigned	 backoff_ms;
 	uint64_t	 end_ms;	/* monotonic end of the last rescan */
@@ -52,6 +56,7 @@ struct rescan {
 
 static void	 rescan_timer_cb(uv_timer_t *);
 static void	 rescan_retry_cb(uv_timer_t *);
+static void	 rescan_idle_cb(uv_timer_t *);
 static void	 rescan_close_cb(uv_handle_t *);
 
 struct rescan *
@@ -70,6 +75,10 @@ rescan_new(uv_loop_t *loop, const char *root, struct scan *scan,
 	r->timer.data = r;
 	uv_timer_init(loop, &r->retry);
 	r->retry.data = r;
+	uv_timer_init(loop, &r->idle);
+	r->idle.data = r;
+	uv_timer_start(&r->idle, rescan_idle_cb, RESCAN_IDLE_MS,
+	    RESCAN_IDLE_MS);
 	return (r);
 }
 
@@ -87,9 +96,10 @@ rescan_free(struct rescan *r)
 {
 	if (r == NULL)
 		return;
-	r->nclosing = 2;
+	r->nclosing = 3;
 	uv_close((uv_handle_t *)&r->timer, rescan_close_cb);
 	uv_close((uv_handle_t *)&r->retry, rescan_close_cb);
+	uv_close((uv_handle_t *)&r->idle, rescan_close_cb);
 }
 
 void
@@ -144,6 +154,30 @@ rescan_retry_cb(uv_timer_t *h)
 	rescan_now(r, "retrying unwatched directories", force);
 	index_free(force);
 	r->end(r->end_arg);
+}
+
+/*
+ * While nothing happens, observed_ns would stay at the end of the last
+ * drain, and an overflow much later would restamp everything written in
+ * the tick before it (on a file system with 1-second timestamps, in the
+ * second before it) though every such write was seen: ties for nothing
+ * (issue 11, item 3; tests/integ/t5025-overflow-precision.sh).  So look
+ * now and then: the time is taken first, then the queue is found empty.
+ * Every write made before that time had queued its event by then, and
+ * none is queued, so each was read -- by a drain, which applies and
+ * commits what it reads before it returns -- and every write before that
+ * time was seen.  An overflow is an event too: while its rescan is owed
+ * nothing moves.
+ */
+static void
+rescan_idle_cb(uv_timer_t *h)
+{
+	struct rescan	*r = h->data;
+	int64_t		 t_ns = util_now_ns();
+
+	if (!r->pending && watch_queue_empty(r->watch) &&
+	    t_ns > r->observed_ns)
+		r->observed_ns = t_ns;
 }
 
 unsigned

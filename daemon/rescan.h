@@ -21,7 +21,8 @@ struct watch;
 /*
  * Rescans of root (named in messages) by scan, retrying what watch could
  * not watch, telling sync when a rescan covered everything.  Every write
- * before observed_ns was seen.  All borrowed.
+ * before observed_ns was seen; it moves at the end of each drain, and
+ * every second while the queue stays empty.  All borrowed.
  */
 struct rescan	*rescan_new(uv_loop_t *, const char *, struct scan *,
 		     struct watch *, struct sync *, int64_t);

@@ -326,13 +326,54 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 	return (i);
 }
 
+/* The timestamp granularity of device dev. */
+static int64_t
+scan_gran(const struct scan_clock *c, dev_t dev)
+{
+	return (dev == c->root_dev ? c->root_gran_ns : SCAN_GRAN_MAX);
+}
+
 int64_t
 scan_floor(const struct scan_clock *c, dev_t dev, int64_t t_ns)
 {
-	int64_t	gran = dev == c->root_dev ? c->root_gran_ns : SCAN_GRAN_MAX;
+	int64_t	gran = scan_gran(c, dev);
 	int64_t	t = t_ns - c->tick_ns;
 
 	if (t < 0)
 		return (0);
 	return (t / gran * gran);
+}
+
+struct scan_settle {
+	const struct scan_clock	*clock;
+	int64_t			 until;
+};
+
+/*
+ * The first t at which scan_floor(t) > ctime: the next multiple of the
+ * granularity above ctime, plus a tick.
+ */
+static void
+scan_settle_cb(struct rec *r, void *arg)
+{
+	struct scan_settle	*ss = arg;
+	int64_t			 gran, t;
+
+	if (!r->exists || r->ctime_ns < 0)
+		return;
+	gran = scan_gran(ss->clock, (dev_t)r->dev);
+	t = (r->ctime_ns / gran + 1) * gran + ss->clock->tick_ns;
+	if (t > ss->until)
+		ss->until = t;
+}
+
+int64_t
+scan_settled_at(struct scan *sc)
+{
+	struct scan_settle	ss;
+
+	ss.clock = &sc->clock;
+	ss.until = 0;
+	index_foreach(sc->index, scan_settle_cb, &ss);
+	return (ss.until);
 }

@@ -63,5 +63,11 @@ size_t		 scan_tree(struct scan *, const char *, enum scan_mode,
  * not older than scan_floor(observation stopped) is racily clean.
  */
 int64_t		 scan_floor(const struct scan_clock *, dev_t, int64_t);
+/*
+ * The earliest time at which observation may stop with every recorded
+ * file's ctime older than scan_floor(): from then on, a restart keeps
+ * the seq of every file whose facts still match (main.c, daemon_settle).
+ */
+int64_t		 scan_settled_at(struct scan *);
 
 #endif

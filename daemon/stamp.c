@@ -44,6 +44,7 @@ struct stamp {
 	size_t		  cap;
 	uint64_t	  order;
 	int		  crawled;	/* a crawl ran in this drain */
+	uint64_t	  ties;		/* see stamp_ties */
 };
 
 static int	 stamp_ctime_at(void *, const char *, int64_t *);
@@ -153,12 +154,15 @@ stamp_when(const struct stamp_ent *e)
 		e->rec->wtime_ns = e->ctime_ns;
 }
 
-/* Restamp ents[0..n) (sorted) by ctime group, as the comment above says. */
-static void
+/*
+ * Restamp ents[0..n) (sorted) by ctime group, as the comment above says.
+ * Returns the number of files (existing) that now share their seq.
+ */
+static uint64_t
 stamp_restamp(struct index *ix, struct stamp_ent *ents, size_t n)
 {
 	size_t		i, j, k;
-	uint64_t	seq;
+	uint64_t	seq, ties = 0;
 	int		crawled;
 
 	for (i = 0; i < n; i = j) {
@@ -175,12 +179,15 @@ stamp_restamp(struct index *ix, struct stamp_ent *ents, size_t n)
 				    ents[k].rec->exists);
 				stamp_when(&ents[k]);
 			}
+			if (!ents[i].gone && j - i > 1)
+				ties += j - i;
 			continue;
 		}
 		for (k = i; k < j; k++)
 			index_write(ix, ents[k].rec, index_next_seq(ix),
 			    ents[k].rec->exists);
 	}
+	return (ties);
 }
 
 void
@@ -205,8 +212,14 @@ stamp_close(struct stamp *st)
 	}
 	if (st->crawled) {
 		qsort(st->ents, st->n, sizeof *st->ents, stamp_cmp);
-		stamp_restamp(st->index, st->ents, st->n);
+		st->ties += stamp_restamp(st->index, st->ents, st->n);
 	}
 	st->n = 0;
 	st->crawled = 0;
+}
+
+uint64_t
+stamp_ties(struct stamp *st)
+{
+	return (st->ties);
 }

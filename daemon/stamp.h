@@ -38,5 +38,13 @@ void		 stamp_write(struct stamp *, struct rec *, int, int,
  * ran, restamp them by ctime first.
  */
 void		 stamp_close(struct stamp *);
+/*
+ * Files given a seq they share with another file, since the stamp was
+ * made: the members of every crawled ctime group of two or more that
+ * exist (at start, after an overflow or a lost watch, in a new or
+ * moved-in directory).  Their order was unknown, and equal seqs count
+ * as stale both ways.  What is gone is not counted.
+ */
+uint64_t	 stamp_ties(struct stamp *);
 
 #endif

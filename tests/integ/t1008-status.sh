@@ -5,7 +5,7 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-keys="root pid version protocol seq records watches unwatched overflows socket database log uptime"
+keys="root pid version protocol seq records watches unwatched overflows ties socket database log uptime"
 
 start_daemon
 mkdir -p src/a src/b
@@ -33,7 +33,7 @@ is "$(cat "/proc/$pid/comm" 2>/dev/null)" depcheckd "status: pid is a depcheckd"
 is "$(daemon_pids)" "$pid" "status: pid is the one daemon for the root"
 like "$(val protocol)" '^[1-9][0-9]*$' "status: protocol is a number"
 like "$(val version)" '^[0-9A-Za-z]' "status: version is there"
-for k in seq records watches unwatched overflows; do
+for k in seq records watches unwatched overflows ties; do
 	like "$(val "$k")" '^[0-9]+$' "status: $k is a number"
 done
 ok "status: seq is at least the seq of the last write" \

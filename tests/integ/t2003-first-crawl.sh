@@ -49,8 +49,11 @@ expect_exit -m "c.c created after c.o: stale after the crawl" \
     1 depcheck c.o c.c
 so=$(seq_of c.o)
 sc=$(seq_of c.c)
+ties=$(status_field ties)
+like "$ties" '^[0-9]+$' "status gives ties"
 if [ "$(ctime c.o)" = "$(ctime c.c)" ]; then
 	is "$so" "$sc" "equal ctimes share a seq"
+	ok "status counts them among the ties ($ties)" test "$ties" -ge 2
 	expect_fail -m "--why says: the same seq" \
 	    1 "depcheck: c.o is stale: c.c written at the same seq (seq $sc = $so)" \
 	    depcheck --why c.o c.c

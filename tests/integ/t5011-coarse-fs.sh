@@ -236,8 +236,12 @@ echo tgt2 >tgt
 expect_exit -m "overflow: tgt written after the rescan: up to date" \
     0 depcheck tgt dep flood/f7
 
-# 3. Racily clean across a restart: written and seen, the daemon stopped,
-# dep rewritten in place in the same second, the daemon started.
+# 3. Racily clean across a restart: written and seen, the daemon killed
+# (kill -9), dep rewritten in place in the same second, the daemon
+# started.  Killed, not stopped: a clean stop now watches until the
+# second of the last writes is over (issue 11, item 3; t2008), so a
+# rewrite after it cannot keep every stat fact.  After kill -9 nothing
+# waited, and only the racily-clean rule can tell.
 attempt=0 same=
 t0=$(now)
 while [ "$attempt" -lt 10 ]; do
@@ -253,11 +257,8 @@ while [ "$attempt" -lt 10 ]; do
 		continue
 	fi
 	before=$(facts dep)
-	run_cmd depcheck stop
-	if [ "$T_RC" -ne 0 ]; then
-		diag_last
-		give_up "depcheck stop (exit $T_RC)"
-	fi
+	kill -KILL "$PID"
+	wait_gone "$PID" || give_up "the daemon ($PID) survived kill -9"
 	PID=
 	echo DDDD >dep
 	after=$(facts dep)

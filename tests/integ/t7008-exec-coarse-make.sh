@@ -87,7 +87,9 @@ is "$stale_content" 0 \
 is "$wrong_after" 0 "right after the rebuild, exec -- make -q said stale\
  in $wrong_after/$done_ rounds"
 is "$failed" 0 "no make under exec failed"
-# A restart: the target built under exec, the daemon stopped, the
+# A restart: the target built under exec, the daemon killed (kill -9:
+# a clean stop waits out the second of the last writes it saw, issue 11,
+# item 3, so the rewrite could not share the target's second), the
 # dependency rewritten in the target's second (to a new size), the
 # daemon started again.  Its reconciliation stamps both with one seq (the
 # target is racily clean: its ctime is in the second observation
@@ -101,7 +103,9 @@ r_done=0 r_ticked=0 r_missed=0 r_wrong=0
 while [ "$r_done" -lt 5 ] && [ "$r_ticked" -lt 25 ]; do
 	echo "dep r$r_done a" >dep
 	run_cmd dx -- make tgt
-	run_cmd depcheck stop
+	pid=$(status_field pid)
+	kill -KILL "$pid"
+	wait_gone "$pid" || give_up "the daemon ($pid) survived kill -9"
 	echo "dep r$r_done b, longer" >dep
 	run_cmd depcheck start
 	[ "$T_RC" -eq 0 ] || { diag_last; give_up "depcheck start (restart)"; }

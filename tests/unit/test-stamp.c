@@ -130,6 +130,7 @@ stamp_crawled_tie_shares_seq(void)
 	CHECK_EQ_UINT(x->seq, y->seq);
 	CHECK_EQ_UINT(y->seq, z->seq);
 	CHECK(w->seq < x->seq);
+	CHECK_EQ_UINT(stamp_ties(st), 3);	/* x, y, z; not w */
 	teardown();
 }
 
@@ -148,6 +149,7 @@ stamp_evented_tie_keeps_queue_order(void)
 	stamp_close(st);
 	CHECK(o->seq < p->seq);
 	CHECK(p->seq < q->seq);
+	CHECK_EQ_UINT(stamp_ties(st), 0);
 	teardown();
 }
 
@@ -186,6 +188,7 @@ stamp_gone_last_together(void)
 	CHECK(d->seq < a->seq);
 	CHECK_EQ_UINT(a->seq, b->seq);
 	CHECK(!a->exists);
+	CHECK_EQ_UINT(stamp_ties(st), 0);	/* gone together: no tie */
 	teardown();
 }
 
