@@ -30,7 +30,8 @@
 #   DEPCHECK_TEST_WRAP	prefix for every depcheck client run, e.g.
 #			'valgrind -q --error-exitcode=99 --leak-check=full'
 #   DEPCHECK_TEST_TIMEOUT  seconds before one command is killed (default 60)
-#   DEPCHECK_TEST_ROUNDS   rounds of the race loops of t2004 and t3001
+#   DEPCHECK_TEST_ROUNDS   rounds of the race loops of t2004 and t3001, and
+#                          of the restart rounds of t2007 and t2008
 #			(default 100 and 500; fewer under a WRAP)
 #
 # Inside a test, DEPCHECK_* and DEPCHECKD* variables that the test sets
