@@ -21,7 +21,7 @@
  *
  * Output, one line per command, in order, times in microseconds:
  *
- *	INDEX RUNS MEDIAN P90 MIN MAX CPU
+ *	INDEX RUNS MEDIAN P90 MIN MAX CPU P99
  *
  * CPU is the median over the timed runs of the user and system time of
  * the command and of every descendant it waited for (wait4's rusage): a
@@ -226,21 +226,23 @@ spawn_median(uint64_t *v, size_t n)
 }
 
 /*
- * The 90th percentile is the nearest rank, the smallest sample at or
- * above 90% of them.
+ * The 90th and 99th percentiles are nearest ranks: the smallest sample
+ * at or above 90% (99%) of them.
  */
 static void
 spawn_report(size_t idx, struct spawn_cmd *c, long runs)
 {
 	double	median, cpu;
-	size_t	n = (size_t)runs, p90;
+	size_t	n = (size_t)runs, p90, p99;
 
 	median = spawn_median(c->ns, n);
 	cpu = spawn_median(c->cpu, n);
 	p90 = (n * 9 + 9) / 10;		/* ceil(0.9 n), a 1-based rank */
-	printf("%zu %ld %.1f %.1f %.1f %.1f %.1f\n", idx + 1, runs,
+	p99 = (n * 99 + 99) / 100;	/* ceil(0.99 n) */
+	printf("%zu %ld %.1f %.1f %.1f %.1f %.1f %.1f\n", idx + 1, runs,
 	    median / 1e3, (double)c->ns[p90 - 1] / 1e3,
-	    (double)c->ns[0] / 1e3, (double)c->ns[n - 1] / 1e3, cpu / 1e3);
+	    (double)c->ns[0] / 1e3, (double)c->ns[n - 1] / 1e3, cpu / 1e3,
+	    (double)c->ns[p99 - 1] / 1e3);
 }
 
 int
