@@ -113,7 +113,7 @@ writer_rate(const char *dir, long rate, long count)
 {
 	struct timespec	 start, next, end;
 	char		 path[4096];
-	long		 i = 0, due = 0, tick = 0;
+	long		 i = 0, due, tick = 0;
 
 	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
 		err(1, "cannot make '%s'", dir);
