@@ -236,6 +236,31 @@ _quote()
 }
 
 # The environment for the binaries: env -i with these.
+# need_strace: skip the whole test unless strace can trace here.
+need_strace()
+{
+	command -v strace >/dev/null || skip_all "strace is not installed"
+	strace -f -qq -o /dev/null true 2>/dev/null ||
+	    skip_all "strace cannot trace here"
+}
+
+# traced ARGS: depcheck ARGS under strace (not DEPCHECK_TEST_WRAP), its
+# socket calls in $SCRATCH/trace, stderr in $T_ERR, T_RC its status.
+traced()
+{
+	_bin_env
+	strace -f -qq -e trace=connect,sendto,sendmsg,write,writev \
+	    -o "$SCRATCH/trace" env -i "${_ENV[@]}" \
+	    "$DEPCHECK_BINDIR/depcheck" "$@" </dev/null >/dev/null 2>"$T_ERR"
+	T_RC=$?
+}
+
+# trace_count REGEX: lines of the last trace (traced) that match.
+trace_count()
+{
+	grep -cE -- "$1" "$SCRATCH/trace"
+}
+
 _bin_env()
 {
 	local v

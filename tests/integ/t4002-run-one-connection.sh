@@ -8,26 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 is not installed"
-command -v strace >/dev/null || skip_all "strace is not installed"
-strace -f -qq -o /dev/null true 2>/dev/null ||
-    skip_all "strace cannot trace here"
-
-# traced ARGS: depcheck ARGS under strace (not DEPCHECK_TEST_WRAP); the
-# calls in $SCRATCH/trace, stderr in $T_ERR, T_RC the status.
-traced()
-{
-	_bin_env
-	strace -f -qq -e trace=connect,sendto,sendmsg,write,writev \
-	    -o "$SCRATCH/trace" env -i "${_ENV[@]}" \
-	    "$DEPCHECK_BINDIR/depcheck" "$@" </dev/null >/dev/null 2>"$T_ERR"
-	T_RC=$?
-}
-
-# count REGEX: lines of the last trace that match.
-count()
-{
-	grep -cE -- "$1" "$SCRATCH/trace"
-}
+need_strace
 
 # The seq at which out.o's recorded build started ("null": none).
 built_from()
@@ -45,15 +26,15 @@ start_depcheckd --idle-timeout 1000
 echo v1 >in.c
 traced run out.o in.c -- cp in.c out.o
 is "$T_RC" 0 "a stale target: the command runs, exit 0"
-is "$(count "$CONNECTS")" 1 "check and record: one connection"
-is "$(count "$SENDS")" 2 "two writes: HELLO with QUERY, then RUN_DONE"
+is "$(trace_count "$CONNECTS")" 1 "check and record: one connection"
+is "$(trace_count "$SENDS")" 2 "two writes: HELLO with QUERY, then RUN_DONE"
 is "$(nlines "$T_ERR")" 0 "nothing on stderr"
 ok "the build is recorded" test "$(built_from)" != null
 
 traced run out.o in.c -- sh -c 'echo ran >marker'
 is "$T_RC" 0 "up to date: exit 0"
-is "$(count "$CONNECTS")" 1 "up to date: one connection"
-is "$(count "$SENDS")" 1 "up to date: one write"
+is "$(trace_count "$CONNECTS")" 1 "up to date: one connection"
+is "$(trace_count "$SENDS")" 1 "up to date: one write"
 ok "the command did not run" test ! -e marker
 
 # The command runs for longer than the idle timeout (1 s): the daemon
@@ -63,7 +44,7 @@ before=$(built_from)
 traced run out.o in.c -- sh -c 'sleep 2; cp in.c out.o'
 is "$T_RC" 0 "a command past the idle timeout: exit 0"
 is "$(nlines "$T_ERR")" 0 "nothing on stderr"
-is "$(count "$CONNECTS")" 2 "the client connected again for RUN_DONE"
+is "$(trace_count "$CONNECTS")" 2 "the client connected again for RUN_DONE"
 # Holding a served connection is not a fault: the daemon says so in
 # passing, and does not warn as it does of a client that never asked.
 LOG=$ROOT/.depcheck/depcheckd.log
@@ -77,7 +58,7 @@ ok "the build is recorded anew" test "$(built_from)" -gt "$before"
 echo v3 >in.c
 traced run out.o in.c -- sh -c 'echo v4 >in.c; sleep 2; echo v3 >out.o'
 is "$T_RC" 0 "again, the input rewritten while the command ran"
-is "$(count "$CONNECTS")" 2 "(connected again)"
+is "$(trace_count "$CONNECTS")" 2 "(connected again)"
 expect_exit -m "the target is stale: written while its recipe ran" \
     1 depcheck out.o in.c
 

@@ -9,26 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 is not installed"
-command -v strace >/dev/null || skip_all "strace is not installed"
-strace -f -qq -o /dev/null true 2>/dev/null ||
-    skip_all "strace cannot trace here"
-
-# traced ARGS: depcheck ARGS under strace (not DEPCHECK_TEST_WRAP), its
-# socket calls in $SCRATCH/trace; T_RC its status.
-traced()
-{
-	_bin_env
-	strace -f -qq -e trace=connect,sendto,sendmsg,write,writev \
-	    -o "$SCRATCH/trace" env -i "${_ENV[@]}" \
-	    "$DEPCHECK_BINDIR/depcheck" "$@" </dev/null >/dev/null 2>&1
-	T_RC=$?
-}
-
-# count REGEX: lines of the last trace that match.
-count()
-{
-	grep -cE -- "$1" "$SCRATCH/trace"
-}
+need_strace
 
 # The client's writes to the daemon's socket (fd 3 and up, not stdio).
 SENDS='(sendto|sendmsg|write|writev)\(([3-9]|[1-9][0-9]+),'
@@ -39,12 +20,12 @@ echo t >tgt
 
 traced tgt d1 d2 d3 d4 d5 d6 d7 d8 d9 d10
 is "$T_RC" 0 "a check of 10 deps answers (up to date)"
-is "$(count '^[0-9]+ +connect\(')" 1 "a check: one connect"
-is "$(count "$SENDS")" 1 "a check: HELLO and QUERY in one write"
+is "$(trace_count '^[0-9]+ +connect\(')" 1 "a check: one connect"
+is "$(trace_count "$SENDS")" 1 "a check: HELLO and QUERY in one write"
 
 traced status
 is "$T_RC" 0 "status answers"
-is "$(count "$SENDS")" 1 "status: HELLO and STATUS in one write"
+is "$(trace_count "$SENDS")" 1 "status: HELLO and STATUS in one write"
 
 # The daemon's side: every frame behind HELLO is read and answered in order.
 S=$ROOT/.depcheck/sock
