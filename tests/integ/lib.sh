@@ -536,9 +536,9 @@ hex()
 	printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'
 }
 
-# coarse_root MIB: the test's root on a file system with 1-second
+# coarse_root MIB [INODES]: the test's root on a file system with 1-second
 # timestamps, as ext4 with 128-byte inodes has: a MIB MiB image, made
-# with mkfs.ext4 -I 128 and loop-mounted; ROOT is a directory in it and
+# with mkfs.ext4 -I 128 (-N INODES if given) and loop-mounted; ROOT is a directory in it and
 # the working directory.  At exit the daemon for ROOT is stopped and the
 # image unmounted.  Skips the whole test (with the reason) where not root,
 # without mkfs.ext4 or a loop device, or where the timestamps turn out
@@ -554,7 +554,7 @@ coarse_root()
 	mkdir "$COARSE_MNT"
 	truncate -s "${1}M" "$img" 2>"$T_ERR" ||
 	    skip_all "cannot make a $1 MiB image: $(head -n 1 "$T_ERR")"
-	mkfs.ext4 -q -I 128 -F "$img" >"$T_OUT" 2>"$T_ERR" ||
+	mkfs.ext4 -q -I 128 ${2:+-N "$2"} -F "$img" >"$T_OUT" 2>"$T_ERR" ||
 	    skip_all "mkfs.ext4 failed: $(grep -v 'deprecated' "$T_ERR" |
 	    head -n 1)"
 	mount -o loop "$img" "$COARSE_MNT" 2>"$T_ERR" ||

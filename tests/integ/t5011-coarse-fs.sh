@@ -38,41 +38,17 @@ nflood=$((maxq + 4000))
 [ "$nflood" -le 60000 ] ||
     skip_all "fs.inotify.max_queued_events is $maxq: the flood would not fit"
 
-img=$SCRATCH/coarse.img
-mnt=$TEST_TMP/mnt
-mkdir "$mnt"
-truncate -s 64M "$img" 2>"$T_ERR" ||
-    skip_all "cannot make a 64 MiB image: $(head -n 1 "$T_ERR")"
 # -N: room for the flood (the default for 64 MiB is 16384 inodes)
-mkfs.ext4 -q -I 128 -N $((nflood + 8000)) -F "$img" >"$T_OUT" 2>"$T_ERR" ||
-    skip_all "mkfs.ext4 failed: $(grep -v 'deprecated' "$T_ERR" | head -n 1)"
-mount -o loop "$img" "$mnt" 2>"$T_ERR" ||
-    skip_all "mount -o loop refused: $(head -n 1 "$T_ERR")"
+coarse_root 64 $((nflood + 8000))
 
-# At exit: the daemon resumed (if stopped) and stopped, then the unmount
-# (lazy if something still holds the mount); the loop device goes with it.
+# At exit, before coarse_root's stop and unmount: the daemon resumed if
+# this test left it stopped (SIGSTOP below), so that it can stop.
 PID=
-unmount_image()
+resume_daemon()
 {
-	local p
-
 	[ -n "$PID" ] && kill -CONT "$PID" 2>/dev/null
-	depcheck_nowrap stop "$ROOT" >/dev/null 2>&1
-	for p in $(daemon_pids "$ROOT"); do
-		kill -KILL "$p" 2>/dev/null
-	done
-	umount "$mnt" 2>/dev/null || umount -l "$mnt"
 }
-at_exit unmount_image
-
-ROOT=$mnt/root
-mkdir "$ROOT"
-cd "$ROOT" || exit 1
-echo probe >probe
-mt=$(stat -c '%.9Y %.9Z' probe)
-rm probe
-[[ $mt =~ ^[0-9]+\.0{9}\ [0-9]+\.0{9}$ ]] ||
-    skip_all "timestamps on the image are not whole seconds ($mt)"
+at_exit resume_daemon
 
 t_start=$(now)
 start_daemon
