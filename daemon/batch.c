@@ -45,6 +45,7 @@ struct batch {
 	struct daemon	 *d;
 	struct apply	  apply;	/* what events apply to */
 	struct batch_sub *subs;		/* in the order of subscription */
+	uint64_t	  commits;	/* transactions committed */
 };
 
 struct batch *
@@ -133,7 +134,7 @@ batch_route(struct batch *b, const struct inotify_event *ev, int flags)
  * when this returns every write made before its last read was seen: the
  * window of any crawl closes (scan.c, scan_stamp).
  */
-static void
+static int
 batch_drain(struct batch *b)
 {
 	struct daemon			*d = b->d;
@@ -160,7 +161,7 @@ batch_drain(struct batch *b)
 			log_warn("cannot read the inotify events of '%s': %s",
 			    log_esc(d->root), n == 0 ? "end of file" :
 			    strerror(errno));
-			return;
+			return (-1);
 		}
 		if (rescan_run(d->rescan))
 			continue;
@@ -168,6 +169,7 @@ batch_drain(struct batch *b)
 	}
 	stamp_close(d->stamp);
 	rescan_drained(d->rescan, before);
+	return (0);
 }
 
 /* Write the seq mark file (ROOT/.depcheck/seq); -1 on failure. */
@@ -249,8 +251,11 @@ batch_write(struct batch *b, struct rec **dirty, size_t n, char **cause)
 	/* Not earlier than any time presented so far (publish.c). */
 	if (rc == 0)
 		rc = db_set_meta(d->db, "presented_high", util_now_ns());
-	if (rc == 0)
-		return (db_commit(d->db, cause));
+	if (rc == 0) {
+		if ((rc = db_commit(d->db, cause)) == 0)
+			b->commits++;
+		return (rc);
+	}
 	xasprintf(cause, "cannot write database '%s': %s", d->dbpath,
 	    db_errmsg(d->db));
 	db_rollback(d->db);
@@ -292,8 +297,28 @@ batch_commit(struct batch *b)
 void
 batch_end(struct batch *b)
 {
-	batch_drain(b);
+	(void)batch_drain(b);
 	batch_commit(b);
+}
+
+/*
+ * The slow path of a sync without a cookie (sync.c, sync_check_cb): the
+ * requests were read before this drain began, so every write they wait
+ * for was queued before it and is read by it (the queue is read until
+ * it is empty).  Once that is committed, and no rescan is owed for
+ * events lost on the way, they can be answered; what arrived since
+ * does not matter to them.
+ */
+int
+batch_drained_cb(void *arg)
+{
+	struct batch	*b = arg;
+	struct daemon	*d = b->d;
+	int		 read_all;
+
+	read_all = batch_drain(b) == 0;
+	batch_commit(b);
+	return (read_all && !rescan_pending(d->rescan) && !d->db_failed);
 }
 
 /*
@@ -358,6 +383,12 @@ batch_stop(struct batch *b)
 		log_warn("%s", cause);
 		free(cause);
 	}
+}
+
+uint64_t
+batch_commits(struct batch *b)
+{
+	return (b->commits);
 }
 
 void

@@ -11,6 +11,7 @@
 #define BATCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 struct batch;
@@ -58,6 +59,8 @@ void		 batch_end(struct batch *);
  * time up to which every write was seen is committed (see batch.c).
  */
 void		 batch_stop(struct batch *);
+/* Transactions committed since the start (depcheck status). */
+uint64_t	 batch_commits(struct batch *);
 /* batch_end(arg), for a callback (watch_start, rescan_set_end). */
 void		 batch_end_cb(void *);
 /*
@@ -65,5 +68,11 @@ void		 batch_end_cb(void *);
  * rescan owed, commits working?  (sync_now: answer without a cookie.)
  */
 int		 batch_settled(void *);
+/*
+ * batch_end(arg), then: was the queue read to empty, is no rescan owed
+ * and did the commit work?  Then every write made before the call is
+ * applied and committed (sync.c answers without a cookie).
+ */
+int		 batch_drained_cb(void *);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "proto.h"
 #include "xmalloc.h"
+#include "batch.h"
 #include "conn.h"
 #include "db.h"
 #include "daemon.h"
@@ -604,6 +605,10 @@ conn_answer_status(struct conn *c)
 	conn_status_u64(&st, "overflows", rescan_overflows(d->rescan));
 	conn_status_u64(&st, "rescans", rescan_count(d->rescan));
 	conn_status_u64(&st, "ties", stamp_ties(d->stamp));
+	conn_status_u64(&st, "commits", batch_commits(d->batch));
+	conn_status_u64(&st, "syncs_at_once", sync_counts(d->sync)->at_once);
+	conn_status_u64(&st, "syncs_drained", sync_counts(d->sync)->drained);
+	conn_status_u64(&st, "syncs_cookie", sync_counts(d->sync)->cookies);
 	conn_status_i64(&st, "last_rescan",
 	    rescan_last_ns(d->rescan) / 1000000000);
 	conn_status_text(&st, "database_ok", d->db_failed ? "no" : "yes");

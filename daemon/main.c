@@ -475,7 +475,8 @@ daemon_wire(struct daemon *d, const char *cookies,
 	    util_now_ns());
 	d->batch = batch_new(d);
 	rescan_set_end(d->rescan, batch_end_cb, d->batch);
-	sync_set_settled(d->sync, batch_settled, d->batch);
+	sync_set_settled(d->sync, batch_settled, batch_drained_cb,
+	    d->batch);
 	batch_subscribe(d->batch, BATCH_SETTLED, NULL, sync_batch_cb, d->sync);
 }
 

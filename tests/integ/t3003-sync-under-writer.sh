@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Area 3 (sync): write-then-check while another process writes without
+# pause, so that events wait in the inotify queue whenever a request
+# arrives.  The daemon then proves the sync by draining the queue and
+# committing before it answers, with no cookie file (daemon/sync.c,
+# sync_check_cb; issue 11).  Every answer must be right, and `depcheck
+# status` must show that syncs were proved that way (syncs_drained), or
+# this test did not test it.  DEPCHECK_TEST_ROUNDS sets the rounds (300;
+# 50 under DEPCHECK_TEST_WRAP).
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+rounds=${DEPCHECK_TEST_ROUNDS:-300}
+[ -n "$DEPCHECK_TEST_WRAP" ] && [ -z "$DEPCHECK_TEST_ROUNDS" ] && rounds=50
+
+mkdir "$ROOT/noise"
+start_daemon
+
+# noise STOPFILE: rewrite 200 files in turn, as fast as bash can, until
+# STOPFILE exists (at most a million writes).
+noise()
+{
+	local i n=0
+
+	while [ ! -e "$1" ] && ((n < 1000000)); do
+		for ((i = 0; i < 200; i++)); do
+			echo "$n" >"$ROOT/noise/f$i"
+		done
+		n=$((n + 200))
+	done
+}
+
+stop=$SCRATCH/stop-noise
+noise "$stop" &
+noise_pid=$!
+at_exit touch "$stop"
+
+cd "$ROOT" || exit 1
+echo 0 >dep
+echo 0 >target
+wrong=0
+for ((i = 1; i <= rounds; i++)); do
+	if ((i % 2)); then
+		what=dep
+		want=1
+	else
+		what=target
+		want=0
+	fi
+	echo "$i" >"$what"
+	run_cmd depcheck target dep
+	if [ "$T_RC" -ne "$want" ]; then
+		wrong=$((wrong + 1))
+		if [ "$wrong" -le 5 ]; then
+			diag "round $i: wrote $what, expected $want, got $T_RC"
+			diag_file stderr "$T_ERR"
+		fi
+	fi
+done
+: >"$stop"
+wait "$noise_pid"
+is "$wrong" 0 "$rounds write-then-check rounds under a writer: wrong answers"
+[ "$wrong" -eq 0 ] || diag_log
+
+drained=$(status_field syncs_drained)
+diag "syncs: $(status_field syncs_at_once) at once, $drained by a drain, $(
+    status_field syncs_cookie) by a cookie; $(status_field commits) commits"
+ok "syncs proved by draining the queue: ${drained:-none} (> 0)" \
+    test "${drained:-0}" -gt 0
+
+done_testing
