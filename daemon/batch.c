@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <time.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,8 @@
 /* How long a stop may wait for the last writes' tick to pass. */
 #define BATCH_SETTLE_MAX_NS	3000000000LL
 #define BATCH_SETTLE_NAP_NS	50000000LL
+/* A batch of this many records hands freed memory back (malloc_trim). */
+#define BATCH_TRIM_AFTER	4096
 
 struct batch_sub {
 	struct batch_sub *next;
@@ -287,6 +290,11 @@ batch_commit(struct batch *b)
 	/* The image before the syncs are answered: a synced tool sees it. */
 	batch_tell(b, dirty, n, NULL, 0);
 	index_clear_dirty(d->index);
+#ifdef __GLIBC__
+	/* What a crawl's batch freed goes back, not only the heap's top. */
+	if (n >= BATCH_TRIM_AFTER)
+		malloc_trim(0);
+#endif
 }
 
 void

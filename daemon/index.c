@@ -13,6 +13,8 @@
 
 /* Seqs are reserved in the database this far ahead of use. */
 #define INDEX_RESERVE_STEP	65536
+/* A dirty list longer than this is freed once committed. */
+#define INDEX_DIRTY_KEEP	4096
 
 struct index {
 	struct rec	**slots;
@@ -225,23 +227,51 @@ index_kind(mode_t mode)
 }
 
 void
+index_facts(struct facts *f, const struct stat *st)
+{
+	f->mtime_ns = util_ts_ns(&st->st_mtim);
+	f->ctime_ns = util_ts_ns(&st->st_ctim);
+	f->size = (uint64_t)st->st_size;
+	f->ino = st->st_ino;
+	f->dev = st->st_dev;
+	f->kind = (uint8_t)index_kind(st->st_mode);
+}
+
+void
+index_put_facts(struct rec *r, const struct facts *f)
+{
+	r->mtime_ns = f->mtime_ns;
+	r->ctime_ns = f->ctime_ns;
+	r->size = f->size;
+	r->ino = f->ino;
+	r->dev = f->dev;
+	r->kind = f->kind;
+}
+
+void
 index_set_facts(struct rec *r, const struct stat *st)
 {
-	r->mtime_ns = util_ts_ns(&st->st_mtim);
-	r->ctime_ns = util_ts_ns(&st->st_ctim);
-	r->size = (uint64_t)st->st_size;
-	r->ino = st->st_ino;
-	r->dev = st->st_dev;
-	r->kind = (uint8_t)index_kind(st->st_mode);
+	struct facts	f;
+
+	index_facts(&f, st);
+	index_put_facts(r, &f);
+}
+
+int
+index_facts_changed(const struct rec *r, const struct facts *f)
+{
+	return (r->mtime_ns != f->mtime_ns || r->ctime_ns != f->ctime_ns ||
+	    r->size != f->size || r->ino != f->ino || r->dev != f->dev ||
+	    r->kind != f->kind);
 }
 
 int
 index_facts_differ(const struct rec *r, const struct stat *st)
 {
-	return (r->mtime_ns != util_ts_ns(&st->st_mtim) ||
-	    r->ctime_ns != util_ts_ns(&st->st_ctim) ||
-	    r->size != (uint64_t)st->st_size || r->ino != st->st_ino ||
-	    r->dev != st->st_dev || r->kind != index_kind(st->st_mode));
+	struct facts	f;
+
+	index_facts(&f, st);
+	return (index_facts_changed(r, &f));
 }
 
 struct rec **
@@ -259,6 +289,12 @@ index_clear_dirty(struct index *ix)
 	for (i = 0; i < ix->ndirty; i++)
 		ix->dirty[i]->dirty = 0;
 	ix->ndirty = 0;
+	/* A crawl's batch: give its size back rather than keep it. */
+	if (ix->dirty_cap > INDEX_DIRTY_KEEP) {
+		free(ix->dirty);
+		ix->dirty = NULL;
+		ix->dirty_cap = 0;
+	}
 }
 
 int

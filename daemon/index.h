@@ -65,10 +65,27 @@ void		 index_unreserve(struct index *);
  * record on the dirty list for the next commit.
  */
 void		 index_write(struct index *, struct rec *, uint64_t, int);
+/*
+ * The stat facts a record keeps, apart from a struct stat (144 bytes):
+ * what a crawl holds for each entry it found until it ends (scan.c).
+ */
+struct facts {
+	int64_t		 mtime_ns;
+	int64_t		 ctime_ns;
+	uint64_t	 size;
+	uint64_t	 ino;
+	uint64_t	 dev;
+	uint8_t		 kind;		/* enum rec_kind */
+};
+
+/* The facts of st. */
+void		 index_facts(struct facts *, const struct stat *);
 /* Copy stat facts into rec (does not mark it dirty). */
 void		 index_set_facts(struct rec *, const struct stat *);
+void		 index_put_facts(struct rec *, const struct facts *);
 /* Do the stat facts differ from rec's? */
 int		 index_facts_differ(const struct rec *, const struct stat *);
+int		 index_facts_changed(const struct rec *, const struct facts *);
 /* The dirty list; index_clear_dirty() empties it after a commit. */
 struct rec     **index_dirty(struct index *, size_t *);
 void		 index_clear_dirty(struct index *);

@@ -15,6 +15,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,6 +54,8 @@ static uv_timer_t root_timer;
 
 /* How often the daemon makes sure its root is still where it was. */
 #define ROOT_CHECK_MS	2000
+/* Blocks this large are mapped apart and unmapped when freed (main). */
+#define MAIN_MMAP_THRESHOLD	(128 * 1024)
 
 static void __attribute__((noreturn))
 usage(FILE *f, int status)
@@ -732,6 +735,17 @@ main(int argc, char **argv)
 	uint64_t	 first_seq;
 	size_t		 found;
 
+#ifdef __GLIBC__
+	/*
+	 * A crawl's arrays (scan.c, stamp.c, the dirty list) grow to the
+	 * size of the tree and are freed when it ends.  glibc would raise its
+	 * mmap threshold to the largest block freed, so the next crawl's
+	 * arrays would come from the heap and stay there after it: setting
+	 * the thresholds turns that off (mallopt(3)).
+	 */
+	mallopt(M_MMAP_THRESHOLD, MAIN_MMAP_THRESHOLD);
+	mallopt(M_TRIM_THRESHOLD, MAIN_MMAP_THRESHOLD);
+#endif
 	memset(&d, 0, sizeof d);
 	cookies = daemon_paths(&d, daemon_options(&d, argc, argv));
 	if (!d.foreground)

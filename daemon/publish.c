@@ -307,8 +307,9 @@ publish_grow(struct publish *pb, char **cause)
 	char			*tmp;
 
 	xasprintf(&tmp, "%s/image.new", pb->d->statedir);
-	h = publish_create(tmp, publish_slots_for(old->count * 2 + 1),
-	    &size, cause);
+	/* publish_slots_for leaves half the table free already. */
+	h = publish_create(tmp, publish_slots_for(old->count + 1), &size,
+	    cause);
 	if (h == NULL) {
 		free(tmp);
 		return (-1);
