@@ -24,6 +24,7 @@
 #include "db.h"
 #include "index.h"
 #include "log.h"
+#include "prune.h"
 #include "rescan.h"
 #include "scan.h"
 #include "stamp.h"
@@ -289,12 +290,17 @@ batch_commit(struct batch *b)
 	d->db_failed = 0;
 	/* The image before the syncs are answered: a synced tool sees it. */
 	batch_tell(b, dirty, n, NULL, 0);
-	index_clear_dirty(d->index);
+	if (prune_batch(d->prune, index_clear_dirty(d->index)) == 0 &&
+	    n < BATCH_TRIM_AFTER)
+		return;
+	/*
+	 * A crawl's batch or forgotten records: what they freed goes back,
+	 * not only the heap's top, and sqlite's cache of what they wrote.
+	 */
 #ifdef __GLIBC__
-	/* What a crawl's batch freed goes back, not only the heap's top. */
-	if (n >= BATCH_TRIM_AFTER)
-		malloc_trim(0);
+	malloc_trim(0);
 #endif
+	db_release_memory(d->db);
 }
 
 void

@@ -28,6 +28,8 @@ enum db_stmt {
 	DB_TRIM_HISTORY,
 	DB_PUT_BUILD,
 	DB_LOAD_BUILDS,
+	DB_DROP_RECORD,
+	DB_DROP_BUILD,
 	DB_BEGIN,
 	DB_COMMIT,
 	DB_ROLLBACK,
@@ -51,6 +53,8 @@ static const char *db_sql[DB_NSTMT] = {
 	    " seq_finished, wtime_ns) VALUES (?1, ?2, ?3, ?4)",
 	[DB_LOAD_BUILDS] = "SELECT target, seq_started, seq_finished"
 	    " FROM build",
+	[DB_DROP_RECORD] = "DELETE FROM record WHERE path = ?1",
+	[DB_DROP_BUILD] = "DELETE FROM build WHERE target = ?1",
 	[DB_BEGIN] = "BEGIN",
 	[DB_COMMIT] = "COMMIT",
 	[DB_ROLLBACK] = "ROLLBACK",
@@ -422,4 +426,25 @@ db_put_build(struct db *db, const struct rec *r)
 	sqlite3_bind_int64(s, 3, (int64_t)r->built_finished);
 	sqlite3_bind_int64(s, 4, r->wtime_ns);
 	return (db_run(db, DB_PUT_BUILD));
+}
+
+int
+db_drop_record(struct db *db, const struct rec *r)
+{
+	sqlite3_stmt	*s;
+
+	assert(db->in_txn);
+	s = db->stmt[DB_DROP_RECORD];
+	sqlite3_bind_blob(s, 1, r->path, (int)strlen(r->path), SQLITE_STATIC);
+	if (db_run(db, DB_DROP_RECORD) != 0)
+		return (-1);
+	s = db->stmt[DB_DROP_BUILD];
+	sqlite3_bind_blob(s, 1, r->path, (int)strlen(r->path), SQLITE_STATIC);
+	return (db_run(db, DB_DROP_BUILD));
+}
+
+void
+db_release_memory(struct db *db)
+{
+	sqlite3_db_release_memory(db->conn);
 }

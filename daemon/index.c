@@ -1,8 +1,8 @@
 /*
  * The in-memory index (see index.h): an open-addressing hash table of
- * records, FNV-1a hashed, grown at 70% load.  Records are never deleted,
- * so no tombstones are needed.  Called by apply.c, scan.c, stamp.c,
- * batch.c, conn.c, db.c.
+ * records, FNV-1a hashed, linear probing, grown at 70% load.  Removal
+ * shifts the entries after the hole back, so no tombstones are needed.
+ * Called by apply.c, scan.c, stamp.c, batch.c, conn.c, db.c, prune.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -281,13 +281,16 @@ index_dirty(struct index *ix, size_t *n)
 	return (ix->dirty);
 }
 
-void
+size_t
 index_clear_dirty(struct index *ix)
 {
-	size_t	i;
+	size_t	i, gone = 0;
 
-	for (i = 0; i < ix->ndirty; i++)
+	for (i = 0; i < ix->ndirty; i++) {
 		ix->dirty[i]->dirty = 0;
+		if (!ix->dirty[i]->exists)
+			gone++;
+	}
 	ix->ndirty = 0;
 	/* A crawl's batch: give its size back rather than keep it. */
 	if (ix->dirty_cap > INDEX_DIRTY_KEEP) {
@@ -295,6 +298,77 @@ index_clear_dirty(struct index *ix)
 		ix->dirty = NULL;
 		ix->dirty_cap = 0;
 	}
+	return (gone);
+}
+
+static int
+index_seq_cmp(const void *a, const void *b)
+{
+	const struct rec	*ra = *(struct rec *const *)a;
+	const struct rec	*rb = *(struct rec *const *)b;
+
+	if (ra->seq != rb->seq)
+		return (ra->seq < rb->seq ? -1 : 1);
+	return (strcmp(ra->path, rb->path));
+}
+
+struct rec **
+index_gone(struct index *ix, size_t keep, size_t *n, size_t *left)
+{
+	struct rec	**gone = NULL, *r;
+	size_t		  i, ngone = 0, cap = 0;
+
+	for (i = 0; i < ix->nslots; i++) {
+		if ((r = ix->slots[i]) == NULL || r->exists || r->dirty ||
+		    r->inlog)
+			continue;
+		if (ngone == cap) {
+			cap = cap == 0 ? 256 : cap * 2;
+			/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
+			gone = xreallocarray(gone, cap, sizeof *gone);
+		}
+		gone[ngone++] = r;
+	}
+	if (ngone <= keep) {
+		free(gone);
+		*n = 0;
+		*left = ngone;
+		return (NULL);
+	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
+	qsort(gone, ngone, sizeof *gone, index_seq_cmp);
+	*n = ngone - keep;
+	*left = keep;
+	return (gone);
+}
+
+void
+index_remove(struct index *ix, struct rec *r)
+{
+	struct rec	**slots = ix->slots;
+	size_t		  mask = ix->nslots - 1, i, j, k;
+
+	i = r->hash & mask;
+	while (slots[i] != r) {
+		if (slots[i] == NULL)
+			return;
+		i = (i + 1) & mask;
+	}
+	/*
+	 * Move back every entry after the hole, up to the next empty slot,
+	 * whose probe starts at or before the hole: its probe must not stop
+	 * at the hole.
+	 */
+	for (j = (i + 1) & mask; slots[j] != NULL; j = (j + 1) & mask) {
+		k = slots[j]->hash & mask;
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		slots[i] = slots[j];
+		i = j;
+	}
+	slots[i] = NULL;
+	ix->count--;
+	free(r);
 }
 
 int

@@ -1,8 +1,9 @@
 /*
- * Records in memory: one per path ever seen under the root, keyed by
- * relpath, plus the seq counter.  Queries are answered from here; db.c
- * keeps the durable copy.  Records are never removed: a deleted file keeps
- * its record (exists = 0) and the seq at which it went.
+ * Records in memory: one per path seen under the root, keyed by relpath,
+ * plus the seq counter.  Queries are answered from here; db.c keeps the
+ * durable copy.  A deleted file keeps its record (exists = 0) and the seq
+ * at which it went until prune.c forgets it (index_gone, index_remove):
+ * only the last few thousand deletions are kept.
  */
 #ifndef INDEX_H
 #define INDEX_H
@@ -86,9 +87,20 @@ void		 index_put_facts(struct rec *, const struct facts *);
 /* Do the stat facts differ from rec's? */
 int		 index_facts_differ(const struct rec *, const struct stat *);
 int		 index_facts_changed(const struct rec *, const struct facts *);
-/* The dirty list; index_clear_dirty() empties it after a commit. */
+/*
+ * The dirty list; index_clear_dirty() empties it after a commit and
+ * returns how many of its records were of deleted paths.
+ */
 struct rec     **index_dirty(struct index *, size_t *);
-void		 index_clear_dirty(struct index *);
+size_t		 index_clear_dirty(struct index *);
+/*
+ * The records of deleted paths (exists 0; none dirty or in stamp.c's log)
+ * but the keep deleted last: oldest first, in an allocated array of *n
+ * (NULL when none).  *left: how many such records there are besides.
+ */
+struct rec     **index_gone(struct index *, size_t, size_t *, size_t *);
+/* Remove r (neither dirty nor in stamp.c's log) and free it. */
+void		 index_remove(struct index *, struct rec *);
 /*
  * The seq at which the recorded build that last wrote r started, or 0
  * when there is none or r was written since (DESIGN section 3,

@@ -37,6 +37,7 @@
 #include "life.h"
 #include "log.h"
 #include "notify.h"
+#include "prune.h"
 #include "publish.h"
 #include "rescan.h"
 #include "scan.h"
@@ -702,6 +703,7 @@ daemon_teardown(struct daemon *d, char *cookies)
 		    " handle or request is still open)", uv_strerror(rc));
 		status = 2;
 	}
+	prune_free(d->prune);
 	db_close(d->db);
 	index_free(d->index);
 	scan_free(d->scan);
@@ -772,6 +774,7 @@ main(int argc, char **argv)
 		start_fail(2, "cannot open '%s': %s", d.root, strerror(errno));
 
 	daemon_open_db(&d);
+	d.prune = prune_new(d.index, d.db);
 	observed_ns = db_get_meta(d.db, "observed_ns", 0);
 	presented_high = db_get_meta(d.db, "presented_high", 0);
 	first_seq = index_peek_seq(d.index);

@@ -141,6 +141,8 @@ TEST(index_unreserve_asks_again)
 TEST(index_set_seq_restart_reserves)
 TEST(index_dirty_list)
 TEST(index_covers_dirs_above)
+TEST(index_remove_keeps_others)
+TEST(index_gone_oldest_first)
 
 /* test-conn.c */
 TEST(conn_subscriber_no_idle_timeout)
