@@ -4,10 +4,12 @@
  * shifts the entries after the hole back, so no tombstones are needed.
  * Called by apply.c, scan.c, stamp.c, batch.c, conn.c, db.c, prune.c.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "xmalloc.h"
+#include "log.h"
 #include "index.h"
 #include "util.h"
 
@@ -15,6 +17,13 @@
 #define INDEX_RESERVE_STEP	65536
 /* A dirty list longer than this is freed once committed. */
 #define INDEX_DIRTY_KEEP	4096
+
+/* A recorded build (depcheck run): few records have one. */
+struct index_build {
+	const struct rec *rec;
+	uint64_t	  started;
+	uint64_t	  finished;
+};
 
 struct index {
 	struct rec	**slots;
@@ -26,7 +35,21 @@ struct index {
 	struct rec	**dirty;
 	size_t		  ndirty;
 	size_t		  dirty_cap;
+	struct index_build *builds;	/* open addressing by rec->hash */
+	size_t		  nbuilds;
+	size_t		  builds_slots;	/* a power of two, or 0 */
 };
+
+/*
+ * The devices of every record, numbered in the order first seen: a
+ * record keeps the number (rec->devno, 2 bytes) rather than the dev_t (8).
+ * One table for every index of the process; a tree spans few devices.
+ */
+#define INDEX_MAX_DEVS	65535	/* devno 0 is dev 0: no facts */
+static uint64_t	 *index_devs;
+static size_t	  index_ndevs;
+
+static void	 index_build_drop(struct index *, const struct rec *);
 
 static uint32_t
 index_hash(const char *s)
@@ -65,7 +88,45 @@ index_free(struct index *ix)
 		free(ix->slots[i]);
 	free(ix->slots);
 	free(ix->dirty);
+	free(ix->builds);
 	free(ix);
+}
+
+uint64_t
+index_dev(const struct rec *r)
+{
+	return (r->devno != 0 && r->devno <= index_ndevs ?
+	    index_devs[r->devno - 1] : 0);
+}
+
+void
+index_set_dev(struct rec *r, uint64_t dev)
+{
+	static size_t	last;
+	size_t		i;
+
+	if (dev == 0) {
+		r->devno = 0;	/* no facts (yet) */
+		return;
+	}
+	if (last < index_ndevs && index_devs[last] == dev) {
+		r->devno = (uint16_t)(last + 1);
+		return;
+	}
+	for (i = 0; i < index_ndevs; i++) {
+		if (index_devs[i] == dev)
+			break;
+	}
+	if (i == index_ndevs) {
+		if (index_ndevs == INDEX_MAX_DEVS)
+			fatalx("more than %d devices under the root",
+			    INDEX_MAX_DEVS);
+		index_devs = xreallocarray(index_devs, index_ndevs + 1,
+		    sizeof *index_devs);
+		index_devs[index_ndevs++] = dev;
+	}
+	last = i;
+	r->devno = (uint16_t)(i + 1);
 }
 
 static struct rec **
@@ -122,7 +183,7 @@ index_get(struct index *ix, const char *path)
 		s = index_slot(ix->slots, ix->nslots, path, h);
 	}
 	len = strlen(path);
-	r = xcalloc(1, sizeof *r + len + 1);
+	r = xcalloc(1, offsetof(struct rec, path) + len + 1);
 	memcpy(r->path, path, len + 1);
 	r->hash = h;
 	*s = r;
@@ -244,7 +305,7 @@ index_put_facts(struct rec *r, const struct facts *f)
 	r->ctime_ns = f->ctime_ns;
 	r->size = f->size;
 	r->ino = f->ino;
-	r->dev = f->dev;
+	index_set_dev(r, f->dev);
 	r->kind = f->kind;
 }
 
@@ -261,7 +322,7 @@ int
 index_facts_changed(const struct rec *r, const struct facts *f)
 {
 	return (r->mtime_ns != f->mtime_ns || r->ctime_ns != f->ctime_ns ||
-	    r->size != f->size || r->ino != f->ino || r->dev != f->dev ||
+	    r->size != f->size || r->ino != f->ino || index_dev(r) != f->dev ||
 	    r->kind != f->kind);
 }
 
@@ -368,6 +429,7 @@ index_remove(struct index *ix, struct rec *r)
 	}
 	slots[i] = NULL;
 	ix->count--;
+	index_build_drop(ix, r);
 	free(r);
 }
 
@@ -395,10 +457,91 @@ index_covers(struct index *ix, const char *relpath)
 	return (0);
 }
 
-uint64_t
-index_built_from(const struct rec *r)
+/* The slot of r's build, or of the hole where it would go. */
+static struct index_build *
+index_build_slot(struct index *ix, const struct rec *r)
 {
-	if (r->built_started == 0 || r->seq > r->built_finished)
+	size_t	mask = ix->builds_slots - 1, i = r->hash & mask;
+
+	while (ix->builds[i].rec != NULL && ix->builds[i].rec != r)
+		i = (i + 1) & mask;
+	return (&ix->builds[i]);
+}
+
+void
+index_get_built(struct index *ix, const struct rec *r, uint64_t *started,
+    uint64_t *finished)
+{
+	struct index_build	*b;
+
+	*started = *finished = 0;
+	if (ix->nbuilds == 0)
+		return;
+	b = index_build_slot(ix, r);
+	if (b->rec != NULL) {
+		*started = b->started;
+		*finished = b->finished;
+	}
+}
+
+/* Take r's build out, shifting back what follows it (index_remove). */
+static void
+index_build_drop(struct index *ix, const struct rec *r)
+{
+	struct index_build	*t = ix->builds;
+	size_t			 mask = ix->builds_slots - 1, i, j, k;
+
+	if (ix->nbuilds == 0 || index_build_slot(ix, r)->rec == NULL)
+		return;
+	i = (size_t)(index_build_slot(ix, r) - t);
+	for (j = (i + 1) & mask; t[j].rec != NULL; j = (j + 1) & mask) {
+		k = t[j].rec->hash & mask;
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		t[i] = t[j];
+		i = j;
+	}
+	memset(&t[i], 0, sizeof t[i]);
+	ix->nbuilds--;
+}
+
+void
+index_set_built(struct index *ix, struct rec *r, uint64_t started,
+    uint64_t finished)
+{
+	struct index_build	*old, *b;
+	size_t			 n, i;
+
+	if (started == 0 && finished == 0) {
+		index_build_drop(ix, r);
+		return;
+	}
+	if ((ix->nbuilds + 1) * 2 > ix->builds_slots) {
+		old = ix->builds;
+		n = ix->builds_slots;
+		ix->builds_slots = n == 0 ? 64 : n * 2;
+		ix->builds = xcalloc(ix->builds_slots, sizeof *ix->builds);
+		for (i = 0; i < n; i++) {
+			if (old[i].rec != NULL)
+				*index_build_slot(ix, old[i].rec) = old[i];
+		}
+		free(old);
+	}
+	b = index_build_slot(ix, r);
+	if (b->rec == NULL)
+		ix->nbuilds++;
+	b->rec = r;
+	b->started = started;
+	b->finished = finished;
+}
+
+uint64_t
+index_built_from(struct index *ix, const struct rec *r)
+{
+	uint64_t	started, finished;
+
+	index_get_built(ix, r, &started, &finished);
+	if (started == 0 || r->seq > finished)
 		return (0);
-	return (r->built_started);
+	return (started);
 }

@@ -17,7 +17,13 @@ enum rec_kind { REC_OTHER, REC_FILE, REC_DIR, REC_LINK };
 #define INDEX_TOUCHED	1	/* facts to refresh at the next commit */
 #define INDEX_WRITTEN	2	/* and a new seq: goes to the history */
 
-/* A record and its path are one allocation. */
+/*
+ * A record and its path are one allocation, of offsetof(struct rec, path)
+ * plus the path: 59 bytes and the path, as there are as many records as
+ * files.  Rare or repeated facts live apart: the device as a number in a
+ * table of devices (index_dev), recorded builds in a table of the index
+ * (index_built_from).
+ */
 struct rec {
 	uint64_t	 seq;		/* last write; 0 never written */
 	int64_t		 wtime_ns;	/* wall clock when seq was given */
@@ -25,19 +31,21 @@ struct rec {
 	int64_t		 ctime_ns;
 	uint64_t	 size;
 	uint64_t	 ino;
-	uint64_t	 dev;
-	uint64_t	 built_started;	/* recorded build (depcheck run) ... */
-	uint64_t	 built_finished; /* ... valid while seq <= this */
-	uint8_t		 exists;
-	uint8_t		 kind;		/* enum rec_kind */
-	uint8_t		 dirty;		/* 0, INDEX_TOUCHED or INDEX_WRITTEN */
-	uint8_t		 seen;		/* scratch for scan.c */
-	uint8_t		 inlog;		/* in stamp.c's log, at logpos */
-	uint8_t		 racy;		/* restamped with matching facts */
-	uint32_t	 logpos;
+	uint32_t	 logpos;	/* in stamp.c's log, if inlog */
 	uint32_t	 hash;
+	uint16_t	 devno;		/* see index_dev */
+	unsigned	 exists:1;
+	unsigned	 kind:2;	/* enum rec_kind */
+	unsigned	 dirty:2;	/* 0, INDEX_TOUCHED or INDEX_WRITTEN */
+	unsigned	 seen:1;	/* scratch for scan.c */
+	unsigned	 inlog:1;	/* in stamp.c's log, at logpos */
+	unsigned	 racy:1;	/* restamped with matching facts */
 	char		 path[];
-};
+} __attribute__((packed, aligned(8)));
+
+/* The device of r's stat facts, and setting it. */
+uint64_t	 index_dev(const struct rec *);
+void		 index_set_dev(struct rec *, uint64_t);
 
 struct index;
 
@@ -106,7 +114,16 @@ void		 index_remove(struct index *, struct rec *);
  * when there is none or r was written since (DESIGN section 3,
  * "Recorded builds").
  */
-uint64_t	 index_built_from(const struct rec *);
+uint64_t	 index_built_from(struct index *, const struct rec *);
+/*
+ * r's recorded build: the seq its recipe started at (or
+ * PROTO_BUILT_FAILED), and the seq up to which it holds; 0 and 0 for
+ * none (and setting them so forgets it).
+ */
+void		 index_get_built(struct index *, const struct rec *,
+		     uint64_t *, uint64_t *);
+void		 index_set_built(struct index *, struct rec *, uint64_t,
+		     uint64_t);
 /*
  * Used as a set of directories: is relpath, or a directory above it, in
  * the set with exists set?

@@ -98,7 +98,7 @@ publish_cmp(const void *a, const void *b)
 static int
 publish_eligible(struct daemon *d, const struct rec *r)
 {
-	return (r->exists && r->seq != 0 && (r->ino != 0 || r->dev != 0) &&
+	return (r->exists && r->seq != 0 && (r->ino != 0 || index_dev(r) != 0) &&
 	    !ignore_match(d->ignore, r->path) &&
 	    (d->watch == NULL || !watch_is_unwatched(d->watch, r->path)));
 }
@@ -165,7 +165,7 @@ publish_put(struct image_hdr *h, const struct rec *r, int64_t p)
 	struct image_ent	e;
 
 	memset(&e, 0, sizeof e);
-	e.dev = r->dev;
+	e.dev = index_dev(r);
 	e.ino = r->ino;
 	e.ctime_ns = r->ctime_ns;
 	e.presented_ns = p;
@@ -328,10 +328,11 @@ publish_grow(struct publish *pb, char **cause)
 void
 publish_moved(struct publish *pb, const struct rec *r, const struct stat *st)
 {
-	if (pb == NULL || (r->ino == st->st_ino && r->dev == st->st_dev))
+	if (pb == NULL || (r->ino == st->st_ino &&
+	    index_dev(r) == st->st_dev))
 		return;
 	image_write_begin(pb->hdr);
-	image_remove(pb->hdr, r->dev, r->ino, r->hash);
+	image_remove(pb->hdr, index_dev(r), r->ino, r->hash);
 	image_write_end(pb->hdr);
 }
 
@@ -350,12 +351,12 @@ publish_batch(struct publish *pb, struct rec *const *dirty, size_t n)
 	for (i = 0; i < n; i++) {
 		r = dirty[i];
 		if (!publish_eligible(pb->d, r)) {
-			image_remove(pb->hdr, r->dev, r->ino, r->hash);
+			image_remove(pb->hdr, index_dev(r), r->ino, r->hash);
 			continue;
 		}
 		if (r->dirty == INDEX_WRITTEN)
 			publish_list_add(&l, r);
-		else if ((e = image_slot(pb->hdr, r->dev, r->ino)) != NULL &&
+		else if ((e = image_slot(pb->hdr, index_dev(r), r->ino)) != NULL &&
 		    e->owner == r->hash)
 			e->ctime_ns = r->ctime_ns;
 	}

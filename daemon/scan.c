@@ -362,7 +362,7 @@ scan_settle_cb(struct rec *r, void *arg)
 
 	if (!r->exists || r->ctime_ns < 0)
 		return;
-	gran = scan_gran(ss->clock, (dev_t)r->dev);
+	gran = scan_gran(ss->clock, (dev_t)index_dev(r));
 	t = (r->ctime_ns / gran + 1) * gran + ss->clock->tick_ns;
 	if (t > ss->until)
 		ss->until = t;

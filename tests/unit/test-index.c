@@ -414,3 +414,62 @@ index_gone_oldest_first(void)
 	CHECK(index_find(ix, path) != NULL);
 	index_free(ix);
 }
+
+/*
+ * Recorded builds live apart from the records: set, read back, valid
+ * while the target is not written after them, kept through the table's
+ * growth, and gone with a removed record (which a new record of the
+ * same path does not inherit).
+ */
+void
+index_builds_apart(void)
+{
+	struct index	*ix = index_new();
+	struct rec	*r;
+	char		 path[64];
+	uint64_t	 started, finished;
+	int		 i, bad = 0;
+
+	ix_fill(ix, 1000);
+	for (i = 0; i < 1000; i += 2) {
+		ix_path(path, sizeof path, i);
+		r = index_find(ix, path);
+		r->seq = 10;
+		index_set_built(ix, r, (uint64_t)i + 1, 10);
+	}
+	for (i = 0; i < 1000; i++) {
+		ix_path(path, sizeof path, i);
+		r = index_find(ix, path);
+		index_get_built(ix, r, &started, &finished);
+		if (i % 2 == 0 ? started != (uint64_t)i + 1 || finished != 10 ||
+		    index_built_from(ix, r) != (uint64_t)i + 1 :
+		    started != 0 || finished != 0 || index_built_from(ix, r) != 0)
+			bad++;
+	}
+	CHECK_EQ_INT(bad, 0);
+	/* Written since: no longer built from anything. */
+	ix_path(path, sizeof path, 2);
+	r = index_find(ix, path);
+	r->seq = 11;
+	CHECK_EQ_UINT(index_built_from(ix, r), 0);
+	/* Forgotten by setting 0 and 0, or with its record. */
+	ix_path(path, sizeof path, 4);
+	r = index_find(ix, path);
+	index_set_built(ix, r, 0, 0);
+	CHECK_EQ_UINT(index_built_from(ix, r), 0);
+	for (i = 0; i < 1000; i += 4) {
+		ix_path(path, sizeof path, i);
+		index_remove(ix, index_find(ix, path));
+	}
+	for (i = 0, bad = 0; i < 1000; i++) {
+		ix_path(path, sizeof path, i);
+		r = index_get(ix, path);
+		r->seq = 10;
+		index_get_built(ix, r, &started, &finished);
+		if (i % 4 == 0 || i % 2 != 0 ? started != 0 :
+		    started != (uint64_t)i + 1)
+			bad++;
+	}
+	CHECK_EQ_INT(bad, 0);
+	index_free(ix);
+}

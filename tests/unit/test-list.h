@@ -143,6 +143,7 @@ TEST(index_dirty_list)
 TEST(index_covers_dirs_above)
 TEST(index_remove_keeps_others)
 TEST(index_gone_oldest_first)
+TEST(index_builds_apart)
 
 /* test-conn.c */
 TEST(conn_subscriber_no_idle_timeout)

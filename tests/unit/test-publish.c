@@ -72,7 +72,7 @@ pub_rec(const char *relpath, uint64_t ino, uint64_t seq, int64_t wtime_ns,
 	r = index_get(pub_daemon.index, relpath);
 	r->exists = 1;
 	r->kind = REC_FILE;
-	r->dev = DEV;
+	index_set_dev(r, DEV);
 	r->ino = ino;
 	r->seq = seq;
 	r->wtime_ns = wtime_ns;
@@ -130,7 +130,7 @@ pub_lookup(const struct rec *r, struct image_ent *e)
 	CHECK(p != MAP_FAILED);
 	if (image_check(p, (size_t)st.st_size, &cause) != 0)
 		unit_fail(__FILE__, __LINE__, "image_check: %s", cause);
-	rc = image_lookup(p, (size_t)st.st_size, r->dev, r->ino, e);
+	rc = image_lookup(p, (size_t)st.st_size, index_dev(r), r->ino, e);
 	munmap(p, (size_t)st.st_size);
 	return (rc);
 }
