@@ -60,6 +60,8 @@
 #include "watch.h"
 
 #define PUBLISH_MIN_SLOTS	1024
+/* A table's resident pages are let go of this many bytes at a time. */
+#define PUBLISH_DROP_BYTES	((size_t)1 << 20)
 
 struct publish {
 	struct daemon		*d;
@@ -296,18 +298,22 @@ publish_free(struct publish *pb)
 	free(pb);
 }
 
-/* Copy every live entry into a table twice as large.  -1 with a cause. */
+/*
+ * Copy every live entry into a new table sized for them
+ * (publish_slots_for: at most half used), twice as large as a full one,
+ * smaller than one that deletions emptied.  -1 with a cause.
+ */
 static int
-publish_grow(struct publish *pb, char **cause)
+publish_resize(struct publish *pb, char **cause)
 {
 	struct image_hdr	*h, *old = pb->hdr;
 	struct image_ent	*s = (struct image_ent *)(void *)(old + 1);
-	size_t			 size;
+	size_t			 size, off, dropped = 0;
+	size_t			 page = (size_t)sysconf(_SC_PAGESIZE);
 	uint64_t		 i;
 	char			*tmp;
 
 	xasprintf(&tmp, "%s/image.new", pb->d->statedir);
-	/* publish_slots_for leaves half the table free already. */
 	h = publish_create(tmp, publish_slots_for(old->count + 1), &size,
 	    cause);
 	if (h == NULL) {
@@ -317,6 +323,17 @@ publish_grow(struct publish *pb, char **cause)
 	for (i = 0; i < old->nslots; i++) {
 		if (s[i].flags & IMAGE_LIVE)
 			(void)image_put(h, &s[i]);
+		/*
+		 * The old table's pages copied are not needed (the file
+		 * keeps them): let go of them as we go, or both tables
+		 * would be resident at once.
+		 */
+		off = (size_t)((char *)&s[i + 1] - (char *)old) / page * page;
+		if (off - dropped >= PUBLISH_DROP_BYTES) {
+			(void)madvise((char *)old + dropped, off - dropped,
+			    MADV_DONTNEED);
+			dropped = off;
+		}
 	}
 	h->max_seq = old->max_seq;
 	h->max_presented = old->max_presented;
@@ -362,7 +379,7 @@ publish_batch(struct publish *pb, struct rec *const *dirty, size_t n)
 	}
 	while (publish_list_put(pb->hdr, &l, 0, 0) != 0) {
 		image_write_end(pb->hdr);
-		if (publish_grow(pb, &cause) != 0) {
+		if (publish_resize(pb, &cause) != 0) {
 			/*
 			 * Without room, tools must not see the old times of
 			 * what this batch wrote: retire the image, and exec
@@ -381,6 +398,18 @@ publish_batch(struct publish *pb, struct rec *const *dirty, size_t n)
 	}
 	image_write_end(pb->hdr);
 	free(l.recs);
+	/*
+	 * Emptied by deletions to less than a fifth: a smaller table
+	 * (publish_slots_for leaves it a quarter to half used, so the next
+	 * writes do not grow it right back).  If that fails, the one there
+	 * is still right.
+	 */
+	if (!pb->failed && pb->hdr->nslots > PUBLISH_MIN_SLOTS &&
+	    pb->hdr->count * 5 < pb->hdr->nslots &&
+	    publish_resize(pb, &cause) != 0) {
+		log_debug("%s", cause);
+		free(cause);
+	}
 }
 
 void
