@@ -31,7 +31,8 @@
  *
  * The image is rebuilt from the index at every start, so nothing in it
  * needs to survive a crash; a table that fills up is copied into one
- * twice its size, renamed over the old one, and the old one is retired.
+ * larger (or smaller, when deletions emptied it), renamed over the old
+ * one, and the old one is retired.
  * What must survive is an upper bound of every time presented so far
  * (meta "presented_high", the clock at each commit): what a start's
  * reconciliation stamps is presented after it.  A file rewritten while
@@ -150,14 +151,18 @@ publish_create(const char *path, uint64_t nslots, size_t *size,
 	return (h);
 }
 
+/*
+ * A table for count entries, used to num/den: 2/3 when built at start
+ * (the tree is what it is; put refuses past 3/4), 1/2 when copied to
+ * grow or shrink, so that a tree that keeps growing is copied every
+ * 1.5 times its size, not at every eighth.
+ */
 static uint64_t
-publish_slots_for(uint64_t count)
+publish_slots_for(uint64_t count, uint64_t num, uint64_t den)
 {
-	uint64_t	n = PUBLISH_MIN_SLOTS;
+	uint64_t	n = count * num / den + 1;
 
-	while (n / 2 < count)
-		n *= 2;
-	return (n);
+	return (n < PUBLISH_MIN_SLOTS ? PUBLISH_MIN_SLOTS : n);
 }
 
 /* Put r with its presented time p; -1 when the table is full. */
@@ -261,7 +266,7 @@ publish_new(struct daemon *d, uint64_t first_seq, int64_t floor_ns,
 	xasprintf(&pb->path, "%s/image", d->statedir);
 	xasprintf(&tmp, "%s/image.new", d->statedir);
 	index_foreach(d->index, publish_gather_cb, &l);
-	h = publish_create(tmp, publish_slots_for(l.n), &size, cause);
+	h = publish_create(tmp, publish_slots_for(l.n, 3, 2), &size, cause);
 	if (h == NULL || publish_list_put(h, &l, first_seq, floor_ns) != 0) {
 		if (h != NULL) {
 			xasprintf(cause, "cannot fill '%s' with %zu entries:"
@@ -299,12 +304,12 @@ publish_free(struct publish *pb)
 }
 
 /*
- * Copy every live entry into a new table sized for them
- * (publish_slots_for: at most half used), twice as large as a full one,
- * smaller than one that deletions emptied.  -1 with a cause.
+ * Copy every live entry into a new table sized for them: half used
+ * when the old one is full, two thirds (as at start) when deletions
+ * emptied it (shrink).  -1 with a cause.
  */
 static int
-publish_resize(struct publish *pb, char **cause)
+publish_resize(struct publish *pb, int shrink, char **cause)
 {
 	struct image_hdr	*h, *old = pb->hdr;
 	struct image_ent	*s = (struct image_ent *)(void *)(old + 1);
@@ -314,8 +319,8 @@ publish_resize(struct publish *pb, char **cause)
 	char			*tmp;
 
 	xasprintf(&tmp, "%s/image.new", pb->d->statedir);
-	h = publish_create(tmp, publish_slots_for(old->count + 1), &size,
-	    cause);
+	h = publish_create(tmp, shrink ? publish_slots_for(old->count, 3, 2) :
+	    publish_slots_for(old->count + 1, 2, 1), &size, cause);
 	if (h == NULL) {
 		free(tmp);
 		return (-1);
@@ -379,7 +384,7 @@ publish_batch(struct publish *pb, struct rec *const *dirty, size_t n)
 	}
 	while (publish_list_put(pb->hdr, &l, 0, 0) != 0) {
 		image_write_end(pb->hdr);
-		if (publish_resize(pb, &cause) != 0) {
+		if (publish_resize(pb, 0, &cause) != 0) {
 			/*
 			 * Without room, tools must not see the old times of
 			 * what this batch wrote: retire the image, and exec
@@ -399,14 +404,13 @@ publish_batch(struct publish *pb, struct rec *const *dirty, size_t n)
 	image_write_end(pb->hdr);
 	free(l.recs);
 	/*
-	 * Emptied by deletions to less than a fifth: a smaller table
-	 * (publish_slots_for leaves it a quarter to half used, so the next
-	 * writes do not grow it right back).  If that fails, the one there
-	 * is still right.
+	 * Emptied by deletions to less than a third: a table two thirds
+	 * used, as at start (a half used one grown is not shrunk back at
+	 * once).  If that fails, the one there is still right.
 	 */
 	if (!pb->failed && pb->hdr->nslots > PUBLISH_MIN_SLOTS &&
-	    pb->hdr->count * 5 < pb->hdr->nslots &&
-	    publish_resize(pb, &cause) != 0) {
+	    pb->hdr->count * 3 < pb->hdr->nslots &&
+	    publish_resize(pb, 1, &cause) != 0) {
 		log_debug("%s", cause);
 		free(cause);
 	}
