@@ -61,8 +61,13 @@ diag "records: $R0, $R1 with the tree, $R2 once it is deleted;" \
     "RssAnon $A0 kB, $A1 kB, $A2 kB"
 ok "the records of all but the last deletions are forgotten ($R2 <= $R0 + 2 * $KEEP)" \
     test "$R2" -le $((R0 + 2 * KEEP))
-ok "the heap comes back at least halfway ($A2 kB; $A0, $A1 kB with the tree)" \
-    test $((A2 - A0)) -le $(((A1 - A0) / 2))
+# ASan keeps freed memory in a quarantine and gives none back.
+if grep -qa __asan_init "$DEPCHECK_BINDIR/depcheckd"; then
+	skip "an ASan build gives no memory back"
+else
+	ok "the heap comes back at least halfway ($A2 kB; $A0, $A1 kB with the tree)" \
+	    test $((A2 - A0)) -le $(((A1 - A0) / 2))
+fi
 
 # What the forgotten and the remembered answer.
 run_cmd depcheck seq gen/d0/f0.o
