@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <time.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "db.h"
 #include "index.h"
 #include "log.h"
+#include "prune.h"
 #include "rescan.h"
 #include "scan.h"
 #include "stamp.h"
@@ -33,6 +35,8 @@
 /* How long a stop may wait for the last writes' tick to pass. */
 #define BATCH_SETTLE_MAX_NS	3000000000LL
 #define BATCH_SETTLE_NAP_NS	50000000LL
+/* A batch of this many records hands freed memory back (malloc_trim). */
+#define BATCH_TRIM_AFTER	4096
 
 struct batch_sub {
 	struct batch_sub *next;
@@ -291,7 +295,17 @@ batch_commit(struct batch *b)
 	d->db_failed = 0;
 	/* The image before the syncs are answered: a synced tool sees it. */
 	batch_tell(b, dirty, n, NULL, 0);
-	index_clear_dirty(d->index);
+	if (prune_batch(d->prune, index_clear_dirty(d->index)) == 0 &&
+	    n < BATCH_TRIM_AFTER)
+		return;
+	/*
+	 * A crawl's batch or forgotten records: what they freed goes back,
+	 * not only the heap's top, and sqlite's cache of what they wrote.
+	 */
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	db_release_memory(d->db);
 }
 
 void

@@ -527,7 +527,7 @@ conn_answer_query(struct conn *c)
 		    r->seq : 0;
 		recs[i].wtime_ns = r != NULL ? r->wtime_ns : 0;
 		recs[i].built_from = state == PROTO_EXISTS ?
-		    index_built_from(r) : 0;
+		    index_built_from(d->index, r) : 0;
 		free(path);
 	}
 	pbuf_init(&b);
@@ -695,15 +695,14 @@ conn_answer_run_done(struct conn *c)
 		conn_reply_value(c, PROTO_MSG_RUN_RECORDED, high);
 		return;
 	}
-	old_started = rec->built_started;
-	old_finished = rec->built_finished;
-	rec->built_started = status == 0 ? started : PROTO_BUILT_FAILED;
-	rec->built_finished = high;
+	index_get_built(d->index, rec, &old_started, &old_finished);
+	started = status == 0 ? started : PROTO_BUILT_FAILED;
+	index_set_built(d->index, rec, started, high);
 	if (d->db_failed || db_begin(d->db) != 0 ||
-	    db_put_build(d->db, rec) != 0 || db_commit(d->db, &cause) != 0) {
+	    db_put_build(d->db, rec, started, high) != 0 ||
+	    db_commit(d->db, &cause) != 0) {
 		db_rollback(d->db);
-		rec->built_started = old_started;
-		rec->built_finished = old_finished;
+		index_set_built(d->index, rec, old_started, old_finished);
 		if (cause == NULL)
 			xasprintf(&cause, "cannot record the build of '%s':"
 			    " %s", rec->path, d->db_failed ? d->db_cause :

@@ -18,6 +18,7 @@ struct batch;
 struct db;
 struct index;
 struct life;
+struct prune;
 struct publish;
 struct rescan;
 struct scan;
@@ -57,6 +58,7 @@ struct daemon {
 	struct sync	*sync;
 	struct server	*server;
 	struct publish	*publish;	/* the image for exec, or NULL */
+	struct prune	*prune;		/* forgets deleted paths, or NULL */
 	struct life	*life;		/* state directory, registry, idle */
 	int		 lockfd;	/* ROOT/.depcheck/lock, held */
 	int		 seqmark_fd;	/* ROOT/.depcheck/seq */

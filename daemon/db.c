@@ -28,6 +28,8 @@ enum db_stmt {
 	DB_TRIM_HISTORY,
 	DB_PUT_BUILD,
 	DB_LOAD_BUILDS,
+	DB_DROP_RECORD,
+	DB_DROP_BUILD,
 	DB_BEGIN,
 	DB_COMMIT,
 	DB_ROLLBACK,
@@ -51,6 +53,8 @@ static const char *db_sql[DB_NSTMT] = {
 	    " seq_finished, wtime_ns) VALUES (?1, ?2, ?3, ?4)",
 	[DB_LOAD_BUILDS] = "SELECT target, seq_started, seq_finished"
 	    " FROM build",
+	[DB_DROP_RECORD] = "DELETE FROM record WHERE path = ?1",
+	[DB_DROP_BUILD] = "DELETE FROM build WHERE target = ?1",
 	[DB_BEGIN] = "BEGIN",
 	[DB_COMMIT] = "COMMIT",
 	[DB_ROLLBACK] = "ROLLBACK",
@@ -284,7 +288,7 @@ db_load(struct db *db, struct index *ix, uint64_t floor, int *corrupt,
 		r->ctime_ns = sqlite3_column_int64(s, 5);
 		r->size = (uint64_t)sqlite3_column_int64(s, 6);
 		r->ino = (uint64_t)sqlite3_column_int64(s, 7);
-		r->dev = (uint64_t)sqlite3_column_int64(s, 8);
+		index_set_dev(r, (uint64_t)sqlite3_column_int64(s, 8));
 		r->wtime_ns = sqlite3_column_int64(s, 9);
 		if (r->seq > max)
 			max = r->seq;
@@ -303,8 +307,8 @@ db_load(struct db *db, struct index *ix, uint64_t floor, int *corrupt,
 		    (size_t)sqlite3_column_bytes(s, 0));
 		r = index_get(ix, path);
 		free(path);
-		r->built_started = (uint64_t)sqlite3_column_int64(s, 1);
-		r->built_finished = (uint64_t)sqlite3_column_int64(s, 2);
+		index_set_built(ix, r, (uint64_t)sqlite3_column_int64(s, 1),
+		    (uint64_t)sqlite3_column_int64(s, 2));
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
@@ -381,7 +385,7 @@ db_put_record(struct db *db, const struct rec *r)
 	sqlite3_bind_int64(s, 6, r->ctime_ns);
 	sqlite3_bind_int64(s, 7, (int64_t)r->size);
 	sqlite3_bind_int64(s, 8, (int64_t)r->ino);
-	sqlite3_bind_int64(s, 9, (int64_t)r->dev);
+	sqlite3_bind_int64(s, 9, (int64_t)index_dev(r));
 	sqlite3_bind_int64(s, 10, r->wtime_ns);
 	return (db_run(db, DB_PUT_RECORD));
 }
@@ -412,14 +416,36 @@ db_set_meta(struct db *db, const char *key, int64_t v)
 }
 
 int
-db_put_build(struct db *db, const struct rec *r)
+db_put_build(struct db *db, const struct rec *r, uint64_t started,
+    uint64_t finished)
 {
 	sqlite3_stmt	*s = db->stmt[DB_PUT_BUILD];
 
 	assert(db->in_txn);
 	sqlite3_bind_blob(s, 1, r->path, (int)strlen(r->path), SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (int64_t)r->built_started);
-	sqlite3_bind_int64(s, 3, (int64_t)r->built_finished);
+	sqlite3_bind_int64(s, 2, (int64_t)started);
+	sqlite3_bind_int64(s, 3, (int64_t)finished);
 	sqlite3_bind_int64(s, 4, r->wtime_ns);
 	return (db_run(db, DB_PUT_BUILD));
+}
+
+int
+db_drop_record(struct db *db, const struct rec *r)
+{
+	sqlite3_stmt	*s;
+
+	assert(db->in_txn);
+	s = db->stmt[DB_DROP_RECORD];
+	sqlite3_bind_blob(s, 1, r->path, (int)strlen(r->path), SQLITE_STATIC);
+	if (db_run(db, DB_DROP_RECORD) != 0)
+		return (-1);
+	s = db->stmt[DB_DROP_BUILD];
+	sqlite3_bind_blob(s, 1, r->path, (int)strlen(r->path), SQLITE_STATIC);
+	return (db_run(db, DB_DROP_BUILD));
+}
+
+void
+db_release_memory(struct db *db)
+{
+	sqlite3_db_release_memory(db->conn);
 }

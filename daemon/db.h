@@ -37,8 +37,16 @@ void		 db_rollback(struct db *);
 int		 db_put_record(struct db *, const struct rec *);
 int		 db_add_history(struct db *, const struct rec *);
 int		 db_set_meta(struct db *, const char *, int64_t);
-/* Record the build of r (built_started, built_finished). */
-int		 db_put_build(struct db *, const struct rec *);
+/*
+ * Forget r: its record and recorded build (prune.c); the history keeps
+ * its writes.
+ */
+int		 db_drop_record(struct db *, const struct rec *);
+/* Record the build of r: the seqs it started at and holds up to. */
+int		 db_put_build(struct db *, const struct rec *, uint64_t,
+		     uint64_t);
+/* Free what sqlite caches (after a large batch). */
+void		 db_release_memory(struct db *);
 /* The last sqlite error message, for causes. */
 const char	*db_errmsg(struct db *);
 

@@ -1,18 +1,29 @@
 /*
  * The in-memory index (see index.h): an open-addressing hash table of
- * records, FNV-1a hashed, grown at 70% load.  Records are never deleted,
- * so no tombstones are needed.  Called by apply.c, scan.c, stamp.c,
- * batch.c, conn.c, db.c.
+ * records, FNV-1a hashed, linear probing, grown at 70% load.  Removal
+ * shifts the entries after the hole back, so no tombstones are needed.
+ * Called by apply.c, scan.c, stamp.c, batch.c, conn.c, db.c, prune.c.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "xmalloc.h"
+#include "log.h"
 #include "index.h"
 #include "util.h"
 
 /* Seqs are reserved in the database this far ahead of use. */
 #define INDEX_RESERVE_STEP	65536
+/* A dirty list longer than this is freed once committed. */
+#define INDEX_DIRTY_KEEP	4096
+
+/* A recorded build (depcheck run): few records have one. */
+struct index_build {
+	const struct rec *rec;
+	uint64_t	  started;
+	uint64_t	  finished;
+};
 
 struct index {
 	struct rec	**slots;
@@ -24,7 +35,21 @@ struct index {
 	struct rec	**dirty;
 	size_t		  ndirty;
 	size_t		  dirty_cap;
+	struct index_build *builds;	/* open addressing by rec->hash */
+	size_t		  nbuilds;
+	size_t		  builds_slots;	/* a power of two, or 0 */
 };
+
+/*
+ * The devices of every record, numbered in the order first seen: a
+ * record keeps the number (rec->devno, 2 bytes) rather than the dev_t (8).
+ * One table for every index of the process; a tree spans few devices.
+ */
+#define INDEX_MAX_DEVS	65535	/* devno 0 is dev 0: no facts */
+static uint64_t	 *index_devs;
+static size_t	  index_ndevs;
+
+static void	 index_build_drop(struct index *, const struct rec *);
 
 static uint32_t
 index_hash(const char *s)
@@ -63,7 +88,45 @@ index_free(struct index *ix)
 		free(ix->slots[i]);
 	free(ix->slots);
 	free(ix->dirty);
+	free(ix->builds);
 	free(ix);
+}
+
+uint64_t
+index_dev(const struct rec *r)
+{
+	return (r->devno != 0 && r->devno <= index_ndevs ?
+	    index_devs[r->devno - 1] : 0);
+}
+
+void
+index_set_dev(struct rec *r, uint64_t dev)
+{
+	static size_t	last;
+	size_t		i;
+
+	if (dev == 0) {
+		r->devno = 0;	/* no facts (yet) */
+		return;
+	}
+	if (last < index_ndevs && index_devs[last] == dev) {
+		r->devno = (uint16_t)(last + 1);
+		return;
+	}
+	for (i = 0; i < index_ndevs; i++) {
+		if (index_devs[i] == dev)
+			break;
+	}
+	if (i == index_ndevs) {
+		if (index_ndevs == INDEX_MAX_DEVS)
+			fatalx("more than %d devices under the root",
+			    INDEX_MAX_DEVS);
+		index_devs = xreallocarray(index_devs, index_ndevs + 1,
+		    sizeof *index_devs);
+		index_devs[index_ndevs++] = dev;
+	}
+	last = i;
+	r->devno = (uint16_t)(i + 1);
 }
 
 static struct rec **
@@ -120,7 +183,7 @@ index_get(struct index *ix, const char *path)
 		s = index_slot(ix->slots, ix->nslots, path, h);
 	}
 	len = strlen(path);
-	r = xcalloc(1, sizeof *r + len + 1);
+	r = xcalloc(1, offsetof(struct rec, path) + len + 1);
 	memcpy(r->path, path, len + 1);
 	r->hash = h;
 	*s = r;
@@ -225,23 +288,51 @@ index_kind(mode_t mode)
 }
 
 void
+index_facts(struct facts *f, const struct stat *st)
+{
+	f->mtime_ns = util_ts_ns(&st->st_mtim);
+	f->ctime_ns = util_ts_ns(&st->st_ctim);
+	f->size = (uint64_t)st->st_size;
+	f->ino = st->st_ino;
+	f->dev = st->st_dev;
+	f->kind = (uint8_t)index_kind(st->st_mode);
+}
+
+void
+index_put_facts(struct rec *r, const struct facts *f)
+{
+	r->mtime_ns = f->mtime_ns;
+	r->ctime_ns = f->ctime_ns;
+	r->size = f->size;
+	r->ino = f->ino;
+	index_set_dev(r, f->dev);
+	r->kind = f->kind;
+}
+
+void
 index_set_facts(struct rec *r, const struct stat *st)
 {
-	r->mtime_ns = util_ts_ns(&st->st_mtim);
-	r->ctime_ns = util_ts_ns(&st->st_ctim);
-	r->size = (uint64_t)st->st_size;
-	r->ino = st->st_ino;
-	r->dev = st->st_dev;
-	r->kind = (uint8_t)index_kind(st->st_mode);
+	struct facts	f;
+
+	index_facts(&f, st);
+	index_put_facts(r, &f);
+}
+
+int
+index_facts_changed(const struct rec *r, const struct facts *f)
+{
+	return (r->mtime_ns != f->mtime_ns || r->ctime_ns != f->ctime_ns ||
+	    r->size != f->size || r->ino != f->ino || index_dev(r) != f->dev ||
+	    r->kind != f->kind);
 }
 
 int
 index_facts_differ(const struct rec *r, const struct stat *st)
 {
-	return (r->mtime_ns != util_ts_ns(&st->st_mtim) ||
-	    r->ctime_ns != util_ts_ns(&st->st_ctim) ||
-	    r->size != (uint64_t)st->st_size || r->ino != st->st_ino ||
-	    r->dev != st->st_dev || r->kind != index_kind(st->st_mode));
+	struct facts	f;
+
+	index_facts(&f, st);
+	return (index_facts_changed(r, &f));
 }
 
 struct rec **
@@ -251,14 +342,95 @@ index_dirty(struct index *ix, size_t *n)
 	return (ix->dirty);
 }
 
-void
+size_t
 index_clear_dirty(struct index *ix)
 {
-	size_t	i;
+	size_t	i, gone = 0;
 
-	for (i = 0; i < ix->ndirty; i++)
+	for (i = 0; i < ix->ndirty; i++) {
 		ix->dirty[i]->dirty = 0;
+		if (!ix->dirty[i]->exists)
+			gone++;
+	}
 	ix->ndirty = 0;
+	/* A crawl's batch: give its size back rather than keep it. */
+	if (ix->dirty_cap > INDEX_DIRTY_KEEP) {
+		free(ix->dirty);
+		ix->dirty = NULL;
+		ix->dirty_cap = 0;
+	}
+	return (gone);
+}
+
+static int
+index_seq_cmp(const void *a, const void *b)
+{
+	const struct rec	*ra = *(struct rec *const *)a;
+	const struct rec	*rb = *(struct rec *const *)b;
+
+	if (ra->seq != rb->seq)
+		return (ra->seq < rb->seq ? -1 : 1);
+	return (strcmp(ra->path, rb->path));
+}
+
+struct rec **
+index_gone(struct index *ix, size_t keep, size_t *n, size_t *left)
+{
+	struct rec	**gone = NULL, *r;
+	size_t		  i, ngone = 0, cap = 0;
+
+	for (i = 0; i < ix->nslots; i++) {
+		if ((r = ix->slots[i]) == NULL || r->exists || r->dirty ||
+		    r->inlog)
+			continue;
+		if (ngone == cap) {
+			cap = cap == 0 ? 256 : cap * 2;
+			/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
+			gone = xreallocarray(gone, cap, sizeof *gone);
+		}
+		gone[ngone++] = r;
+	}
+	if (ngone <= keep) {
+		free(gone);
+		*n = 0;
+		*left = ngone;
+		return (NULL);
+	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
+	qsort(gone, ngone, sizeof *gone, index_seq_cmp);
+	*n = ngone - keep;
+	*left = keep;
+	return (gone);
+}
+
+void
+index_remove(struct index *ix, struct rec *r)
+{
+	struct rec	**slots = ix->slots;
+	size_t		  mask = ix->nslots - 1, i, j, k;
+
+	i = r->hash & mask;
+	while (slots[i] != r) {
+		if (slots[i] == NULL)
+			return;
+		i = (i + 1) & mask;
+	}
+	/*
+	 * Move back every entry after the hole, up to the next empty slot,
+	 * whose probe starts at or before the hole: its probe must not stop
+	 * at the hole.
+	 */
+	for (j = (i + 1) & mask; slots[j] != NULL; j = (j + 1) & mask) {
+		k = slots[j]->hash & mask;
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		slots[i] = slots[j];
+		i = j;
+	}
+	slots[i] = NULL;
+	ix->count--;
+	index_build_drop(ix, r);
+	free(r);
 }
 
 int
@@ -285,10 +457,91 @@ index_covers(struct index *ix, const char *relpath)
 	return (0);
 }
 
-uint64_t
-index_built_from(const struct rec *r)
+/* The slot of r's build, or of the hole where it would go. */
+static struct index_build *
+index_build_slot(struct index *ix, const struct rec *r)
 {
-	if (r->built_started == 0 || r->seq > r->built_finished)
+	size_t	mask = ix->builds_slots - 1, i = r->hash & mask;
+
+	while (ix->builds[i].rec != NULL && ix->builds[i].rec != r)
+		i = (i + 1) & mask;
+	return (&ix->builds[i]);
+}
+
+void
+index_get_built(struct index *ix, const struct rec *r, uint64_t *started,
+    uint64_t *finished)
+{
+	struct index_build	*b;
+
+	*started = *finished = 0;
+	if (ix->nbuilds == 0)
+		return;
+	b = index_build_slot(ix, r);
+	if (b->rec != NULL) {
+		*started = b->started;
+		*finished = b->finished;
+	}
+}
+
+/* Take r's build out, shifting back what follows it (index_remove). */
+static void
+index_build_drop(struct index *ix, const struct rec *r)
+{
+	struct index_build	*t = ix->builds;
+	size_t			 mask = ix->builds_slots - 1, i, j, k;
+
+	if (ix->nbuilds == 0 || index_build_slot(ix, r)->rec == NULL)
+		return;
+	i = (size_t)(index_build_slot(ix, r) - t);
+	for (j = (i + 1) & mask; t[j].rec != NULL; j = (j + 1) & mask) {
+		k = t[j].rec->hash & mask;
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		t[i] = t[j];
+		i = j;
+	}
+	memset(&t[i], 0, sizeof t[i]);
+	ix->nbuilds--;
+}
+
+void
+index_set_built(struct index *ix, struct rec *r, uint64_t started,
+    uint64_t finished)
+{
+	struct index_build	*old, *b;
+	size_t			 n, i;
+
+	if (started == 0 && finished == 0) {
+		index_build_drop(ix, r);
+		return;
+	}
+	if ((ix->nbuilds + 1) * 2 > ix->builds_slots) {
+		old = ix->builds;
+		n = ix->builds_slots;
+		ix->builds_slots = n == 0 ? 64 : n * 2;
+		ix->builds = xcalloc(ix->builds_slots, sizeof *ix->builds);
+		for (i = 0; i < n; i++) {
+			if (old[i].rec != NULL)
+				*index_build_slot(ix, old[i].rec) = old[i];
+		}
+		free(old);
+	}
+	b = index_build_slot(ix, r);
+	if (b->rec == NULL)
+		ix->nbuilds++;
+	b->rec = r;
+	b->started = started;
+	b->finished = finished;
+}
+
+uint64_t
+index_built_from(struct index *ix, const struct rec *r)
+{
+	uint64_t	started, finished;
+
+	index_get_built(ix, r, &started, &finished);
+	if (started == 0 || r->seq > finished)
 		return (0);
-	return (r->built_started);
+	return (started);
 }

@@ -1,8 +1,9 @@
 /*
- * Records in memory: one per path ever seen under the root, keyed by
- * relpath, plus the seq counter.  Queries are answered from here; db.c
- * keeps the durable copy.  Records are never removed: a deleted file keeps
- * its record (exists = 0) and the seq at which it went.
+ * Records in memory: one per path seen under the root, keyed by relpath,
+ * plus the seq counter.  Queries are answered from here; db.c keeps the
+ * durable copy.  A deleted file keeps its record (exists = 0) and the seq
+ * at which it went until prune.c forgets it (index_gone, index_remove):
+ * only the last few thousand deletions are kept.
  */
 #ifndef INDEX_H
 #define INDEX_H
@@ -16,7 +17,13 @@ enum rec_kind { REC_OTHER, REC_FILE, REC_DIR, REC_LINK };
 #define INDEX_TOUCHED	1	/* facts to refresh at the next commit */
 #define INDEX_WRITTEN	2	/* and a new seq: goes to the history */
 
-/* A record and its path are one allocation. */
+/*
+ * A record and its path are one allocation, of offsetof(struct rec, path)
+ * plus the path: 59 bytes and the path, as there are as many records as
+ * files.  Rare or repeated facts live apart: the device as a number in a
+ * table of devices (index_dev), recorded builds in a table of the index
+ * (index_built_from).
+ */
 struct rec {
 	uint64_t	 seq;		/* last write; 0 never written */
 	int64_t		 wtime_ns;	/* wall clock when seq was given */
@@ -24,19 +31,21 @@ struct rec {
 	int64_t		 ctime_ns;
 	uint64_t	 size;
 	uint64_t	 ino;
-	uint64_t	 dev;
-	uint64_t	 built_started;	/* recorded build (depcheck run) ... */
-	uint64_t	 built_finished; /* ... valid while seq <= this */
-	uint8_t		 exists;
-	uint8_t		 kind;		/* enum rec_kind */
-	uint8_t		 dirty;		/* 0, INDEX_TOUCHED or INDEX_WRITTEN */
-	uint8_t		 seen;		/* scratch for scan.c */
-	uint8_t		 inlog;		/* in stamp.c's log, at logpos */
-	uint8_t		 racy;		/* restamped with matching facts */
-	uint32_t	 logpos;
+	uint32_t	 logpos;	/* in stamp.c's log, if inlog */
 	uint32_t	 hash;
+	uint16_t	 devno;		/* see index_dev */
+	unsigned	 exists:1;
+	unsigned	 kind:2;	/* enum rec_kind */
+	unsigned	 dirty:2;	/* 0, INDEX_TOUCHED or INDEX_WRITTEN */
+	unsigned	 seen:1;	/* scratch for scan.c */
+	unsigned	 inlog:1;	/* in stamp.c's log, at logpos */
+	unsigned	 racy:1;	/* restamped with matching facts */
 	char		 path[];
-};
+} __attribute__((packed, aligned(8)));
+
+/* The device of r's stat facts, and setting it. */
+uint64_t	 index_dev(const struct rec *);
+void		 index_set_dev(struct rec *, uint64_t);
 
 struct index;
 
@@ -65,19 +74,56 @@ void		 index_unreserve(struct index *);
  * record on the dirty list for the next commit.
  */
 void		 index_write(struct index *, struct rec *, uint64_t, int);
+/*
+ * The stat facts a record keeps, apart from a struct stat (144 bytes):
+ * what a crawl holds for each entry it found until it ends (scan.c).
+ */
+struct facts {
+	int64_t		 mtime_ns;
+	int64_t		 ctime_ns;
+	uint64_t	 size;
+	uint64_t	 ino;
+	uint64_t	 dev;
+	uint8_t		 kind;		/* enum rec_kind */
+};
+
+/* The facts of st. */
+void		 index_facts(struct facts *, const struct stat *);
 /* Copy stat facts into rec (does not mark it dirty). */
 void		 index_set_facts(struct rec *, const struct stat *);
+void		 index_put_facts(struct rec *, const struct facts *);
 /* Do the stat facts differ from rec's? */
 int		 index_facts_differ(const struct rec *, const struct stat *);
-/* The dirty list; index_clear_dirty() empties it after a commit. */
+int		 index_facts_changed(const struct rec *, const struct facts *);
+/*
+ * The dirty list; index_clear_dirty() empties it after a commit and
+ * returns how many of its records were of deleted paths.
+ */
 struct rec     **index_dirty(struct index *, size_t *);
-void		 index_clear_dirty(struct index *);
+size_t		 index_clear_dirty(struct index *);
+/*
+ * The records of deleted paths (exists 0; none dirty or in stamp.c's log)
+ * but the keep deleted last: oldest first, in an allocated array of *n
+ * (NULL when none).  *left: how many such records there are besides.
+ */
+struct rec     **index_gone(struct index *, size_t, size_t *, size_t *);
+/* Remove r (neither dirty nor in stamp.c's log) and free it. */
+void		 index_remove(struct index *, struct rec *);
 /*
  * The seq at which the recorded build that last wrote r started, or 0
  * when there is none or r was written since (DESIGN section 3,
  * "Recorded builds").
  */
-uint64_t	 index_built_from(const struct rec *);
+uint64_t	 index_built_from(struct index *, const struct rec *);
+/*
+ * r's recorded build: the seq its recipe started at (or
+ * PROTO_BUILT_FAILED), and the seq up to which it holds; 0 and 0 for
+ * none (and setting them so forgets it).
+ */
+void		 index_get_built(struct index *, const struct rec *,
+		     uint64_t *, uint64_t *);
+void		 index_set_built(struct index *, struct rec *, uint64_t,
+		     uint64_t);
 /*
  * Used as a set of directories: is relpath, or a directory above it, in
  * the set with exists set?

@@ -15,6 +15,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@
 #include "life.h"
 #include "log.h"
 #include "notify.h"
+#include "prune.h"
 #include "publish.h"
 #include "rescan.h"
 #include "scan.h"
@@ -53,6 +55,8 @@ static uv_timer_t root_timer;
 
 /* How often the daemon makes sure its root is still where it was. */
 #define ROOT_CHECK_MS	2000
+/* Blocks this large are mapped apart and unmapped when freed (main). */
+#define MAIN_MMAP_THRESHOLD	(128 * 1024)
 
 static void __attribute__((noreturn))
 usage(FILE *f, int status)
@@ -700,6 +704,7 @@ daemon_teardown(struct daemon *d, char *cookies)
 		    " handle or request is still open)", uv_strerror(rc));
 		status = 2;
 	}
+	prune_free(d->prune);
 	db_close(d->db);
 	index_free(d->index);
 	scan_free(d->scan);
@@ -733,6 +738,17 @@ main(int argc, char **argv)
 	uint64_t	 first_seq;
 	size_t		 found;
 
+#ifdef __GLIBC__
+	/*
+	 * A crawl's arrays (scan.c, stamp.c, the dirty list) grow to the
+	 * size of the tree and are freed when it ends.  glibc would raise its
+	 * mmap threshold to the largest block freed, so the next crawl's
+	 * arrays would come from the heap and stay there after it: setting
+	 * the thresholds turns that off (mallopt(3)).
+	 */
+	mallopt(M_MMAP_THRESHOLD, MAIN_MMAP_THRESHOLD);
+	mallopt(M_TRIM_THRESHOLD, MAIN_MMAP_THRESHOLD);
+#endif
 	memset(&d, 0, sizeof d);
 	cookies = daemon_paths(&d, daemon_options(&d, argc, argv));
 	if (!d.foreground)
@@ -759,6 +775,7 @@ main(int argc, char **argv)
 		start_fail(2, "cannot open '%s': %s", d.root, strerror(errno));
 
 	daemon_open_db(&d);
+	d.prune = prune_new(d.index, d.db);
 	observed_ns = db_get_meta(d.db, "observed_ns", 0);
 	presented_high = db_get_meta(d.db, "presented_high", 0);
 	first_seq = index_peek_seq(d.index);

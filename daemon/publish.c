@@ -31,7 +31,8 @@
  *
  * The image is rebuilt from the index at every start, so nothing in it
  * needs to survive a crash; a table that fills up is copied into one
- * twice its size, renamed over the old one, and the old one is retired.
+ * larger (or smaller, when deletions emptied it), renamed over the old
+ * one, and the old one is retired.
  * What must survive is an upper bound of every time presented so far
  * (meta "presented_high", the clock at each commit): what a start's
  * reconciliation stamps is presented after it.  A file rewritten while
@@ -60,6 +61,8 @@
 #include "watch.h"
 
 #define PUBLISH_MIN_SLOTS	1024
+/* A table's resident pages are let go of this many bytes at a time. */
+#define PUBLISH_DROP_BYTES	((size_t)1 << 20)
 
 struct publish {
 	struct daemon		*d;
@@ -98,7 +101,7 @@ publish_cmp(const void *a, const void *b)
 static int
 publish_eligible(struct daemon *d, const struct rec *r)
 {
-	return (r->exists && r->seq != 0 && (r->ino != 0 || r->dev != 0) &&
+	return (r->exists && r->seq != 0 && (r->ino != 0 || index_dev(r) != 0) &&
 	    !ignore_match(d->ignore, r->path) &&
 	    (d->watch == NULL || !watch_is_unwatched(d->watch, r->path)));
 }
@@ -148,14 +151,18 @@ publish_create(const char *path, uint64_t nslots, size_t *size,
 	return (h);
 }
 
+/*
+ * A table for count entries, used to num/den: 2/3 when built at start
+ * (the tree is what it is; put refuses past 3/4), 1/2 when copied to
+ * grow or shrink, so that a tree that keeps growing is copied every
+ * 1.5 times its size, not at every eighth.
+ */
 static uint64_t
-publish_slots_for(uint64_t count)
+publish_slots_for(uint64_t count, uint64_t num, uint64_t den)
 {
-	uint64_t	n = PUBLISH_MIN_SLOTS;
+	uint64_t	n = count * num / den + 1;
 
-	while (n / 2 < count)
-		n *= 2;
-	return (n);
+	return (n < PUBLISH_MIN_SLOTS ? PUBLISH_MIN_SLOTS : n);
 }
 
 /* Put r with its presented time p; -1 when the table is full. */
@@ -165,7 +172,7 @@ publish_put(struct image_hdr *h, const struct rec *r, int64_t p)
 	struct image_ent	e;
 
 	memset(&e, 0, sizeof e);
-	e.dev = r->dev;
+	e.dev = index_dev(r);
 	e.ino = r->ino;
 	e.ctime_ns = r->ctime_ns;
 	e.presented_ns = p;
@@ -259,7 +266,7 @@ publish_new(struct daemon *d, uint64_t first_seq, int64_t floor_ns,
 	xasprintf(&pb->path, "%s/image", d->statedir);
 	xasprintf(&tmp, "%s/image.new", d->statedir);
 	index_foreach(d->index, publish_gather_cb, &l);
-	h = publish_create(tmp, publish_slots_for(l.n), &size, cause);
+	h = publish_create(tmp, publish_slots_for(l.n, 3, 2), &size, cause);
 	if (h == NULL || publish_list_put(h, &l, first_seq, floor_ns) != 0) {
 		if (h != NULL) {
 			xasprintf(cause, "cannot fill '%s' with %zu entries:"
@@ -296,19 +303,24 @@ publish_free(struct publish *pb)
 	free(pb);
 }
 
-/* Copy every live entry into a table twice as large.  -1 with a cause. */
+/*
+ * Copy every live entry into a new table sized for them: half used
+ * when the old one is full, two thirds (as at start) when deletions
+ * emptied it (shrink).  -1 with a cause.
+ */
 static int
-publish_grow(struct publish *pb, char **cause)
+publish_resize(struct publish *pb, int shrink, char **cause)
 {
 	struct image_hdr	*h, *old = pb->hdr;
 	struct image_ent	*s = (struct image_ent *)(void *)(old + 1);
-	size_t			 size;
+	size_t			 size, off, dropped = 0;
+	size_t			 page = (size_t)sysconf(_SC_PAGESIZE);
 	uint64_t		 i;
 	char			*tmp;
 
 	xasprintf(&tmp, "%s/image.new", pb->d->statedir);
-	h = publish_create(tmp, publish_slots_for(old->count * 2 + 1),
-	    &size, cause);
+	h = publish_create(tmp, shrink ? publish_slots_for(old->count, 3, 2) :
+	    publish_slots_for(old->count + 1, 2, 1), &size, cause);
 	if (h == NULL) {
 		free(tmp);
 		return (-1);
@@ -316,6 +328,17 @@ publish_grow(struct publish *pb, char **cause)
 	for (i = 0; i < old->nslots; i++) {
 		if (s[i].flags & IMAGE_LIVE)
 			(void)image_put(h, &s[i]);
+		/*
+		 * The old table's pages copied are not needed (the file
+		 * keeps them): let go of them as we go, or both tables
+		 * would be resident at once.
+		 */
+		off = (size_t)((char *)&s[i + 1] - (char *)old) / page * page;
+		if (off - dropped >= PUBLISH_DROP_BYTES) {
+			(void)madvise((char *)old + dropped, off - dropped,
+			    MADV_DONTNEED);
+			dropped = off;
+		}
 	}
 	h->max_seq = old->max_seq;
 	h->max_presented = old->max_presented;
@@ -327,10 +350,11 @@ publish_grow(struct publish *pb, char **cause)
 void
 publish_moved(struct publish *pb, const struct rec *r, const struct stat *st)
 {
-	if (pb == NULL || (r->ino == st->st_ino && r->dev == st->st_dev))
+	if (pb == NULL || (r->ino == st->st_ino &&
+	    index_dev(r) == st->st_dev))
 		return;
 	image_write_begin(pb->hdr);
-	image_remove(pb->hdr, r->dev, r->ino, r->hash);
+	image_remove(pb->hdr, index_dev(r), r->ino, r->hash);
 	image_write_end(pb->hdr);
 }
 
@@ -349,18 +373,18 @@ publish_batch(struct publish *pb, struct rec *const *dirty, size_t n)
 	for (i = 0; i < n; i++) {
 		r = dirty[i];
 		if (!publish_eligible(pb->d, r)) {
-			image_remove(pb->hdr, r->dev, r->ino, r->hash);
+			image_remove(pb->hdr, index_dev(r), r->ino, r->hash);
 			continue;
 		}
 		if (r->dirty == INDEX_WRITTEN)
 			publish_list_add(&l, r);
-		else if ((e = image_slot(pb->hdr, r->dev, r->ino)) != NULL &&
+		else if ((e = image_slot(pb->hdr, index_dev(r), r->ino)) != NULL &&
 		    e->owner == r->hash)
 			e->ctime_ns = r->ctime_ns;
 	}
 	while (publish_list_put(pb->hdr, &l, 0, 0) != 0) {
 		image_write_end(pb->hdr);
-		if (publish_grow(pb, &cause) != 0) {
+		if (publish_resize(pb, 0, &cause) != 0) {
 			/*
 			 * Without room, tools must not see the old times of
 			 * what this batch wrote: retire the image, and exec
@@ -379,6 +403,17 @@ publish_batch(struct publish *pb, struct rec *const *dirty, size_t n)
 	}
 	image_write_end(pb->hdr);
 	free(l.recs);
+	/*
+	 * Emptied by deletions to less than a third: a table two thirds
+	 * used, as at start (a half used one grown is not shrunk back at
+	 * once).  If that fails, the one there is still right.
+	 */
+	if (!pb->failed && pb->hdr->nslots > PUBLISH_MIN_SLOTS &&
+	    pb->hdr->count * 3 < pb->hdr->nslots &&
+	    publish_resize(pb, 1, &cause) != 0) {
+		log_debug("%s", cause);
+		free(cause);
+	}
 }
 
 void

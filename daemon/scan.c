@@ -26,9 +26,10 @@
 /* Timestamp granularity assumed off the root's file system (FAT: 2 s). */
 #define SCAN_GRAN_MAX		2000000000LL
 
+/* Facts, not a struct stat: a crawl holds one per entry until it ends. */
 struct found {
 	struct rec	*rec;
-	struct stat	 st;
+	struct facts	 facts;
 };
 
 struct scan {
@@ -123,7 +124,7 @@ scan_add(struct crawl *s, const char *relpath, const struct stat *st)
 	}
 	f->rec = index_get(sc->index, relpath);
 	f->rec->seen = 1;
-	f->st = *st;
+	index_facts(&f->facts, st);
 }
 
 /*
@@ -235,7 +236,7 @@ scan_stamp(struct scan *sc, struct found *f, size_t n,
 	size_t	i;
 
 	for (i = 0; i < n; i++) {
-		index_set_facts(f[i].rec, &f[i].st);
+		index_put_facts(f[i].rec, &f[i].facts);
 		stamp_write(sc->stamp, f[i].rec, 1, f[i].rec != evented,
 		    not_before);
 	}
@@ -280,16 +281,16 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 	for (i = 0; i < s.nfound; i++) {
 		f = &s.found[i];
 		if (mode == SCAN_NEW || !f->rec->exists || f->rec->seq == 0 ||
-		    index_facts_differ(f->rec, &f->st)) {
+		    index_facts_changed(f->rec, &f->facts)) {
 			f->rec->racy = 0;
 			s.found[nchanged++] = *f;
-		} else if (util_ts_ns(&f->st.st_ctim) >=
-		    scan_floor(&sc->clock, f->st.st_dev, observed_ns) ||
+		} else if (f->facts.ctime_ns >= scan_floor(&sc->clock,
+		    (dev_t)f->facts.dev, observed_ns) ||
 		    (force != NULL && index_covers(force, f->rec->path))) {
 			f->rec->racy = 1;
 			s.found[nchanged++] = *f;
 		} else
-			index_set_facts(f->rec, &f->st);
+			index_put_facts(f->rec, &f->facts);
 	}
 	/*
 	 * A directory whose creation was an event (SCAN_NEW) and in which
@@ -361,7 +362,7 @@ scan_settle_cb(struct rec *r, void *arg)
 
 	if (!r->exists || r->ctime_ns < 0)
 		return;
-	gran = scan_gran(ss->clock, (dev_t)r->dev);
+	gran = scan_gran(ss->clock, (dev_t)index_dev(r));
 	t = (r->ctime_ns / gran + 1) * gran + ss->clock->tick_ns;
 	if (t > ss->until)
 		ss->until = t;

@@ -25,6 +25,9 @@
 #include "stamp.h"
 #include "util.h"
 
+/* A log longer than this is freed when its drain ends. */
+#define STAMP_KEEP	4096
+
 struct stamp_ent {
 	struct rec	*rec;
 	uint64_t	 order;		/* of the record's last write */
@@ -216,6 +219,12 @@ stamp_close(struct stamp *st)
 	}
 	st->n = 0;
 	st->crawled = 0;
+	/* A crawl's drain: give its size back rather than keep it. */
+	if (st->cap > STAMP_KEEP) {
+		free(st->ents);
+		st->ents = NULL;
+		st->cap = 0;
+	}
 }
 
 uint64_t

@@ -53,10 +53,10 @@ struct image_ent *
 image_slot(struct image_hdr *h, uint64_t dev, uint64_t ino)
 {
 	struct image_ent	*s = image_slots(h);
-	uint64_t		 mask = h->nslots - 1, i, n;
+	uint64_t		 i, n;
 
-	i = image_hash(dev, ino) & mask;
-	for (n = 0; n < h->nslots; n++, i = (i + 1) & mask) {
+	i = image_hash(dev, ino) % h->nslots;
+	for (n = 0; n < h->nslots; n++, i = i + 1 == h->nslots ? 0 : i + 1) {
 		if (s[i].flags == 0)
 			return (NULL);
 		if ((s[i].flags & IMAGE_LIVE) && s[i].dev == dev &&
@@ -70,7 +70,7 @@ int
 image_put(struct image_hdr *h, const struct image_ent *e)
 {
 	struct image_ent	*s = image_slots(h), *t;
-	uint64_t		 mask = h->nslots - 1, i;
+	uint64_t		 i;
 
 	if ((t = image_slot(h, e->dev, e->ino)) != NULL) {
 		*t = *e;
@@ -80,9 +80,9 @@ image_put(struct image_hdr *h, const struct image_ent *e)
 	/* Keep a quarter empty: probes of absent keys stay short. */
 	if ((h->used + 1) * 4 > h->nslots * 3)
 		return (-1);
-	i = image_hash(e->dev, e->ino) & mask;
+	i = image_hash(e->dev, e->ino) % h->nslots;
 	while (s[i].flags & IMAGE_LIVE)
-		i = (i + 1) & mask;
+		i = i + 1 == h->nslots ? 0 : i + 1;
 	if (s[i].flags == 0)
 		h->used++;
 	s[i] = *e;
@@ -124,7 +124,7 @@ image_check(const void *p, size_t size, const char **cause)
 		return (-1);
 	}
 	nslots = LOAD(&h->nslots);
-	if (nslots == 0 || (nslots & (nslots - 1)) != 0 ||
+	if (nslots == 0 ||
 	    nslots > (size - sizeof *h) / sizeof(struct image_ent)) {
 		*cause = "its table does not fit the file";
 		return (-1);
@@ -151,15 +151,13 @@ image_probe(const struct image_hdr *h, size_t size, uint64_t dev,
     uint64_t ino, struct image_ent *out)
 {
 	const struct image_ent	*s = (const struct image_ent *)(h + 1);
-	uint64_t		 nslots, mask, i, n;
+	uint64_t		 nslots, i, n;
 
 	nslots = LOAD(&h->nslots);
-	if (nslots == 0 || (nslots & (nslots - 1)) != 0 ||
-	    nslots > (size - sizeof *h) / sizeof *s)
+	if (nslots == 0 || nslots > (size - sizeof *h) / sizeof *s)
 		return (IMAGE_BAD);
-	mask = nslots - 1;
-	i = image_hash(dev, ino) & mask;
-	for (n = 0; n < nslots; n++, i = (i + 1) & mask) {
+	i = image_hash(dev, ino) % nslots;
+	for (n = 0; n < nslots; n++, i = i + 1 == nslots ? 0 : i + 1) {
 		image_copy(&s[i], out);
 		if (out->flags == 0)
 			return (IMAGE_ABSENT);

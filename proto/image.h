@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 /* bump when the layout below changes */
-#define IMAGE_VERSION		1
+#define IMAGE_VERSION		2
 #define IMAGE_MAGIC		"DCIMAGE\0"
 
 struct image_hdr {
@@ -31,7 +31,7 @@ struct image_hdr {
 	uint32_t	version;	/* IMAGE_VERSION */
 	uint32_t	ent_size;	/* sizeof(struct image_ent) */
 	uint64_t	gen;		/* seqlock: odd while being written */
-	uint64_t	nslots;		/* a power of two */
+	uint64_t	nslots;		/* any but 0 */
 	uint64_t	retired;	/* 1: replaced by a newer file */
 	uint64_t	count;		/* live entries */
 	uint64_t	used;		/* live entries and tombstones */
@@ -59,7 +59,7 @@ struct image_ent {
 #define IMAGE_SIZE(nslots)	(sizeof(struct image_hdr) + \
 				 (size_t)(nslots) * sizeof(struct image_ent))
 
-/* The slot a (dev, ino) probe starts at, before masking. */
+/* The slot a (dev, ino) probe starts at, modulo nslots. */
 uint64_t	 image_hash(uint64_t, uint64_t);
 
 /*

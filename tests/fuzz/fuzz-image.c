@@ -31,10 +31,10 @@ fuzz_walk(const struct image_hdr *h, uint64_t dev, uint64_t ino,
     const struct image_ent **found)
 {
 	const struct image_ent	*s = (const struct image_ent *)(h + 1);
-	uint64_t		 mask = h->nslots - 1, i, n;
+	uint64_t		 i, n;
 
-	i = image_hash(dev, ino) & mask;
-	for (n = 0; n < h->nslots; n++, i = (i + 1) & mask) {
+	i = image_hash(dev, ino) % h->nslots;
+	for (n = 0; n < h->nslots; n++, i = i + 1 == h->nslots ? 0 : i + 1) {
 		if (s[i].flags == 0)
 			return (IMAGE_ABSENT);
 		if ((s[i].flags & IMAGE_LIVE) && s[i].dev == dev &&

@@ -1,6 +1,6 @@
 /*
  * Unit tests for daemon/index.c: the hash table (growth past its first
- * size, no removal), the walk, the seq counter and its reservation ahead
+ * size, removal), the records of deleted paths, the walk, the seq counter and its reservation ahead
  * of use, and the dirty list.  An index and nothing else: no daemon, no
  * database (what db.c and daemon.c do with a reservation is played by
  * the test).
@@ -82,9 +82,9 @@ index_no_removal_deleted_kept(void)
 	int		 i;
 
 	/*
-	 * Records are never removed (so the table needs no tombstones): a
-	 * deleted file keeps its record, not existing, with the seq at
-	 * which it went, and stays findable however the table grows.
+	 * A deleted file keeps its record, not existing, with the seq at
+	 * which it went, and stays findable however the table grows, until
+	 * prune.c removes it (index_gone_oldest_first).
 	 */
 	r = index_get(ix, "gone.c");
 	index_write(ix, r, 7, 1);
@@ -322,5 +322,154 @@ index_covers_dirs_above(void)
 	/* The root covers everything. */
 	index_get(ix, "")->exists = 1;
 	CHECK_EQ_INT(index_covers(ix, "x/y"), 1);
+	index_free(ix);
+}
+
+/*
+ * Removal shifts back what follows in the probe sequence: after removing
+ * every third record (in runs that wrap around the table too), every
+ * other record is still found, and removed ones are not.
+ */
+void
+index_remove_keeps_others(void)
+{
+	struct index	*ix = index_new();
+	struct rec	*r;
+	char		 path[64];
+	int		 i, bad = 0;
+
+	ix_fill(ix, IX_MANY);
+	for (i = 0; i < IX_MANY; i += 3) {
+		ix_path(path, sizeof path, i);
+		index_remove(ix, index_find(ix, path));
+	}
+	CHECK_EQ_UINT(index_count(ix), IX_MANY - (IX_MANY + 2) / 3);
+	for (i = 0; i < IX_MANY; i++) {
+		ix_path(path, sizeof path, i);
+		r = index_find(ix, path);
+		if ((i % 3 == 0) != (r == NULL) ||
+		    (r != NULL && r->ino != (uint64_t)i + 1))
+			bad++;
+	}
+	CHECK_EQ_INT(bad, 0);
+	/* And a removed path comes back as a new record. */
+	ix_path(path, sizeof path, 0);
+	r = index_get(ix, path);
+	CHECK_EQ_UINT(r->ino, 0);
+	CHECK_EQ_UINT(index_count(ix), IX_MANY - (IX_MANY + 2) / 3 + 1);
+	index_free(ix);
+}
+
+/*
+ * index_gone: the records of deleted paths beyond the keep deleted last,
+ * oldest first; not those dirty (a commit is yet to write them) or
+ * existing.
+ */
+void
+index_gone_oldest_first(void)
+{
+	struct index	*ix = index_new();
+	struct rec	**gone, *r;
+	char		 path[64];
+	size_t		 n, left;
+	int		 i;
+
+	ix_fill(ix, 100);
+	/* Deleted in the order 99, 98, ..., 0 (seqs 1..100). */
+	for (i = 99; i >= 0; i--) {
+		ix_path(path, sizeof path, i);
+		index_write(ix, index_find(ix, path), (uint64_t)(100 - i), 0);
+	}
+	/* Dirty: none may go yet. */
+	CHECK(index_gone(ix, 10, &n, &left) == NULL);
+	CHECK_EQ_UINT(n, 0);
+	CHECK_EQ_UINT(index_clear_dirty(ix), 100);
+	/* Two exist again, one is dirty again. */
+	index_write(ix, index_find(ix, "d0/sub0/f0.c"), 200, 1);
+	index_write(ix, index_find(ix, "d1/sub1/f1.c"), 201, 1);
+	index_clear_dirty(ix);
+	ix_path(path, sizeof path, 50);
+	index_touch(ix, index_find(ix, path));
+	CHECK(index_gone(ix, 100, &n, &left) == NULL);
+	CHECK_EQ_UINT(left, 97);
+	gone = index_gone(ix, 10, &n, &left);
+	CHECK(gone != NULL);
+	CHECK_EQ_UINT(n, 87);
+	CHECK_EQ_UINT(left, 10);
+	/* Oldest first: 99 went first (seq 1). */
+	CHECK_EQ_UINT(gone[0]->seq, 1);
+	for (i = 1; i < (int)n; i++)
+		CHECK(gone[i - 1]->seq < gone[i]->seq);
+	for (i = 0; i < (int)n; i++)
+		index_remove(ix, gone[i]);
+	free(gone);
+	CHECK_EQ_UINT(index_count(ix), 13);
+	/* The 10 deleted last (seqs 89..98: paths 11..2) stay. */
+	ix_path(path, sizeof path, 2);
+	r = index_find(ix, path);
+	CHECK(r != NULL && r->seq == 98);
+	ix_path(path, sizeof path, 12);
+	CHECK(index_find(ix, path) == NULL);
+	ix_path(path, sizeof path, 50);
+	CHECK(index_find(ix, path) != NULL);
+	index_free(ix);
+}
+
+/*
+ * Recorded builds live apart from the records: set, read back, valid
+ * while the target is not written after them, kept through the table's
+ * growth, and gone with a removed record (which a new record of the
+ * same path does not inherit).
+ */
+void
+index_builds_apart(void)
+{
+	struct index	*ix = index_new();
+	struct rec	*r;
+	char		 path[64];
+	uint64_t	 started, finished;
+	int		 i, bad = 0;
+
+	ix_fill(ix, 1000);
+	for (i = 0; i < 1000; i += 2) {
+		ix_path(path, sizeof path, i);
+		r = index_find(ix, path);
+		r->seq = 10;
+		index_set_built(ix, r, (uint64_t)i + 1, 10);
+	}
+	for (i = 0; i < 1000; i++) {
+		ix_path(path, sizeof path, i);
+		r = index_find(ix, path);
+		index_get_built(ix, r, &started, &finished);
+		if (i % 2 == 0 ? started != (uint64_t)i + 1 || finished != 10 ||
+		    index_built_from(ix, r) != (uint64_t)i + 1 :
+		    started != 0 || finished != 0 || index_built_from(ix, r) != 0)
+			bad++;
+	}
+	CHECK_EQ_INT(bad, 0);
+	/* Written since: no longer built from anything. */
+	ix_path(path, sizeof path, 2);
+	r = index_find(ix, path);
+	r->seq = 11;
+	CHECK_EQ_UINT(index_built_from(ix, r), 0);
+	/* Forgotten by setting 0 and 0, or with its record. */
+	ix_path(path, sizeof path, 4);
+	r = index_find(ix, path);
+	index_set_built(ix, r, 0, 0);
+	CHECK_EQ_UINT(index_built_from(ix, r), 0);
+	for (i = 0; i < 1000; i += 4) {
+		ix_path(path, sizeof path, i);
+		index_remove(ix, index_find(ix, path));
+	}
+	for (i = 0, bad = 0; i < 1000; i++) {
+		ix_path(path, sizeof path, i);
+		r = index_get(ix, path);
+		r->seq = 10;
+		index_get_built(ix, r, &started, &finished);
+		if (i % 4 == 0 || i % 2 != 0 ? started != 0 :
+		    started != (uint64_t)i + 1)
+			bad++;
+	}
+	CHECK_EQ_INT(bad, 0);
 	index_free(ix);
 }

@@ -63,7 +63,7 @@ settle_rec(struct index *ix, const char *relpath, uint64_t dev,
 {
 	struct rec	*r = index_get(ix, relpath);
 
-	r->dev = dev;
+	index_set_dev(r, dev);
 	r->ctime_ns = ctime_ns;
 	r->exists = (uint8_t)exists;
 }
