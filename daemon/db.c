@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <sqlite3.h>
+#include <uv.h>
 
 #include "xmalloc.h"
 #include "db.h"
@@ -18,6 +19,20 @@
 /* The write history keeps about this many writes (DESIGN section 6). */
 #define DB_HISTORY_MAX		1000000
 #define DB_HISTORY_TRIM_EVERY	4096
+/*
+ * Checkpoints (db_checkpoints): one starts in libuv's pool once this many
+ * WAL frames (4 KiB pages) wait to be copied into the database, as often
+ * as sqlite's own wal_autocheckpoint did on the loop.
+ */
+#define DB_CKPT_FRAMES		256
+/*
+ * The WAL is rewound only by a commit that begins when every frame in it
+ * is in the database, so a checkpoint that always runs beside commits
+ * (a writer that never pauses) never lets it shrink.  Past this many
+ * frames (16 MiB) the loop checkpoints itself, between commits, as sqlite
+ * did every 256 frames: rarely, and the WAL stays bounded.
+ */
+#define DB_WAL_CAP_FRAMES	4096
 
 enum db_stmt {
 	DB_PUT_RECORD,
@@ -80,7 +95,32 @@ struct db {
 	sqlite3_stmt	*stmt[DB_NSTMT];
 	int		 in_txn;
 	unsigned	 history_adds;
+
+	/*
+	 * Checkpoints in the pool (db_checkpoints).  ckpt_conn and the
+	 * ckpt_rc..ckpt_err results belong to the worker while ckpt_busy;
+	 * everything else to the loop.
+	 */
+	sqlite3		*ckpt_conn;	/* NULL: sqlite checkpoints on commit */
+	uv_work_t	 ckpt_req;
+	int		 ckpt_busy;
+	int		 ckpt_rc;
+	int		 ckpt_log;	/* frames in the WAL, as it saw them */
+	int		 ckpt_done;	/* of them, in the database */
+	char		*ckpt_err;
+	int		 ckpt_failing;	/* logged a failure; quiet until one works */
+	int		 wal_frames;	/* in the WAL after the last commit */
+	int		 wal_copied;	/* of them, known to be in the database */
+	int		 wal_rewinds;	/* all copied: the next commit rewinds */
+	unsigned	 commits;	/* commits that wrote frames */
+	unsigned	 ckpt_commits;	/* commits when the checkpoint began */
 };
+
+static int	 db_wal_hook(void *, sqlite3 *, const char *, int);
+static void	 db_ckpt_start(struct db *);
+static void	 db_ckpt_work(uv_work_t *);
+static void	 db_ckpt_after(uv_work_t *, int);
+static void	 db_ckpt_here(struct db *);
 
 const char *
 db_errmsg(struct db *db)
@@ -242,6 +282,10 @@ db_close(struct db *db)
 
 	if (db == NULL)
 		return;
+	/* The loop ran until the pool's work was done (main.c). */
+	assert(!db->ckpt_busy);
+	/* The main connection last: closing, it checkpoints the rest. */
+	sqlite3_close(db->ckpt_conn);
 	for (i = 0; i < DB_NSTMT; i++)
 		sqlite3_finalize(db->stmt[i]);
 	sqlite3_close(db->conn);
@@ -422,4 +466,169 @@ db_put_build(struct db *db, const struct rec *r)
 	sqlite3_bind_int64(s, 3, (int64_t)r->built_finished);
 	sqlite3_bind_int64(s, 4, r->wtime_ns);
 	return (db_run(db, DB_PUT_BUILD));
+}
+
+/*
+ * Checkpoints off the loop.  sqlite's own (wal_autocheckpoint) run inside
+ * the commit that passes the mark, on the loop: the WAL and then the
+ * database synced, milliseconds to tens of milliseconds on a busy disk,
+ * while every sync waiting for that commit's answer, and every request
+ * behind it, waits too.  Instead the commit's WAL hook only counts
+ * frames, and a second connection copies them into the database in
+ * libuv's pool: PASSIVE, so it never takes the writer's lock and never
+ * waits for it, one at a time.  Durability is unchanged: a commit is in
+ * the WAL as before, synced as synchronous=NORMAL says; a checkpoint cut
+ * short by kill -9 is redone from the WAL by the next open.
+ *
+ * journal_size_limit still applies where the WAL is rewound, by the
+ * first commit that begins with every frame copied: it cuts the file back
+ * to 1 MiB, so a disk that filled up once does not stay full of WAL.
+ */
+void
+db_checkpoints(struct db *db, uv_loop_t *loop)
+{
+	int	 rc;
+
+	assert(db->ckpt_conn == NULL);
+	rc = sqlite3_open_v2(sqlite3_db_filename(db->conn, "main"),
+	    &db->ckpt_conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
+	    NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db->ckpt_conn, "PRAGMA synchronous = NORMAL;"
+		    "PRAGMA cache_size = 16;", NULL, NULL, NULL);
+	if (rc != SQLITE_OK || !sqlite3_threadsafe()) {
+		/* sqlite's checkpoints on commit, as before. */
+		log_warn("checkpoints stay on commit: %s",
+		    db->ckpt_conn != NULL && rc != SQLITE_OK ?
+		    sqlite3_errmsg(db->ckpt_conn) :
+		    "sqlite is built without threads");
+		sqlite3_close(db->ckpt_conn);
+		db->ckpt_conn = NULL;
+		return;
+	}
+	/* Never waits: another checkpointer means this one is not needed. */
+	sqlite3_busy_timeout(db->ckpt_conn, 0);
+	db->ckpt_req.data = db;
+	db->ckpt_req.loop = loop;
+	/* Replaces wal_autocheckpoint's hook: only ours runs. */
+	sqlite3_wal_hook(db->conn, db_wal_hook, db);
+}
+
+/* After every commit that wrote frames, on the loop. */
+static int
+db_wal_hook(void *arg, sqlite3 *conn, const char *name, int nframe)
+{
+	struct db	*db = arg;
+
+	/*
+	 * A commit that began with every frame copied wrote from the WAL's
+	 * start; so did one that finds fewer frames than the last.
+	 */
+	if (db->wal_rewinds || nframe < db->wal_frames)
+		db->wal_copied = 0;
+	db->wal_rewinds = 0;
+	db->wal_frames = nframe;
+	db->commits++;
+	if (db->ckpt_busy)
+		return (SQLITE_OK);	/* db_ckpt_after looks again */
+	if (nframe >= DB_WAL_CAP_FRAMES)
+		db_ckpt_here(db);
+	else if (nframe - db->wal_copied >= DB_CKPT_FRAMES)
+		db_ckpt_start(db);
+	return (SQLITE_OK);
+}
+
+static void
+db_ckpt_start(struct db *db)
+{
+	int	rc;
+
+	db->ckpt_busy = 1;
+	db->ckpt_commits = db->commits;
+	if ((rc = uv_queue_work(db->ckpt_req.loop, &db->ckpt_req,
+	    db_ckpt_work, db_ckpt_after)) != 0) {
+		db->ckpt_busy = 0;
+		if (!db->ckpt_failing)
+			log_warn("cannot start a checkpoint of '%s': %s",
+			    sqlite3_db_filename(db->conn, "main"),
+			    uv_strerror(rc));
+		db->ckpt_failing = 1;
+	}
+}
+
+/* In the pool: only ckpt_conn and the results are touched. */
+static void
+db_ckpt_work(uv_work_t *req)
+{
+	struct db	*db = req->data;
+
+	db->ckpt_rc = sqlite3_wal_checkpoint_v2(db->ckpt_conn, "main",
+	    SQLITE_CHECKPOINT_PASSIVE, &db->ckpt_log, &db->ckpt_done);
+	if (db->ckpt_rc != SQLITE_OK && (db->ckpt_rc & 0xff) != SQLITE_BUSY)
+		db->ckpt_err = xstrdup(sqlite3_errmsg(db->ckpt_conn));
+}
+
+/* Back on the loop: note what was copied; start the next if due. */
+static void
+db_ckpt_after(uv_work_t *req, int status)
+{
+	struct db	*db = req->data;
+
+	db->ckpt_busy = 0;
+	if (db->ckpt_err != NULL) {
+		/* Logged once; the WAL keeps every commit meanwhile. */
+		if (!db->ckpt_failing)
+			log_warn("cannot checkpoint '%s': %s",
+			    sqlite3_db_filename(db->conn, "main"),
+			    db->ckpt_err);
+		db->ckpt_failing = 1;
+		free(db->ckpt_err);
+		db->ckpt_err = NULL;
+		return;
+	}
+	if (db->ckpt_rc != SQLITE_OK)
+		return;		/* busy: someone else's checkpoint */
+	if (db->ckpt_failing)
+		log_info("checkpoints of '%s' work again",
+		    sqlite3_db_filename(db->conn, "main"));
+	db->ckpt_failing = 0;
+	if (db->ckpt_commits != db->commits) {
+		/* Frames came meanwhile: the ones it saw are copied. */
+		if (db->ckpt_done > db->wal_copied &&
+		    db->ckpt_log <= db->wal_frames)
+			db->wal_copied = db->ckpt_done;
+		if (db->wal_frames >= DB_WAL_CAP_FRAMES)
+			db_ckpt_here(db);
+		else if (db->wal_frames - db->wal_copied >= DB_CKPT_FRAMES)
+			db_ckpt_start(db);
+		return;
+	}
+	db->wal_copied = db->ckpt_done;
+	if (db->ckpt_done == db->ckpt_log)
+		db->wal_rewinds = 1;
+}
+
+/*
+ * On the loop, between commits (so every frame is copied and the next
+ * commit rewinds the WAL): only past DB_WAL_CAP_FRAMES.
+ */
+static void
+db_ckpt_here(struct db *db)
+{
+	int	rc, nlog, ndone;
+
+	rc = sqlite3_wal_checkpoint_v2(db->conn, "main",
+	    SQLITE_CHECKPOINT_PASSIVE, &nlog, &ndone);
+	if (rc != SQLITE_OK) {
+		if ((rc & 0xff) != SQLITE_BUSY && !db->ckpt_failing)
+			log_warn("cannot checkpoint '%s': %s",
+			    sqlite3_db_filename(db->conn, "main"),
+			    sqlite3_errmsg(db->conn));
+		if ((rc & 0xff) != SQLITE_BUSY)
+			db->ckpt_failing = 1;
+		return;
+	}
+	db->wal_copied = ndone;
+	if (ndone == nlog)
+		db->wal_rewinds = 1;
 }
