@@ -30,7 +30,8 @@
  * is in the database, so a checkpoint that always runs beside commits
  * (a writer that never pauses) never lets it shrink.  Past this many
  * frames (16 MiB) the loop checkpoints itself, between commits, as sqlite
- * did every 256 frames: rarely, and the WAL stays bounded.
+ * did every 256 frames: rarely, and the WAL stays bounded.  (A single
+ * large commit, the first crawl's, is checkpointed in the pool.)
  */
 #define DB_WAL_CAP_FRAMES	4096
 
@@ -111,6 +112,7 @@ struct db {
 	int		 ckpt_failing;	/* logged a failure; quiet until one works */
 	int		 wal_frames;	/* in the WAL after the last commit */
 	int		 wal_copied;	/* of them, known to be in the database */
+	int		 wal_next;	/* a checkpoint once there are as many */
 	int		 wal_rewinds;	/* all copied: the next commit rewinds */
 	unsigned	 commits;	/* commits that wrote frames */
 	unsigned	 ckpt_commits;	/* commits when the checkpoint began */
@@ -120,7 +122,9 @@ static int	 db_wal_hook(void *, sqlite3 *, const char *, int);
 static void	 db_ckpt_start(struct db *);
 static void	 db_ckpt_work(uv_work_t *);
 static void	 db_ckpt_after(uv_work_t *, int);
-static void	 db_ckpt_here(struct db *);
+static void	 db_ckpt_done(struct db *, int, int);
+static void	 db_ckpt_works(struct db *);
+static void	 db_ckpt_failed(struct db *, const char *);
 
 const char *
 db_errmsg(struct db *db)
@@ -510,6 +514,7 @@ db_checkpoints(struct db *db, uv_loop_t *loop)
 	sqlite3_busy_timeout(db->ckpt_conn, 0);
 	db->ckpt_req.data = db;
 	db->ckpt_req.loop = loop;
+	db->wal_next = DB_CKPT_FRAMES;
 	/* Replaces wal_autocheckpoint's hook: only ours runs. */
 	sqlite3_wal_hook(db->conn, db_wal_hook, db);
 }
@@ -524,16 +529,15 @@ db_wal_hook(void *arg, sqlite3 *conn, const char *name, int nframe)
 	 * A commit that began with every frame copied wrote from the WAL's
 	 * start; so did one that finds fewer frames than the last.
 	 */
-	if (db->wal_rewinds || nframe < db->wal_frames)
+	if (db->wal_rewinds || nframe < db->wal_frames) {
 		db->wal_copied = 0;
+		db->wal_next = DB_CKPT_FRAMES;
+	}
 	db->wal_rewinds = 0;
 	db->wal_frames = nframe;
 	db->commits++;
-	if (db->ckpt_busy)
-		return (SQLITE_OK);	/* db_ckpt_after looks again */
-	if (nframe >= DB_WAL_CAP_FRAMES)
-		db_ckpt_here(db);
-	else if (nframe - db->wal_copied >= DB_CKPT_FRAMES)
+	/* One at a time: db_ckpt_after looks again. */
+	if (!db->ckpt_busy && nframe >= db->wal_next)
 		db_ckpt_start(db);
 	return (SQLITE_OK);
 }
@@ -548,11 +552,7 @@ db_ckpt_start(struct db *db)
 	if ((rc = uv_queue_work(db->ckpt_req.loop, &db->ckpt_req,
 	    db_ckpt_work, db_ckpt_after)) != 0) {
 		db->ckpt_busy = 0;
-		if (!db->ckpt_failing)
-			log_warn("cannot start a checkpoint of '%s': %s",
-			    sqlite3_db_filename(db->conn, "main"),
-			    uv_strerror(rc));
-		db->ckpt_failing = 1;
+		db_ckpt_failed(db, uv_strerror(rc));
 	}
 }
 
@@ -575,60 +575,74 @@ db_ckpt_after(uv_work_t *req, int status)
 	struct db	*db = req->data;
 
 	db->ckpt_busy = 0;
-	if (db->ckpt_err != NULL) {
-		/* Logged once; the WAL keeps every commit meanwhile. */
-		if (!db->ckpt_failing)
-			log_warn("cannot checkpoint '%s': %s",
-			    sqlite3_db_filename(db->conn, "main"),
-			    db->ckpt_err);
-		db->ckpt_failing = 1;
+	if (db->ckpt_rc != SQLITE_OK) {
+		db_ckpt_failed(db, db->ckpt_err);
 		free(db->ckpt_err);
 		db->ckpt_err = NULL;
 		return;
 	}
+	if (db->ckpt_commits == db->commits) {
+		/* Every frame is copied if it saw them all: rewinds. */
+		db_ckpt_done(db, db->ckpt_log, db->ckpt_done);
+		return;
+	}
+	db_ckpt_works(db);
+	/* Frames came meanwhile; what it saw is copied. */
+	if (db->ckpt_log <= db->wal_frames && db->ckpt_done > db->wal_copied) {
+		db->wal_copied = db->ckpt_done;
+		db->wal_next = db->wal_copied + DB_CKPT_FRAMES;
+	}
+	if (db->wal_frames < db->wal_next)
+		return;
+	if (db->wal_frames < DB_WAL_CAP_FRAMES) {
+		db_ckpt_start(db);
+		return;
+	}
+	/*
+	 * Commits kept coming while it ran, and the WAL could not be
+	 * rewound: between two commits, here, it can.
+	 */
+	db->ckpt_rc = sqlite3_wal_checkpoint_v2(db->conn, "main",
+	    SQLITE_CHECKPOINT_PASSIVE, &db->ckpt_log, &db->ckpt_done);
 	if (db->ckpt_rc != SQLITE_OK)
-		return;		/* busy: someone else's checkpoint */
+		db_ckpt_failed(db, (db->ckpt_rc & 0xff) == SQLITE_BUSY ? NULL :
+		    sqlite3_errmsg(db->conn));
+	else
+		db_ckpt_done(db, db->ckpt_log, db->ckpt_done);
+}
+
+/* A checkpoint copied ndone of nlog frames, and none came meanwhile. */
+static void
+db_ckpt_done(struct db *db, int nlog, int ndone)
+{
+	db_ckpt_works(db);
+	db->wal_copied = ndone;
+	db->wal_next = ndone + DB_CKPT_FRAMES;
+	if (ndone == nlog)
+		db->wal_rewinds = 1;
+}
+
+static void
+db_ckpt_works(struct db *db)
+{
 	if (db->ckpt_failing)
 		log_info("checkpoints of '%s' work again",
 		    sqlite3_db_filename(db->conn, "main"));
 	db->ckpt_failing = 0;
-	if (db->ckpt_commits != db->commits) {
-		/* Frames came meanwhile: the ones it saw are copied. */
-		if (db->ckpt_done > db->wal_copied &&
-		    db->ckpt_log <= db->wal_frames)
-			db->wal_copied = db->ckpt_done;
-		if (db->wal_frames >= DB_WAL_CAP_FRAMES)
-			db_ckpt_here(db);
-		else if (db->wal_frames - db->wal_copied >= DB_CKPT_FRAMES)
-			db_ckpt_start(db);
-		return;
-	}
-	db->wal_copied = db->ckpt_done;
-	if (db->ckpt_done == db->ckpt_log)
-		db->wal_rewinds = 1;
 }
 
 /*
- * On the loop, between commits (so every frame is copied and the next
- * commit rewinds the WAL): only past DB_WAL_CAP_FRAMES.
+ * A checkpoint failed (cause NULL: busy, another process's ran): the WAL
+ * keeps every commit meanwhile; try again DB_CKPT_FRAMES later.  Said
+ * once, until one works.
  */
 static void
-db_ckpt_here(struct db *db)
+db_ckpt_failed(struct db *db, const char *cause)
 {
-	int	rc, nlog, ndone;
-
-	rc = sqlite3_wal_checkpoint_v2(db->conn, "main",
-	    SQLITE_CHECKPOINT_PASSIVE, &nlog, &ndone);
-	if (rc != SQLITE_OK) {
-		if ((rc & 0xff) != SQLITE_BUSY && !db->ckpt_failing)
-			log_warn("cannot checkpoint '%s': %s",
-			    sqlite3_db_filename(db->conn, "main"),
-			    sqlite3_errmsg(db->conn));
-		if ((rc & 0xff) != SQLITE_BUSY)
-			db->ckpt_failing = 1;
+	db->wal_next = db->wal_frames + DB_CKPT_FRAMES;
+	if (cause == NULL || db->ckpt_failing)
 		return;
-	}
-	db->wal_copied = ndone;
-	if (ndone == nlog)
-		db->wal_rewinds = 1;
+	log_warn("cannot checkpoint '%s': %s",
+	    sqlite3_db_filename(db->conn, "main"), cause);
+	db->ckpt_failing = 1;
 }
