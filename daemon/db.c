@@ -592,15 +592,16 @@ db_ckpt_after(uv_work_t *req, int status)
 		db->wal_copied = db->ckpt_done;
 		db->wal_next = db->wal_copied + DB_CKPT_FRAMES;
 	}
-	if (db->wal_frames < db->wal_next)
-		return;
 	if (db->wal_frames < DB_WAL_CAP_FRAMES) {
-		db_ckpt_start(db);
+		if (db->wal_frames >= db->wal_next)
+			db_ckpt_start(db);
 		return;
 	}
 	/*
 	 * Commits kept coming while it ran, and the WAL could not be
-	 * rewound: between two commits, here, it can.
+	 * rewound: between two commits, here, it can.  (Whatever is left to
+	 * copy: a checkpoint that copies nearly everything, overlapped every
+	 * time, would let the WAL grow without end.)
 	 */
 	db->ckpt_rc = sqlite3_wal_checkpoint_v2(db->conn, "main",
 	    SQLITE_CHECKPOINT_PASSIVE, &db->ckpt_log, &db->ckpt_done);

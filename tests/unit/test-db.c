@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
 #include <uv.h>
 
 #include "xmalloc.h"
@@ -22,6 +23,8 @@
 #define DBT_COMMITS	400
 /* journal_size_limit (db.c) */
 #define DBT_WAL_LIMIT	(1024 * 1024)
+/* Commits past DB_WAL_CAP_FRAMES (db.c), a page each at least. */
+#define DBT_CAP_COMMITS	4200
 
 struct dbt {
 	char		*dir;
@@ -163,6 +166,62 @@ db_wal_cut_after_checkpoint(void)
 	CHECK(wal.st_size > DBT_WAL_LIMIT);
 
 	CHECK_EQ_INT(write(dbt_hold[1], "x", 1), 1);
+	CHECK_EQ_INT(uv_run(&t.loop, UV_RUN_DEFAULT), 0);
+	dbt_commit(&t, i);
+	dbt_stat(t.path, "-wal", &wal);
+	CHECK(wal.st_size <= DBT_WAL_LIMIT);
+	close(dbt_hold[0]);
+	close(dbt_hold[1]);
+	dbt_close(&t);
+}
+
+/*
+ * Commits that keep coming while every checkpoint runs: the pool's copies
+ * what it saw, but the WAL is never all copied when a commit begins, so
+ * no commit rewinds it.  Here a reader, open across the pool's checkpoint
+ * and the commits after it, stands for that overlap.  Past 16 MiB the
+ * loop then checkpoints between two commits, and the next commit cuts the
+ * WAL back: it does not grow without end.
+ */
+void
+db_wal_bounded_when_commits_overlap(void)
+{
+	struct dbt	 t;
+	struct stat	 st0, st1, wal;
+	uv_work_t	 hold;
+	sqlite3		*reader;
+	int		 i, n;
+
+	dbt_open(&t);
+	CHECK_EQ_INT(pipe(dbt_hold), 0);
+	CHECK_EQ_INT(uv_queue_work(&t.loop, &hold, dbt_hold_cb, NULL), 0);
+	dbt_stat(t.path, "", &st0);
+	for (i = 0; i < DBT_CAP_COMMITS; i++)
+		dbt_commit(&t, i);
+	dbt_stat(t.path, "-wal", &wal);
+	CHECK(wal.st_size > 16 * DBT_WAL_LIMIT);
+
+	CHECK_EQ_INT(sqlite3_open_v2(t.path, &reader, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM meta;",
+	    NULL, NULL, NULL), SQLITE_OK);
+	/* The pool's checkpoint, run to its end before the loop hears. */
+	CHECK_EQ_INT(write(dbt_hold[1], "x", 1), 1);
+	for (n = 0; n < 500; n++) {
+		dbt_stat(t.path, "", &st1);
+		if (st1.st_size > st0.st_size)
+			break;
+		usleep(10000);
+	}
+	CHECK(st1.st_size > st0.st_size);
+	usleep(100000);
+	/* The reader keeps these from rewinding the WAL. */
+	for (n = 0; n < 3; n++)
+		dbt_commit(&t, i++);
+	CHECK_EQ_INT(sqlite3_exec(reader, "COMMIT;", NULL, NULL, NULL),
+	    SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_close(reader), SQLITE_OK);
+
 	CHECK_EQ_INT(uv_run(&t.loop, UV_RUN_DEFAULT), 0);
 	dbt_commit(&t, i);
 	dbt_stat(t.path, "-wal", &wal);

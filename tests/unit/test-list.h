@@ -192,3 +192,4 @@ TEST(apply_root_gone_stops)
 /* test-db.c */
 TEST(db_checkpoint_not_in_commit)
 TEST(db_wal_cut_after_checkpoint)
+TEST(db_wal_bounded_when_commits_overlap)
