@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <sqlite3.h>
+#include <uv.h>
 
 #include "xmalloc.h"
 #include "db.h"
@@ -18,6 +19,21 @@
 /* The write history keeps about this many writes (DESIGN section 6). */
 #define DB_HISTORY_MAX		1000000
 #define DB_HISTORY_TRIM_EVERY	4096
+/*
+ * Checkpoints (db_checkpoints): one starts in libuv's pool once this many
+ * WAL frames (4 KiB pages) wait to be copied into the database, as often
+ * as sqlite's own wal_autocheckpoint did on the loop.
+ */
+#define DB_CKPT_FRAMES		256
+/*
+ * The WAL is rewound only by a commit that begins when every frame in it
+ * is in the database, so a checkpoint that always runs beside commits
+ * (a writer that never pauses) never lets it shrink.  Past this many
+ * frames (16 MiB) the loop checkpoints itself, between commits, as sqlite
+ * did every 256 frames: rarely, and the WAL stays bounded.  (A single
+ * large commit, the first crawl's, is checkpointed in the pool.)
+ */
+#define DB_WAL_CAP_FRAMES	4096
 
 enum db_stmt {
 	DB_PUT_RECORD,
@@ -84,7 +100,35 @@ struct db {
 	sqlite3_stmt	*stmt[DB_NSTMT];
 	int		 in_txn;
 	unsigned	 history_adds;
+
+	/*
+	 * Checkpoints in the pool (db_checkpoints).  ckpt_conn and the
+	 * ckpt_rc..ckpt_err results belong to the worker while ckpt_busy;
+	 * everything else to the loop.
+	 */
+	sqlite3		*ckpt_conn;	/* NULL: sqlite checkpoints on commit */
+	uv_work_t	 ckpt_req;
+	int		 ckpt_busy;
+	int		 ckpt_rc;
+	int		 ckpt_log;	/* frames in the WAL, as it saw them */
+	int		 ckpt_done;	/* of them, in the database */
+	char		*ckpt_err;
+	int		 ckpt_failing;	/* logged a failure; quiet until one works */
+	int		 wal_frames;	/* in the WAL after the last commit */
+	int		 wal_copied;	/* of them, known to be in the database */
+	int		 wal_next;	/* a checkpoint once there are as many */
+	int		 wal_rewinds;	/* all copied: the next commit rewinds */
+	unsigned	 commits;	/* commits that wrote frames */
+	unsigned	 ckpt_commits;	/* commits when the checkpoint began */
 };
+
+static int	 db_wal_hook(void *, sqlite3 *, const char *, int);
+static void	 db_ckpt_start(struct db *);
+static void	 db_ckpt_work(uv_work_t *);
+static void	 db_ckpt_after(uv_work_t *, int);
+static void	 db_ckpt_done(struct db *, int, int);
+static void	 db_ckpt_works(struct db *);
+static void	 db_ckpt_failed(struct db *, const char *);
 
 const char *
 db_errmsg(struct db *db)
@@ -246,6 +290,10 @@ db_close(struct db *db)
 
 	if (db == NULL)
 		return;
+	/* The loop ran until the pool's work was done (main.c). */
+	assert(!db->ckpt_busy);
+	/* The main connection last: closing, it checkpoints the rest. */
+	sqlite3_close(db->ckpt_conn);
 	for (i = 0; i < DB_NSTMT; i++)
 		sqlite3_finalize(db->stmt[i]);
 	sqlite3_close(db->conn);
@@ -448,4 +496,180 @@ void
 db_release_memory(struct db *db)
 {
 	sqlite3_db_release_memory(db->conn);
+}
+
+/*
+ * Checkpoints off the loop.  sqlite's own (wal_autocheckpoint) run inside
+ * the commit that passes the mark, on the loop: the WAL and then the
+ * database synced, milliseconds to tens of milliseconds on a busy disk,
+ * while every sync waiting for that commit's answer, and every request
+ * behind it, waits too.  Instead the commit's WAL hook only counts
+ * frames, and a second connection copies them into the database in
+ * libuv's pool: PASSIVE, so it never takes the writer's lock and never
+ * waits for it, one at a time.  Durability is unchanged: a commit is in
+ * the WAL as before, synced as synchronous=NORMAL says; a checkpoint cut
+ * short by kill -9 is redone from the WAL by the next open.
+ *
+ * journal_size_limit still applies where the WAL is rewound, by the
+ * first commit that begins with every frame copied: it cuts the file back
+ * to 1 MiB, so a disk that filled up once does not stay full of WAL.
+ */
+void
+db_checkpoints(struct db *db, uv_loop_t *loop)
+{
+	int	 rc;
+
+	assert(db->ckpt_conn == NULL);
+	rc = sqlite3_open_v2(sqlite3_db_filename(db->conn, "main"),
+	    &db->ckpt_conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
+	    NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db->ckpt_conn, "PRAGMA synchronous = NORMAL;"
+		    "PRAGMA cache_size = 16;", NULL, NULL, NULL);
+	if (rc != SQLITE_OK || !sqlite3_threadsafe()) {
+		/* sqlite's checkpoints on commit, as before. */
+		log_warn("checkpoints stay on commit: %s",
+		    db->ckpt_conn != NULL && rc != SQLITE_OK ?
+		    sqlite3_errmsg(db->ckpt_conn) :
+		    "sqlite is built without threads");
+		sqlite3_close(db->ckpt_conn);
+		db->ckpt_conn = NULL;
+		return;
+	}
+	/* Never waits: another checkpointer means this one is not needed. */
+	sqlite3_busy_timeout(db->ckpt_conn, 0);
+	db->ckpt_req.data = db;
+	db->ckpt_req.loop = loop;
+	db->wal_next = DB_CKPT_FRAMES;
+	/* Replaces wal_autocheckpoint's hook: only ours runs. */
+	sqlite3_wal_hook(db->conn, db_wal_hook, db);
+}
+
+/* After every commit that wrote frames, on the loop. */
+static int
+db_wal_hook(void *arg, sqlite3 *conn, const char *name, int nframe)
+{
+	struct db	*db = arg;
+
+	/*
+	 * A commit that began with every frame copied wrote from the WAL's
+	 * start; so did one that finds fewer frames than the last.
+	 */
+	if (db->wal_rewinds || nframe < db->wal_frames) {
+		db->wal_copied = 0;
+		db->wal_next = DB_CKPT_FRAMES;
+	}
+	db->wal_rewinds = 0;
+	db->wal_frames = nframe;
+	db->commits++;
+	/* One at a time: db_ckpt_after looks again. */
+	if (!db->ckpt_busy && nframe >= db->wal_next)
+		db_ckpt_start(db);
+	return (SQLITE_OK);
+}
+
+static void
+db_ckpt_start(struct db *db)
+{
+	int	rc;
+
+	db->ckpt_busy = 1;
+	db->ckpt_commits = db->commits;
+	if ((rc = uv_queue_work(db->ckpt_req.loop, &db->ckpt_req,
+	    db_ckpt_work, db_ckpt_after)) != 0) {
+		db->ckpt_busy = 0;
+		db_ckpt_failed(db, uv_strerror(rc));
+	}
+}
+
+/* In the pool: only ckpt_conn and the results are touched. */
+static void
+db_ckpt_work(uv_work_t *req)
+{
+	struct db	*db = req->data;
+
+	db->ckpt_rc = sqlite3_wal_checkpoint_v2(db->ckpt_conn, "main",
+	    SQLITE_CHECKPOINT_PASSIVE, &db->ckpt_log, &db->ckpt_done);
+	if (db->ckpt_rc != SQLITE_OK && (db->ckpt_rc & 0xff) != SQLITE_BUSY)
+		db->ckpt_err = xstrdup(sqlite3_errmsg(db->ckpt_conn));
+}
+
+/* Back on the loop: note what was copied; start the next if due. */
+static void
+db_ckpt_after(uv_work_t *req, int status)
+{
+	struct db	*db = req->data;
+
+	db->ckpt_busy = 0;
+	if (db->ckpt_rc != SQLITE_OK) {
+		db_ckpt_failed(db, db->ckpt_err);
+		free(db->ckpt_err);
+		db->ckpt_err = NULL;
+		return;
+	}
+	if (db->ckpt_commits == db->commits) {
+		/* Every frame is copied if it saw them all: rewinds. */
+		db_ckpt_done(db, db->ckpt_log, db->ckpt_done);
+		return;
+	}
+	db_ckpt_works(db);
+	/* Frames came meanwhile; what it saw is copied. */
+	if (db->ckpt_log <= db->wal_frames && db->ckpt_done > db->wal_copied) {
+		db->wal_copied = db->ckpt_done;
+		db->wal_next = db->wal_copied + DB_CKPT_FRAMES;
+	}
+	if (db->wal_frames < DB_WAL_CAP_FRAMES) {
+		if (db->wal_frames >= db->wal_next)
+			db_ckpt_start(db);
+		return;
+	}
+	/*
+	 * Commits kept coming while it ran, and the WAL could not be
+	 * rewound: between two commits, here, it can.  (Whatever is left to
+	 * copy: a checkpoint that copies nearly everything, overlapped every
+	 * time, would let the WAL grow without end.)
+	 */
+	db->ckpt_rc = sqlite3_wal_checkpoint_v2(db->conn, "main",
+	    SQLITE_CHECKPOINT_PASSIVE, &db->ckpt_log, &db->ckpt_done);
+	if (db->ckpt_rc != SQLITE_OK)
+		db_ckpt_failed(db, (db->ckpt_rc & 0xff) == SQLITE_BUSY ? NULL :
+		    sqlite3_errmsg(db->conn));
+	else
+		db_ckpt_done(db, db->ckpt_log, db->ckpt_done);
+}
+
+/* A checkpoint copied ndone of nlog frames, and none came meanwhile. */
+static void
+db_ckpt_done(struct db *db, int nlog, int ndone)
+{
+	db_ckpt_works(db);
+	db->wal_copied = ndone;
+	db->wal_next = ndone + DB_CKPT_FRAMES;
+	if (ndone == nlog)
+		db->wal_rewinds = 1;
+}
+
+static void
+db_ckpt_works(struct db *db)
+{
+	if (db->ckpt_failing)
+		log_info("checkpoints of '%s' work again",
+		    sqlite3_db_filename(db->conn, "main"));
+	db->ckpt_failing = 0;
+}
+
+/*
+ * A checkpoint failed (cause NULL: busy, another process's ran): the WAL
+ * keeps every commit meanwhile; try again DB_CKPT_FRAMES later.  Said
+ * once, until one works.
+ */
+static void
+db_ckpt_failed(struct db *db, const char *cause)
+{
+	db->wal_next = db->wal_frames + DB_CKPT_FRAMES;
+	if (cause == NULL || db->ckpt_failing)
+		return;
+	log_warn("cannot checkpoint '%s': %s",
+	    sqlite3_db_filename(db->conn, "main"), cause);
+	db->ckpt_failing = 1;
 }

@@ -12,6 +12,7 @@
 struct db;
 struct index;
 struct rec;
+struct uv_loop_s;
 
 /*
  * Open (creating the schema if new) and check the database's integrity.
@@ -26,6 +27,12 @@ void		 db_close(struct db *);
  * cause and *corrupt set if the file is damaged.
  */
 int		 db_load(struct db *, struct index *, uint64_t, int *, char **);
+/*
+ * From now on checkpoint in the loop's thread pool, not in the commit
+ * that passes sqlite's mark (see db.c).  The loop must run until its work
+ * is done before db_close().
+ */
+void		 db_checkpoints(struct db *, struct uv_loop_s *);
 /* Was the database created by this db_open (new or empty file)? */
 int		 db_is_new(struct db *);
 int64_t		 db_get_meta(struct db *, const char *, int64_t);

@@ -692,6 +692,7 @@ daemon_teardown(struct daemon *d, char *cookies)
 	rescan_free(d->rescan);
 	watch_free(d->watch);
 	uv_walk(d->loop, daemon_walk_close_cb, NULL);
+	/* Also until a checkpoint running in the pool is done (db.c). */
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	/*
 	 * With every handle closed and every request done, the loop closes:
@@ -783,6 +784,8 @@ main(int argc, char **argv)
 
 	d.stamp = stamp_new(d.index, d.rootfd);
 	daemon_loop_init(&d, &loop);
+	/* The crawl's commit on, checkpoints stay off the loop. */
+	db_checkpoints(d.db, d.loop);
 	daemon_wire(&d, cookies, &clock);
 	found = daemon_crawl(&d, observed_ns);
 	if ((d.publish = publish_new(&d, first_seq, presented_high,

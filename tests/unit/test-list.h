@@ -192,3 +192,8 @@ TEST(apply_overflow_and_cookie_reported)
 TEST(apply_lost_watch_reported)
 TEST(apply_deleted_dir_watch_not_lost)
 TEST(apply_root_gone_stops)
+
+/* test-db.c */
+TEST(db_checkpoint_not_in_commit)
+TEST(db_wal_cut_after_checkpoint)
+TEST(db_wal_bounded_when_commits_overlap)
