@@ -207,7 +207,16 @@ batch_tell(struct batch *b, struct rec *const *recs, size_t n,
 	}
 }
 
-/* Write the dirty records in one transaction.  -1 with a cause. */
+/*
+ * Write the dirty records in one transaction.  -1 with a cause.  The
+ * stat facts of what was written are taken now, after the write was
+ * seen, except those a crawl of this batch took (fresh: see scan_stamp),
+ * after the write it found, and that no event has written since.  The
+ * refresh subscribers are not called for those: they would be handed the
+ * facts the record holds already, and publish_moved does nothing unless
+ * the inode changed.  (A write racing this commit, whose event the next
+ * drain reads, is refreshed by that drain's commit.)
+ */
 static int
 batch_write(struct batch *b, struct rec **dirty, size_t n, char **cause)
 {
@@ -223,8 +232,10 @@ batch_write(struct batch *b, struct rec **dirty, size_t n, char **cause)
 		rc = -1;
 	for (i = 0; rc == 0 && i < n; i++) {
 		r = dirty[i];
-		if (r->exists && fstatat(d->rootfd, *r->path ? r->path : ".",
-		    &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (r->fresh)
+			r->fresh = 0;	/* a failed commit's retry stats */
+		else if (r->exists && fstatat(d->rootfd,
+		    *r->path ? r->path : ".", &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			for (s = b->subs; s != NULL; s = s->next) {
 				if (s->refresh != NULL)
 					s->refresh(s->arg, r, &st);

@@ -33,6 +33,8 @@ struct rec {
 	uint8_t		 seen;		/* scratch for scan.c */
 	uint8_t		 inlog;		/* in stamp.c's log, at logpos */
 	uint8_t		 racy;		/* restamped with matching facts */
+	uint8_t		 fresh;		/* facts from a crawl, not written since
+					   (batch.c need not stat it) */
 	uint32_t	 logpos;
 	uint32_t	 hash;
 	char		 path[];

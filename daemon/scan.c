@@ -44,15 +44,24 @@ struct scan {
 	size_t		  crawled;
 };
 
+/*
+ * A directory still to list, with the device its parent's listing (or
+ * scan_tree) found it on: scan_dir need not stat it again.
+ */
+struct crawl_dir {
+	char		*relpath;
+	dev_t		 dev;
+};
+
 /* One crawl: what it found, and the directories still to list. */
 struct crawl {
-	struct scan	*s;
-	struct found	*found;
-	size_t		 nfound;
-	size_t		 cap;
-	char	       **stack;
-	size_t		 nstack;
-	size_t		 stack_cap;
+	struct scan	 *s;
+	struct found	 *found;
+	size_t		  nfound;
+	size_t		  cap;
+	struct crawl_dir *stack;
+	size_t		  nstack;
+	size_t		  stack_cap;
 };
 
 struct scan *
@@ -92,14 +101,15 @@ scan_crawled(struct scan *s)
 }
 
 static void
-scan_push_dir(struct crawl *s, const char *relpath)
+scan_push_dir(struct crawl *s, const char *relpath, dev_t dev)
 {
 	if (s->nstack == s->stack_cap) {
 		s->stack_cap = s->stack_cap == 0 ? 64 : s->stack_cap * 2;
 		s->stack = xreallocarray(s->stack, s->stack_cap,
 		    sizeof *s->stack);
 	}
-	s->stack[s->nstack++] = xstrdup(relpath);
+	s->stack[s->nstack].relpath = xstrdup(relpath);
+	s->stack[s->nstack++].dev = dev;
 }
 
 static void
@@ -145,10 +155,15 @@ scan_unreachable(struct scan *s, const char *relpath)
 /*
  * Add the watch before listing the directory: a file created in between
  * is then seen by the listing, reported by inotify, or both, but never
- * missed (tests/integ/t2004-mkdir-p-race.sh).
+ * missed (tests/integ/t2004-mkdir-p-race.sh).  relpath was a directory
+ * on dev when its parent was listed; it is not stat'd again.  Replaced
+ * since by a file or a symlink, the watch fails (IN_ONLYDIR,
+ * IN_DONT_FOLLOW) as if it were gone, and its parent's event says what
+ * is there now; deeper than PATH_MAX, the watch fails and counts it
+ * unwatched (see scan_unreachable).
  */
 static void
-scan_dir(struct crawl *s, const char *relpath)
+scan_dir(struct crawl *s, const char *relpath, dev_t dev)
 {
 	struct scan	*sc = s->s;
 	struct dirent	*de;
@@ -157,14 +172,7 @@ scan_dir(struct crawl *s, const char *relpath)
 	char		*cause, *child;
 	int		 fd;
 
-	if (fstatat(sc->rootfd, *relpath ? relpath : ".", &st,
-	    AT_SYMLINK_NOFOLLOW) != 0) {
-		scan_unreachable(sc, relpath);
-		return;
-	}
-	if (!S_ISDIR(st.st_mode))
-		return;
-	if (watch_check_remote(sc->watch, relpath, st.st_dev))
+	if (watch_check_remote(sc->watch, relpath, dev))
 		return;
 	if (watch_add_dir(sc->watch, relpath, &cause) != 0) {
 		log_debug("%s", cause);		/* watch.c said it once */
@@ -195,7 +203,7 @@ scan_dir(struct crawl *s, const char *relpath)
 		scan_add(s, child, &st);
 		/* Symlinked directories are recorded, never followed. */
 		if (S_ISDIR(st.st_mode))
-			scan_push_dir(s, child);
+			scan_push_dir(s, child, st.st_dev);
 		free(child);
 	}
 	closedir(dir);
@@ -227,6 +235,9 @@ scan_gone_cb(struct rec *r, void *arg)
  * Stamp what a crawl found changed (stamp.c orders it when the drain
  * ends).  evented: a record whose write an event reported, so its place
  * in the order is known (a new directory found empty by its own crawl).
+ * The crawl's stat gives the facts and the ctime; it was taken after the
+ * watch was added, so a later write is an event, which clears fresh
+ * (stamp_write): until then the commit need not stat again (batch.c).
  */
 static void
 scan_stamp(struct scan *sc, struct found *f, size_t n,
@@ -236,8 +247,9 @@ scan_stamp(struct scan *sc, struct found *f, size_t n,
 
 	for (i = 0; i < n; i++) {
 		index_set_facts(f[i].rec, &f[i].st);
-		stamp_write(sc->stamp, f[i].rec, 1, f[i].rec != evented,
-		    not_before);
+		stamp_found(sc->stamp, f[i].rec, f[i].rec != evented,
+		    not_before, util_ts_ns(&f[i].st.st_ctim));
+		f[i].rec->fresh = 1;
 	}
 }
 
@@ -251,7 +263,7 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 	struct stat	 st;
 	size_t		 i, nchanged = 0;
 	const struct rec *top;
-	char		*dir;
+	struct crawl_dir dir;
 
 	memset(&s, 0, sizeof s);
 	s.s = sc;
@@ -264,11 +276,11 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 		return (0);
 	scan_add(&s, relpath, &st);
 	top = s.found[0].rec;
-	scan_push_dir(&s, relpath);
+	scan_push_dir(&s, relpath, st.st_dev);
 	while (s.nstack > 0) {
 		dir = s.stack[--s.nstack];
-		scan_dir(&s, dir);
-		free(dir);
+		scan_dir(&s, dir.relpath, dir.dev);
+		free(dir.relpath);
 	}
 
 	/*
