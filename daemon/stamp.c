@@ -42,12 +42,11 @@
 struct stamp_ent {
 	struct rec	*rec;
 	uint64_t	 order;		/* of the record's last write */
-	int64_t		 ctime_ns;
+	int64_t		 ctime_ns;	/* if found, the crawl's */
 	int64_t		 not_before;	/* see stamp_write */
-	int64_t		 found_ns;	/* the crawl's ctime, if found */
-	int		 found;		/* no event wrote it since */
-	int		 crawled;
-	int		 gone;
+	uint8_t		 found;		/* by a crawl; no event since */
+	uint8_t		 crawled;
+	uint8_t		 gone;
 };
 
 struct stamp {
@@ -123,7 +122,7 @@ stamp_log(struct stamp *st, struct rec *r, int exists, int crawled,
 	if (r->inlog) {
 		e = &st->ents[r->logpos];
 		e->order = ++st->order;
-		e->crawled |= crawled;
+		e->crawled |= crawled != 0;
 		if (not_before > e->not_before)
 			e->not_before = not_before;
 		return (e);
@@ -136,7 +135,7 @@ stamp_log(struct stamp *st, struct rec *r, int exists, int crawled,
 	memset(e, 0, sizeof *e);
 	e->rec = r;
 	e->order = ++st->order;
-	e->crawled = crawled;
+	e->crawled = crawled != 0;
 	e->not_before = not_before;
 	r->inlog = 1;
 	r->logpos = (uint32_t)st->n++;
@@ -163,7 +162,7 @@ stamp_found(struct stamp *st, struct rec *r, int crawled, int64_t not_before,
 
 	e = stamp_log(st, r, 1, crawled, not_before);
 	e->found = 1;
-	e->found_ns = ctime_ns;
+	e->ctime_ns = ctime_ns;
 }
 
 static int
@@ -244,11 +243,9 @@ stamp_close(struct stamp *st)
 		r->inlog = 0;
 		if (!st->crawled)
 			continue;
-		/* A crawl's find: the ctime it saw (see the top). */
-		if (r->exists && e->found)
-			e->ctime_ns = e->found_ns;
-		else if (!r->exists ||
-		    st->ctime(st->ctime_arg, r->path, &e->ctime_ns) != 0)
+		/* A crawl's find keeps the ctime it saw (see the top). */
+		if (!r->exists || (!e->found &&
+		    st->ctime(st->ctime_arg, r->path, &e->ctime_ns) != 0))
 			e->gone = 1;
 		if (!e->gone && e->ctime_ns < e->not_before)
 			e->ctime_ns = e->not_before;
