@@ -268,15 +268,22 @@ db_load(struct db *db, struct index *ix, uint64_t floor, int *corrupt,
 {
 	sqlite3_stmt	*s = db->stmt[DB_LOAD_RECORDS];
 	struct rec	*r;
-	char		*path;
+	char		*path, *buf = NULL;
+	size_t		 len, cap = 0;
 	uint64_t	 max = 0, reserved;
 	int		 rc;
 
+	/* One buffer for every path: 100k rows are 100k allocations less. */
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		path = xstrndup(sqlite3_column_blob(s, 0),
-		    (size_t)sqlite3_column_bytes(s, 0));
-		r = index_get(ix, path);
-		free(path);
+		len = (size_t)sqlite3_column_bytes(s, 0);
+		if (len + 1 > cap) {
+			cap = len + 1 > 256 ? len + 1 : 256;
+			buf = xrealloc(buf, cap);
+		}
+		if (len > 0)
+			memcpy(buf, sqlite3_column_blob(s, 0), len);
+		buf[len] = '\0';
+		r = index_get(ix, buf);
 		r->seq = (uint64_t)sqlite3_column_int64(s, 1);
 		r->exists = sqlite3_column_int(s, 2) != 0;
 		r->kind = (uint8_t)sqlite3_column_int(s, 3);
@@ -289,6 +296,7 @@ db_load(struct db *db, struct index *ix, uint64_t floor, int *corrupt,
 		if (r->seq > max)
 			max = r->seq;
 	}
+	free(buf);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
 		*corrupt = db_is_corrupt(rc);
