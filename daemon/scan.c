@@ -53,10 +53,17 @@ struct crawl_dir {
 	dev_t		 dev;
 };
 
-/* One crawl: what it found, and the directories still to list. */
+/*
+ * One crawl: what it found changed (or suspect), how many entries it
+ * found in all, and the directories still to list.
+ */
 struct crawl {
 	struct scan	 *s;
+	enum scan_mode	  mode;
+	int64_t		  observed_ns;	/* see scan_tree */
+	struct index	 *force;
 	struct found	 *found;
+	size_t		  nchanged;
 	size_t		  nfound;
 	size_t		  cap;
 	struct crawl_dir *stack;
@@ -112,17 +119,20 @@ scan_push_dir(struct crawl *s, const char *relpath, dev_t dev)
 	s->stack[s->nstack++].dev = dev;
 }
 
+/*
+ * Record a found entry, and keep it to be stamped if it changed.  What is
+ * kept though its facts match (racily clean, or below a lost watch) is
+ * marked: it may well be unchanged, and exec presents it before what
+ * surely changed in its ctime group (publish.c).  What did not change is
+ * not kept: a restart on an unchanged tree keeps nothing.
+ */
 static void
 scan_add(struct crawl *s, const char *relpath, const struct stat *st)
 {
 	struct scan	*sc = s->s;
-	struct found	*f;
+	struct rec	*r;
 
-	if (s->nfound == s->cap) {
-		s->cap = s->cap == 0 ? 256 : s->cap * 2;
-		s->found = xreallocarray(s->found, s->cap, sizeof *s->found);
-	}
-	f = &s->found[s->nfound++];
+	s->nfound++;
 	if ((sc->tty || sc->notify) && ++sc->crawled % 10000 == 0) {
 		if (sc->tty)
 			fprintf(stderr, "\rdepcheckd: indexed %zu entries",
@@ -131,9 +141,25 @@ scan_add(struct crawl *s, const char *relpath, const struct stat *st)
 		    "EXTEND_TIMEOUT_USEC=%d", log_esc(sc->root),
 		    sc->crawled, NOTIFY_EXTEND_USEC);
 	}
-	f->rec = index_get(sc->index, relpath);
-	f->rec->seen = 1;
-	f->st = *st;
+	r = index_get(sc->index, relpath);
+	r->seen = 1;
+	if (s->mode == SCAN_NEW || !r->exists || r->seq == 0 ||
+	    index_facts_differ(r, st))
+		r->racy = 0;
+	else if (util_ts_ns(&st->st_ctim) >= scan_floor(&sc->clock,
+	    st->st_dev, s->observed_ns) ||
+	    (s->force != NULL && index_covers(s->force, r->path)))
+		r->racy = 1;
+	else {
+		index_set_facts(r, st);
+		return;
+	}
+	if (s->nchanged == s->cap) {
+		s->cap = s->cap == 0 ? 256 : s->cap * 2;
+		s->found = xreallocarray(s->found, s->cap, sizeof *s->found);
+	}
+	s->found[s->nchanged].rec = r;
+	s->found[s->nchanged++].st = *st;
 }
 
 /*
@@ -243,13 +269,15 @@ static void
 scan_stamp(struct scan *sc, struct found *f, size_t n,
     const struct rec *evented, int64_t not_before)
 {
-	size_t	i;
+	struct rec	*r;
+	size_t		 i;
 
 	for (i = 0; i < n; i++) {
-		index_set_facts(f[i].rec, &f[i].st);
-		stamp_found(sc->stamp, f[i].rec, f[i].rec != evented,
-		    not_before, util_ts_ns(&f[i].st.st_ctim));
-		f[i].rec->fresh = 1;
+		r = f[i].rec;
+		index_set_facts(r, &f[i].st);
+		r->fresh = 1;
+		stamp_found(sc->stamp, r, r != evented, not_before,
+		    util_ts_ns(&f[i].st.st_ctim));
 	}
 }
 
@@ -259,14 +287,16 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 {
 	struct crawl	 s;
 	struct scan_gone g;
-	struct found	*f;
 	struct stat	 st;
-	size_t		 i, nchanged = 0;
+	size_t		 i;
 	const struct rec *top;
 	struct crawl_dir dir;
 
 	memset(&s, 0, sizeof s);
 	s.s = sc;
+	s.mode = mode;
+	s.observed_ns = observed_ns;
+	s.force = force;
 	if (fstatat(sc->rootfd, *relpath ? relpath : ".", &st,
 	    AT_SYMLINK_NOFOLLOW) != 0) {
 		scan_unreachable(sc, relpath);
@@ -275,7 +305,7 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 	if (!S_ISDIR(st.st_mode))
 		return (0);
 	scan_add(&s, relpath, &st);
-	top = s.found[0].rec;
+	top = index_find(sc->index, relpath);
 	scan_push_dir(&s, relpath, st.st_dev);
 	while (s.nstack > 0) {
 		dir = s.stack[--s.nstack];
@@ -283,26 +313,6 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 		free(dir.relpath);
 	}
 
-	/*
-	 * Keep only what changed, then stamp it.  What is stamped though its
-	 * facts match (racily clean, or below a lost watch) is marked: it
-	 * may well be unchanged, and exec presents it before what surely
-	 * changed in its ctime group (publish.c).
-	 */
-	for (i = 0; i < s.nfound; i++) {
-		f = &s.found[i];
-		if (mode == SCAN_NEW || !f->rec->exists || f->rec->seq == 0 ||
-		    index_facts_differ(f->rec, &f->st)) {
-			f->rec->racy = 0;
-			s.found[nchanged++] = *f;
-		} else if (util_ts_ns(&f->st.st_ctim) >=
-		    scan_floor(&sc->clock, f->st.st_dev, observed_ns) ||
-		    (force != NULL && index_covers(force, f->rec->path))) {
-			f->rec->racy = 1;
-			s.found[nchanged++] = *f;
-		} else
-			index_set_facts(f->rec, &f->st);
-	}
 	/*
 	 * A directory whose creation was an event (SCAN_NEW) and in which
 	 * the crawl found nothing is as well ordered as any event: do not let
@@ -317,7 +327,7 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 	 * their own ctimes a restamp would put them before a target written
 	 * just before the mv, in the same drain (t2002).
 	 */
-	scan_stamp(sc, s.found, nchanged, mode == SCAN_NEW && s.nfound == 1 ?
+	scan_stamp(sc, s.found, s.nchanged, mode == SCAN_NEW && s.nfound == 1 ?
 	    top : NULL, mode == SCAN_NEW ? util_ts_ns(&st.st_ctim) : 0);
 
 	/* Records below relpath that were not found are gone. */
@@ -327,9 +337,9 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 		g.prefix = relpath;
 		index_foreach(sc->index, scan_gone_cb, &g);
 		log_info("reconciled '%s': %zu entries, %zu changed, %zu gone",
-		    log_esc(relpath), s.nfound, nchanged, g.count);
+		    log_esc(relpath), s.nfound, s.nchanged, g.count);
 	} else {
-		for (i = 0; i < nchanged; i++)
+		for (i = 0; i < s.nchanged; i++)
 			s.found[i].rec->seen = 0;
 	}
 	i = s.nfound;
