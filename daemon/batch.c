@@ -280,22 +280,16 @@ batch_write(struct batch *b, struct rec **dirty, size_t n, char **cause)
 	memcpy(b->sorted, dirty, n * sizeof *dirty);
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
 	qsort(b->sorted, n, sizeof *b->sorted, batch_path_cmp);
-	if (db_begin(d->db) != 0)
+	if (db_begin(d->db) != 0 || db_put_records(d->db, b->sorted, n) != 0)
 		rc = -1;
-	for (i = 0; rc == 0 && i < n; i++) {
-		if (db_put_record(d->db, b->sorted[i]) != 0)
-			rc = -1;
-	}
 	for (i = nw = 0; i < n; i++) {
 		if (b->sorted[i]->dirty == INDEX_WRITTEN)
 			b->sorted[nw++] = b->sorted[i];
 	}
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
 	qsort(b->sorted, nw, sizeof *b->sorted, batch_seq_cmp);
-	for (i = 0; rc == 0 && i < nw; i++) {
-		if (db_add_history(d->db, b->sorted[i]) != 0)
-			rc = -1;
-	}
+	if (rc == 0 && db_add_histories(d->db, b->sorted, nw) != 0)
+		rc = -1;
 	if (rc == 0 && index_need_reserve(d->index, &mark)) {
 		/* The mark file first: it may only ever be ahead. */
 		if (batch_seqmark_write(b, mark) != 0) {

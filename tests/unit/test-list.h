@@ -193,3 +193,6 @@ TEST(apply_lost_watch_reported)
 TEST(apply_deleted_dir_watch_not_lost)
 TEST(apply_root_gone_stops)
 TEST(apply_event_makes_crawl_facts_stale)
+
+/* test-db.c */
+TEST(db_put_records_round_trip)
