@@ -26,9 +26,10 @@
 /* Timestamp granularity assumed off the root's file system (FAT: 2 s). */
 #define SCAN_GRAN_MAX		2000000000LL
 
+/* A changed entry: its record holds the facts the crawl's stat gave. */
 struct found {
 	struct rec	*rec;
-	struct stat	 st;
+	int64_t		 ctime_ns;
 };
 
 struct scan {
@@ -131,6 +132,7 @@ scan_add(struct crawl *s, const char *relpath, const struct stat *st)
 {
 	struct scan	*sc = s->s;
 	struct rec	*r;
+	int		 changed, suspect;
 
 	s->nfound++;
 	if ((sc->tty || sc->notify) && ++sc->crawled % 10000 == 0) {
@@ -143,23 +145,22 @@ scan_add(struct crawl *s, const char *relpath, const struct stat *st)
 	}
 	r = index_get(sc->index, relpath);
 	r->seen = 1;
-	if (s->mode == SCAN_NEW || !r->exists || r->seq == 0 ||
-	    index_facts_differ(r, st))
-		r->racy = 0;
-	else if (util_ts_ns(&st->st_ctim) >= scan_floor(&sc->clock,
-	    st->st_dev, s->observed_ns) ||
-	    (s->force != NULL && index_covers(s->force, r->path)))
-		r->racy = 1;
-	else {
-		index_set_facts(r, st);
+	changed = s->mode == SCAN_NEW || !r->exists || r->seq == 0 ||
+	    index_facts_differ(r, st);
+	suspect = !changed && (util_ts_ns(&st->st_ctim) >=
+	    scan_floor(&sc->clock, st->st_dev, s->observed_ns) ||
+	    (s->force != NULL && index_covers(s->force, r->path)));
+	/* The facts now; scan_stamp stamps what is kept. */
+	index_set_facts(r, st);
+	if (!changed && !suspect)
 		return;
-	}
+	r->racy = (uint8_t)suspect;
 	if (s->nchanged == s->cap) {
 		s->cap = s->cap == 0 ? 256 : s->cap * 2;
 		s->found = xreallocarray(s->found, s->cap, sizeof *s->found);
 	}
 	s->found[s->nchanged].rec = r;
-	s->found[s->nchanged++].st = *st;
+	s->found[s->nchanged++].ctime_ns = util_ts_ns(&st->st_ctim);
 }
 
 /*
@@ -261,9 +262,10 @@ scan_gone_cb(struct rec *r, void *arg)
  * Stamp what a crawl found changed (stamp.c orders it when the drain
  * ends).  evented: a record whose write an event reported, so its place
  * in the order is known (a new directory found empty by its own crawl).
- * The crawl's stat gives the facts and the ctime; it was taken after the
- * watch was added, so a later write is an event, which clears fresh
- * (stamp_write): until then the commit need not stat again (batch.c).
+ * The crawl's stat gave the facts (scan_add) and the ctime; it was taken
+ * after the watch was added, so a later write is an event, which clears
+ * fresh (stamp_write): until then the commit need not stat again
+ * (batch.c).
  */
 static void
 scan_stamp(struct scan *sc, struct found *f, size_t n,
@@ -274,10 +276,9 @@ scan_stamp(struct scan *sc, struct found *f, size_t n,
 
 	for (i = 0; i < n; i++) {
 		r = f[i].rec;
-		index_set_facts(r, &f[i].st);
 		r->fresh = 1;
 		stamp_found(sc->stamp, r, r != evented, not_before,
-		    util_ts_ns(&f[i].st.st_ctim));
+		    f[i].ctime_ns);
 	}
 }
 
