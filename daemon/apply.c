@@ -144,8 +144,10 @@ apply_attrib(const struct apply *a, const char *relpath)
 	    r->mtime_ns != util_ts_ns(&st.st_mtim) ||
 	    r->size != (uint64_t)st.st_size || r->ino != st.st_ino)
 		apply_write(a, relpath, 1);
-	else if (index_facts_differ(r, &st))
+	else if (index_facts_differ(r, &st)) {
+		r->fresh = 0;	/* the commit takes the new facts */
 		index_touch(a->index, r);
+	}
 }
 
 int

@@ -43,6 +43,9 @@ int		 db_commit(struct db *, char **);
 void		 db_rollback(struct db *);
 int		 db_put_record(struct db *, const struct rec *);
 int		 db_add_history(struct db *, const struct rec *);
+/* db_put_record and db_add_history of n records, in fewer statements. */
+int		 db_put_records(struct db *, struct rec *const *, size_t);
+int		 db_add_histories(struct db *, struct rec *const *, size_t);
 int		 db_set_meta(struct db *, const char *, int64_t);
 /*
  * Forget r: its record and recorded build (prune.c); the history keeps

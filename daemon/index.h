@@ -19,7 +19,7 @@ enum rec_kind { REC_OTHER, REC_FILE, REC_DIR, REC_LINK };
 
 /*
  * A record and its path are one allocation, of offsetof(struct rec, path)
- * plus the path: 59 bytes and the path, as there are as many records as
+ * plus the path: 60 bytes and the path, as there are as many records as
  * files.  Rare or repeated facts live apart: the device as a number in a
  * table of devices (index_dev), recorded builds in a table of the index
  * (index_built_from).
@@ -40,6 +40,8 @@ struct rec {
 	unsigned	 seen:1;	/* scratch for scan.c */
 	unsigned	 inlog:1;	/* in stamp.c's log, at logpos */
 	unsigned	 racy:1;	/* restamped with matching facts */
+	unsigned	 fresh:1;	/* facts from a crawl, not written since
+					   (batch.c need not stat it) */
 	char		 path[];
 } __attribute__((packed, aligned(8)));
 

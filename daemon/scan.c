@@ -26,10 +26,10 @@
 /* Timestamp granularity assumed off the root's file system (FAT: 2 s). */
 #define SCAN_GRAN_MAX		2000000000LL
 
-/* Facts, not a struct stat: a crawl holds one per entry until it ends. */
+/* A changed entry: its record holds the facts the crawl's stat gave. */
 struct found {
 	struct rec	*rec;
-	struct facts	 facts;
+	int64_t		 ctime_ns;
 };
 
 struct scan {
@@ -45,15 +45,31 @@ struct scan {
 	size_t		  crawled;
 };
 
-/* One crawl: what it found, and the directories still to list. */
+/*
+ * A directory still to list, with the device its parent's listing (or
+ * scan_tree) found it on: scan_dir need not stat it again.
+ */
+struct crawl_dir {
+	char		*relpath;
+	dev_t		 dev;
+};
+
+/*
+ * One crawl: what it found changed (or suspect), how many entries it
+ * found in all, and the directories still to list.
+ */
 struct crawl {
-	struct scan	*s;
-	struct found	*found;
-	size_t		 nfound;
-	size_t		 cap;
-	char	       **stack;
-	size_t		 nstack;
-	size_t		 stack_cap;
+	struct scan	 *s;
+	enum scan_mode	  mode;
+	int64_t		  observed_ns;	/* see scan_tree */
+	struct index	 *force;
+	struct found	 *found;
+	size_t		  nchanged;
+	size_t		  nfound;
+	size_t		  cap;
+	struct crawl_dir *stack;
+	size_t		  nstack;
+	size_t		  stack_cap;
 };
 
 struct scan *
@@ -93,27 +109,32 @@ scan_crawled(struct scan *s)
 }
 
 static void
-scan_push_dir(struct crawl *s, const char *relpath)
+scan_push_dir(struct crawl *s, const char *relpath, dev_t dev)
 {
 	if (s->nstack == s->stack_cap) {
 		s->stack_cap = s->stack_cap == 0 ? 64 : s->stack_cap * 2;
 		s->stack = xreallocarray(s->stack, s->stack_cap,
 		    sizeof *s->stack);
 	}
-	s->stack[s->nstack++] = xstrdup(relpath);
+	s->stack[s->nstack].relpath = xstrdup(relpath);
+	s->stack[s->nstack++].dev = dev;
 }
 
+/*
+ * Record a found entry, and keep it to be stamped if it changed.  What is
+ * kept though its facts match (racily clean, or below a lost watch) is
+ * marked: it may well be unchanged, and exec presents it before what
+ * surely changed in its ctime group (publish.c).  What did not change is
+ * not kept: a restart on an unchanged tree keeps nothing.
+ */
 static void
 scan_add(struct crawl *s, const char *relpath, const struct stat *st)
 {
 	struct scan	*sc = s->s;
-	struct found	*f;
+	struct rec	*r;
+	int		 changed, suspect;
 
-	if (s->nfound == s->cap) {
-		s->cap = s->cap == 0 ? 256 : s->cap * 2;
-		s->found = xreallocarray(s->found, s->cap, sizeof *s->found);
-	}
-	f = &s->found[s->nfound++];
+	s->nfound++;
 	if ((sc->tty || sc->notify) && ++sc->crawled % 10000 == 0) {
 		if (sc->tty)
 			fprintf(stderr, "\rdepcheckd: indexed %zu entries",
@@ -122,9 +143,24 @@ scan_add(struct crawl *s, const char *relpath, const struct stat *st)
 		    "EXTEND_TIMEOUT_USEC=%d", log_esc(sc->root),
 		    sc->crawled, NOTIFY_EXTEND_USEC);
 	}
-	f->rec = index_get(sc->index, relpath);
-	f->rec->seen = 1;
-	index_facts(&f->facts, st);
+	r = index_get(sc->index, relpath);
+	r->seen = 1;
+	changed = s->mode == SCAN_NEW || !r->exists || r->seq == 0 ||
+	    index_facts_differ(r, st);
+	suspect = !changed && (util_ts_ns(&st->st_ctim) >=
+	    scan_floor(&sc->clock, st->st_dev, s->observed_ns) ||
+	    (s->force != NULL && index_covers(s->force, r->path)));
+	/* The facts now; scan_stamp stamps what is kept. */
+	index_set_facts(r, st);
+	if (!changed && !suspect)
+		return;
+	r->racy = suspect != 0;
+	if (s->nchanged == s->cap) {
+		s->cap = s->cap == 0 ? 256 : s->cap * 2;
+		s->found = xreallocarray(s->found, s->cap, sizeof *s->found);
+	}
+	s->found[s->nchanged].rec = r;
+	s->found[s->nchanged++].ctime_ns = util_ts_ns(&st->st_ctim);
 }
 
 /*
@@ -146,10 +182,15 @@ scan_unreachable(struct scan *s, const char *relpath)
 /*
  * Add the watch before listing the directory: a file created in between
  * is then seen by the listing, reported by inotify, or both, but never
- * missed (tests/integ/t2004-mkdir-p-race.sh).
+ * missed (tests/integ/t2004-mkdir-p-race.sh).  relpath was a directory
+ * on dev when its parent was listed; it is not stat'd again.  Replaced
+ * since by a file or a symlink, the watch fails (IN_ONLYDIR,
+ * IN_DONT_FOLLOW) as if it were gone, and its parent's event says what
+ * is there now; deeper than PATH_MAX, the watch fails and counts it
+ * unwatched (see scan_unreachable).
  */
 static void
-scan_dir(struct crawl *s, const char *relpath)
+scan_dir(struct crawl *s, const char *relpath, dev_t dev)
 {
 	struct scan	*sc = s->s;
 	struct dirent	*de;
@@ -158,14 +199,7 @@ scan_dir(struct crawl *s, const char *relpath)
 	char		*cause, *child;
 	int		 fd;
 
-	if (fstatat(sc->rootfd, *relpath ? relpath : ".", &st,
-	    AT_SYMLINK_NOFOLLOW) != 0) {
-		scan_unreachable(sc, relpath);
-		return;
-	}
-	if (!S_ISDIR(st.st_mode))
-		return;
-	if (watch_check_remote(sc->watch, relpath, st.st_dev))
+	if (watch_check_remote(sc->watch, relpath, dev))
 		return;
 	if (watch_add_dir(sc->watch, relpath, &cause) != 0) {
 		log_debug("%s", cause);		/* watch.c said it once */
@@ -196,7 +230,7 @@ scan_dir(struct crawl *s, const char *relpath)
 		scan_add(s, child, &st);
 		/* Symlinked directories are recorded, never followed. */
 		if (S_ISDIR(st.st_mode))
-			scan_push_dir(s, child);
+			scan_push_dir(s, child, st.st_dev);
 		free(child);
 	}
 	closedir(dir);
@@ -228,17 +262,23 @@ scan_gone_cb(struct rec *r, void *arg)
  * Stamp what a crawl found changed (stamp.c orders it when the drain
  * ends).  evented: a record whose write an event reported, so its place
  * in the order is known (a new directory found empty by its own crawl).
+ * The crawl's stat gave the facts (scan_add) and the ctime; it was taken
+ * after the watch was added, so a later write is an event, which clears
+ * fresh (stamp_write): until then the commit need not stat again
+ * (batch.c).
  */
 static void
 scan_stamp(struct scan *sc, struct found *f, size_t n,
     const struct rec *evented, int64_t not_before)
 {
-	size_t	i;
+	struct rec	*r;
+	size_t		 i;
 
 	for (i = 0; i < n; i++) {
-		index_put_facts(f[i].rec, &f[i].facts);
-		stamp_write(sc->stamp, f[i].rec, 1, f[i].rec != evented,
-		    not_before);
+		r = f[i].rec;
+		r->fresh = 1;
+		stamp_found(sc->stamp, r, r != evented, not_before,
+		    f[i].ctime_ns);
 	}
 }
 
@@ -248,14 +288,16 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 {
 	struct crawl	 s;
 	struct scan_gone g;
-	struct found	*f;
 	struct stat	 st;
-	size_t		 i, nchanged = 0;
+	size_t		 i;
 	const struct rec *top;
-	char		*dir;
+	struct crawl_dir dir;
 
 	memset(&s, 0, sizeof s);
 	s.s = sc;
+	s.mode = mode;
+	s.observed_ns = observed_ns;
+	s.force = force;
 	if (fstatat(sc->rootfd, *relpath ? relpath : ".", &st,
 	    AT_SYMLINK_NOFOLLOW) != 0) {
 		scan_unreachable(sc, relpath);
@@ -264,34 +306,14 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 	if (!S_ISDIR(st.st_mode))
 		return (0);
 	scan_add(&s, relpath, &st);
-	top = s.found[0].rec;
-	scan_push_dir(&s, relpath);
+	top = index_find(sc->index, relpath);
+	scan_push_dir(&s, relpath, st.st_dev);
 	while (s.nstack > 0) {
 		dir = s.stack[--s.nstack];
-		scan_dir(&s, dir);
-		free(dir);
+		scan_dir(&s, dir.relpath, dir.dev);
+		free(dir.relpath);
 	}
 
-	/*
-	 * Keep only what changed, then stamp it.  What is stamped though its
-	 * facts match (racily clean, or below a lost watch) is marked: it
-	 * may well be unchanged, and exec presents it before what surely
-	 * changed in its ctime group (publish.c).
-	 */
-	for (i = 0; i < s.nfound; i++) {
-		f = &s.found[i];
-		if (mode == SCAN_NEW || !f->rec->exists || f->rec->seq == 0 ||
-		    index_facts_changed(f->rec, &f->facts)) {
-			f->rec->racy = 0;
-			s.found[nchanged++] = *f;
-		} else if (f->facts.ctime_ns >= scan_floor(&sc->clock,
-		    (dev_t)f->facts.dev, observed_ns) ||
-		    (force != NULL && index_covers(force, f->rec->path))) {
-			f->rec->racy = 1;
-			s.found[nchanged++] = *f;
-		} else
-			index_put_facts(f->rec, &f->facts);
-	}
 	/*
 	 * A directory whose creation was an event (SCAN_NEW) and in which
 	 * the crawl found nothing is as well ordered as any event: do not let
@@ -306,7 +328,7 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 	 * their own ctimes a restamp would put them before a target written
 	 * just before the mv, in the same drain (t2002).
 	 */
-	scan_stamp(sc, s.found, nchanged, mode == SCAN_NEW && s.nfound == 1 ?
+	scan_stamp(sc, s.found, s.nchanged, mode == SCAN_NEW && s.nfound == 1 ?
 	    top : NULL, mode == SCAN_NEW ? util_ts_ns(&st.st_ctim) : 0);
 
 	/* Records below relpath that were not found are gone. */
@@ -316,9 +338,9 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 		g.prefix = relpath;
 		index_foreach(sc->index, scan_gone_cb, &g);
 		log_info("reconciled '%s': %zu entries, %zu changed, %zu gone",
-		    log_esc(relpath), s.nfound, nchanged, g.count);
+		    log_esc(relpath), s.nfound, s.nchanged, g.count);
 	} else {
-		for (i = 0; i < nchanged; i++)
+		for (i = 0; i < s.nchanged; i++)
 			s.found[i].rec->seen = 0;
 	}
 	i = s.nfound;

@@ -12,6 +12,20 @@
  * equal ctimes, by event order -- unless a crawled entry shares that
  * ctime, whose place among the events nobody saw: then the whole group
  * shares one seq, and equal seqs count as stale.
+ *
+ * The ctimes are read when the drain ends, except a crawl's: it stat'd
+ * what it found and passes the ctime it saw (stamp_found), and that one
+ * is used.  It is the ctime of the last write of the record in this
+ * drain: the crawl added the watch on the directory before listing it
+ * (scan.c), so any later write queues an event.  Read in this drain, the
+ * event stamps the record again through stamp_write, which forgets the
+ * crawl's ctime: that record's ctime is read at the end, as any event's.
+ * Read in a later drain (the write came after the queue was read empty),
+ * it gives the record a new seq there, after everything stamped here.
+ * Either way the order of this drain's writes is what a stat at its end
+ * would have given, or as good: a stat then could only see a write that
+ * the next drain stamps again anyway.  One stat per entry is saved (of
+ * three, with the crawl's and the commit's, batch.c).
  */
 #include <sys/stat.h>
 
@@ -31,10 +45,11 @@
 struct stamp_ent {
 	struct rec	*rec;
 	uint64_t	 order;		/* of the record's last write */
-	int64_t		 ctime_ns;
+	int64_t		 ctime_ns;	/* if found, the crawl's */
 	int64_t		 not_before;	/* see stamp_write */
-	int		 crawled;
-	int		 gone;
+	uint8_t		 found;		/* by a crawl; no event since */
+	uint8_t		 crawled;
+	uint8_t		 gone;
 };
 
 struct stamp {
@@ -95,8 +110,9 @@ stamp_free(struct stamp *st)
 	free(st);
 }
 
-void
-stamp_write(struct stamp *st, struct rec *r, int exists, int crawled,
+/* Stamp r and put it in the log (or move it to the end of the order). */
+static struct stamp_ent *
+stamp_log(struct stamp *st, struct rec *r, int exists, int crawled,
     int64_t not_before)
 {
 	struct stamp_ent	*e;
@@ -109,10 +125,10 @@ stamp_write(struct stamp *st, struct rec *r, int exists, int crawled,
 	if (r->inlog) {
 		e = &st->ents[r->logpos];
 		e->order = ++st->order;
-		e->crawled |= crawled;
+		e->crawled |= crawled != 0;
 		if (not_before > e->not_before)
 			e->not_before = not_before;
-		return;
+		return (e);
 	}
 	if (st->n == st->cap) {
 		st->cap = st->cap == 0 ? 256 : st->cap * 2;
@@ -122,10 +138,34 @@ stamp_write(struct stamp *st, struct rec *r, int exists, int crawled,
 	memset(e, 0, sizeof *e);
 	e->rec = r;
 	e->order = ++st->order;
-	e->crawled = crawled;
+	e->crawled = crawled != 0;
 	e->not_before = not_before;
 	r->inlog = 1;
 	r->logpos = (uint32_t)st->n++;
+	return (e);
+}
+
+void
+stamp_write(struct stamp *st, struct rec *r, int exists, int crawled,
+    int64_t not_before)
+{
+	struct stamp_ent	*e;
+
+	e = stamp_log(st, r, exists, crawled, not_before);
+	/* Written after what a crawl saw: its ctime and facts are old. */
+	e->found = 0;
+	r->fresh = 0;
+}
+
+void
+stamp_found(struct stamp *st, struct rec *r, int crawled, int64_t not_before,
+    int64_t ctime_ns)
+{
+	struct stamp_ent	*e;
+
+	e = stamp_log(st, r, 1, crawled, not_before);
+	e->found = 1;
+	e->ctime_ns = ctime_ns;
 }
 
 static int
@@ -206,12 +246,12 @@ stamp_close(struct stamp *st)
 		r->inlog = 0;
 		if (!st->crawled)
 			continue;
-		if (r->exists && st->ctime(st->ctime_arg, r->path,
-		    &e->ctime_ns) == 0) {
-			if (e->ctime_ns < e->not_before)
-				e->ctime_ns = e->not_before;
-		} else
+		/* A crawl's find keeps the ctime it saw (see the top). */
+		if (!r->exists || (!e->found &&
+		    st->ctime(st->ctime_arg, r->path, &e->ctime_ns) != 0))
 			e->gone = 1;
+		if (!e->gone && e->ctime_ns < e->not_before)
+			e->ctime_ns = e->not_before;
 	}
 	if (st->crawled) {
 		qsort(st->ents, st->n, sizeof *st->ents, stamp_cmp);

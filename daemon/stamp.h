@@ -34,6 +34,14 @@ void		 stamp_set_ctime(struct stamp *, stamp_ctime_fn, void *);
 void		 stamp_write(struct stamp *, struct rec *, int, int,
 		     int64_t);
 /*
+ * A crawl found r existing, with the ctime ctime_ns (its stat): as
+ * stamp_write(r, 1, crawled, not_before), but when the drain is restamped
+ * by ctime, r is ordered by that ctime without a stat, unless
+ * stamp_write() wrote r again since (see stamp.c).
+ */
+void		 stamp_found(struct stamp *, struct rec *, int, int64_t,
+		     int64_t);
+/*
  * The queue was read empty: this drain's writes are final.  If a crawl
  * ran, restamp them by ctime first.
  */

@@ -20,14 +20,21 @@ util_now_ns(void)
 	return (util_ts_ns(&ts));
 }
 
+/* Called for every entry a crawl lists: no printf. */
 char *
 util_join(const char *relpath, const char *name)
 {
+	size_t	 rlen, nlen;
 	char	*p;
 
 	if (*relpath == '\0')
 		return (xstrdup(name));
-	xasprintf(&p, "%s/%s", relpath, name);
+	rlen = strlen(relpath);
+	nlen = strlen(name);
+	p = xmalloc(rlen + 1 + nlen + 1);
+	memcpy(p, relpath, rlen);
+	p[rlen] = '/';
+	memcpy(p + rlen + 1, name, nlen + 1);
 	return (p);
 }
 

@@ -204,6 +204,8 @@ apply_new_dir_is_crawled(void)
 	CHECK(g != NULL && g->exists && g->seq != 0);
 	CHECK(index_find(a.index, "sub/nd")->exists);
 	CHECK(wdmap_has_path(a.wdmap, "sub/nd"));	/* a real watch */
+	/* The crawl's stat gave the facts: the commit need not stat. */
+	CHECK(g->fresh);
 	teardown();
 }
 
@@ -293,5 +295,30 @@ apply_root_gone_stops(void)
 	CHECK_EQ_INT(ev(WD_SUB, IN_MOVE_SELF, NULL), 0);
 	CHECK_EQ_INT(ev(WD_ROOT, IN_DELETE_SELF, NULL), APPLY_STOP);
 	CHECK_EQ_INT(ev(WD_ROOT, IN_MOVE_SELF, NULL), APPLY_STOP);
+	teardown();
+}
+
+/*
+ * Facts a crawl took (fresh: the commit does not stat again, batch.c) are
+ * stale once an event says the file changed: a write, or a chmod.
+ */
+void
+apply_event_makes_crawl_facts_stale(void)
+{
+	struct rec	*f;
+
+	setup();
+	f = known("sub/f", 5);
+	f->fresh = 1;
+	usleep(20000);
+	if (fchmodat(a.rootfd, "sub/f", 0644, 0) != 0)
+		unit_fail(__FILE__, __LINE__, "chmod failed");
+	CHECK_EQ_INT(ev(WD_SUB, IN_ATTRIB, "f"), 0);
+	CHECK_EQ_INT(f->dirty, INDEX_TOUCHED);
+	CHECK(!f->fresh);
+	f->fresh = 1;
+	CHECK_EQ_INT(ev(WD_SUB, IN_MODIFY, "f"), 0);
+	CHECK_EQ_INT(f->dirty, INDEX_WRITTEN);
+	CHECK(!f->fresh);
 	teardown();
 }

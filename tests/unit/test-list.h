@@ -179,6 +179,10 @@ TEST(stamp_gone_last_together)
 TEST(stamp_not_before_raises_ctime)
 TEST(stamp_crawled_wtime_is_ctime)
 TEST(stamp_event_clears_racy)
+TEST(stamp_found_orders_by_crawl_ctime)
+TEST(stamp_found_not_asked_if_gone_since)
+TEST(stamp_event_forgets_found_ctime)
+TEST(stamp_found_not_before_raises_ctime)
 
 /* test-apply.c */
 TEST(apply_create_writes_parent_then_file)
@@ -192,8 +196,12 @@ TEST(apply_overflow_and_cookie_reported)
 TEST(apply_lost_watch_reported)
 TEST(apply_deleted_dir_watch_not_lost)
 TEST(apply_root_gone_stops)
+TEST(apply_event_makes_crawl_facts_stale)
 
 /* test-db.c */
 TEST(db_checkpoint_not_in_commit)
 TEST(db_wal_cut_after_checkpoint)
 TEST(db_wal_bounded_when_commits_overlap)
+
+/* test-db-rows.c */
+TEST(db_put_records_round_trip)

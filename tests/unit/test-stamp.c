@@ -241,3 +241,85 @@ stamp_event_clears_racy(void)
 	stamp_close(st);
 	teardown();
 }
+
+/*
+ * A crawl's find of relpath, with the ctime its stat saw; fresh, as
+ * scan_stamp leaves it.
+ */
+static struct rec *
+found(const char *relpath, int64_t ctime_ns, int64_t not_before)
+{
+	struct rec	*r = index_get(ix, relpath);
+
+	stamp_found(st, r, 1, not_before, ctime_ns);
+	r->fresh = 1;
+	return (r);
+}
+
+void
+stamp_found_orders_by_crawl_ctime(void)
+{
+	struct rec	*f, *e;
+
+	setup();
+	file("f", 300);		/* rewritten since: the next drain's event */
+	file("e", 200);
+	f = found("f", 100, 0);
+	e = wr("e", 1, 0, 0);
+	stamp_close(st);
+	/* By the ctime the crawl saw, not by what a stat says now. */
+	CHECK(f->seq < e->seq);
+	CHECK_EQ_INT(f->wtime_ns, 100);
+	teardown();
+}
+
+void
+stamp_found_not_asked_if_gone_since(void)
+{
+	struct rec	*f, *e;
+
+	setup();
+	file("e", 200);		/* f deleted since: the next drain's event */
+	f = found("f", 100, 0);
+	e = wr("e", 1, 0, 0);
+	stamp_close(st);
+	CHECK(f->exists);
+	CHECK(f->seq < e->seq);
+	CHECK_EQ_UINT(stamp_ties(st), 0);
+	teardown();
+}
+
+void
+stamp_event_forgets_found_ctime(void)
+{
+	struct rec	*f, *e;
+
+	setup();
+	file("f", 300);
+	file("e", 200);
+	f = found("f", 100, 0);
+	CHECK(f->fresh);
+	wr("f", 1, 0, 0);	/* written after the crawl's stat */
+	CHECK(!f->fresh);	/* the commit must stat it (batch.c) */
+	e = wr("e", 1, 0, 0);
+	stamp_close(st);
+	/* Its ctime is read again: 300, after e. */
+	CHECK(e->seq < f->seq);
+	teardown();
+}
+
+void
+stamp_found_not_before_raises_ctime(void)
+{
+	struct rec	*f, *t;
+
+	setup();
+	file("f", 100);
+	file("t", 300);
+	/* Moved in at 500: the ctime the crawl saw (100) is days older. */
+	f = found("f", 100, 500);
+	t = wr("t", 1, 0, 0);
+	stamp_close(st);
+	CHECK(t->seq < f->seq);
+	teardown();
+}
