@@ -35,6 +35,13 @@
 /* How long a stop may wait for the last writes' tick to pass. */
 #define BATCH_SETTLE_MAX_NS	3000000000LL
 #define BATCH_SETTLE_NAP_NS	50000000LL
+/*
+ * Group commit: a drain that events woke (not a sync, a rescan or a stop)
+ * leaves its records for up to BATCH_GROUP_MS, so that the drains of a
+ * burst share a transaction, unless BATCH_GROUP_MAX records wait.
+ */
+#define BATCH_GROUP_MS		5
+#define BATCH_GROUP_MAX		8192
 /* A batch of this many records hands freed memory back (malloc_trim). */
 #define BATCH_TRIM_AFTER	4096
 
@@ -50,6 +57,8 @@ struct batch {
 	struct apply	  apply;	/* what events apply to */
 	struct batch_sub *subs;		/* in the order of subscription */
 	uint64_t	  commits;	/* transactions committed */
+	uv_timer_t	 *group;	/* the group commit's wait */
+	int		  grouping;	/* records wait for it */
 	struct rec	**sorted;	/* batch_write's copy of the dirty */
 	size_t		  sorted_cap;
 };
@@ -69,7 +78,16 @@ batch_new(struct daemon *d)
 	b->apply.wdmap = watch_map(d->watch);
 	b->apply.scan = d->scan;
 	b->apply.ignore = d->ignore;
+	b->group = xmalloc(sizeof *b->group);
+	uv_timer_init(d->loop, b->group);
+	b->group->data = b;
 	return (b);
+}
+
+static void
+batch_group_close_cb(uv_handle_t *h)
+{
+	free(h);
 }
 
 void
@@ -81,6 +99,7 @@ batch_free(struct batch *b)
 		return;
 	while ((s = b->subs) != NULL)
 		batch_unsubscribe(b, s);
+	uv_close((uv_handle_t *)b->group, batch_group_close_cb);
 	free(b->sorted);
 	free(b);
 }
@@ -330,6 +349,10 @@ batch_commit(struct batch *b)
 	size_t		  n;
 	char		 *cause = NULL;
 
+	if (b->grouping) {
+		uv_timer_stop(b->group);
+		b->grouping = 0;
+	}
 	dirty = index_dirty(d->index, &n);
 	if (n == 0) {
 		batch_tell(b, NULL, 0, d->db_failed ? d->db_cause : NULL, 0);
@@ -368,6 +391,44 @@ batch_end(struct batch *b)
 {
 	(void)batch_drain(b);
 	batch_commit(b);
+}
+
+static void
+batch_group_cb(uv_timer_t *h)
+{
+	batch_end(h->data);
+}
+
+/*
+ * The queue is readable.  What the drain wrote waits (group commit, see
+ * BATCH_GROUP_MS) unless commits fail (retried at once, as ever) or
+ * enough waits.  Nothing replies meanwhile: a sync finds the batch
+ * unsettled and drains and commits (batch_drained_cb), and every other
+ * request commits first (batch_flush).
+ */
+void
+batch_events_cb(void *arg)
+{
+	struct batch	*b = arg;
+	size_t		 n;
+
+	(void)batch_drain(b);
+	(void)index_dirty(b->d->index, &n);
+	if (n == 0 || n >= BATCH_GROUP_MAX || b->d->db_failed) {
+		batch_commit(b);
+		return;
+	}
+	if (!b->grouping) {
+		uv_timer_start(b->group, batch_group_cb, BATCH_GROUP_MS, 0);
+		b->grouping = 1;
+	}
+}
+
+void
+batch_flush(struct batch *b)
+{
+	if (b != NULL && b->grouping)	/* NULL: conn.c's unit tests */
+		batch_commit(b);
 }
 
 /*
@@ -472,6 +533,6 @@ batch_settled(void *arg)
 	struct batch	*b = arg;
 	struct daemon	*d = b->d;
 
-	return (!rescan_pending(d->rescan) && !d->db_failed &&
-	    watch_queue_empty(d->watch));
+	return (!b->grouping && !rescan_pending(d->rescan) &&
+	    !d->db_failed && watch_queue_empty(d->watch));
 }

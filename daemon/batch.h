@@ -59,6 +59,13 @@ void		 batch_end(struct batch *);
  * time up to which every write was seen is committed (see batch.c).
  */
 void		 batch_stop(struct batch *);
+/*
+ * The queue is readable (watch_start): drain it; the commit may wait a
+ * few milliseconds for the next drains' (group commit, batch.c).
+ */
+void		 batch_events_cb(void *);
+/* Commit what waits for a group commit, if anything (before a reply). */
+void		 batch_flush(struct batch *);
 /* Transactions committed since the start (depcheck status). */
 uint64_t	 batch_commits(struct batch *);
 /* batch_end(arg), for a callback (watch_start, rescan_set_end). */

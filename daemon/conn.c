@@ -835,9 +835,13 @@ conn_dispatch(struct conn *c, uint32_t type, const uint8_t *p, size_t len)
 		c->req = NULL;
 		return;
 	}
-	/* Nothing left to wait for: answer now (sync.c, sync_now). */
+	/*
+	 * Nothing left to wait for: answer now (sync.c, sync_now), but
+	 * never with a seq that is not committed (batch.c, group commit).
+	 */
 	if (req->when == CONN_NOW || (req->when == CONN_IF_ASKED &&
 	    rc == 0) || sync_now(c->d->sync)) {
+		batch_flush(c->d->batch);
 		req->answer(c);
 		c->req = NULL;
 		return;

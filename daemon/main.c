@@ -796,7 +796,7 @@ main(int argc, char **argv)
 	} else
 		batch_subscribe(d.batch, BATCH_COMMITTED, publish_refresh_cb,
 		    publish_batch_cb, d.publish);
-	if (watch_start(d.watch, batch_end_cb, d.batch, &cause) != 0)
+	if (watch_start(d.watch, batch_events_cb, d.batch, &cause) != 0)
 		start_fail(2, "%s", cause);
 	if ((d.server = server_new(&d, d.sockpath, &cause)) == NULL)
 		start_fail(2, "%s", cause);
