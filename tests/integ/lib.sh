@@ -536,6 +536,37 @@ hex()
 	printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'
 }
 
+# write_check_rounds N CMD...: N rounds of write-then-check in the
+# working directory, with no pause in between, alternating: CMD dep I
+# (then depcheck target dep must say stale, 1), CMD target I (up to
+# date, 0).  Sets WTC_WRONG to the number of wrong answers; the first
+# five are said with diag.
+write_check_rounds()
+{
+	local n=$1 i what want
+
+	shift
+	WTC_WRONG=0
+	for ((i = 1; i <= n; i++)); do
+		if ((i % 2)); then
+			what=dep
+			want=1
+		else
+			what=target
+			want=0
+		fi
+		"$@" "$what" "$i"
+		run_cmd depcheck target dep
+		if [ "$T_RC" -ne "$want" ]; then
+			WTC_WRONG=$((WTC_WRONG + 1))
+			if [ "$WTC_WRONG" -le 5 ]; then
+				diag "round $i: wrote $what ($*), expected $want, got $T_RC"
+				diag_file stderr "$T_ERR"
+			fi
+		fi
+	done
+}
+
 # coarse_root MIB [INODES]: the test's root on a file system with 1-second
 # timestamps, as ext4 with 128-byte inodes has: a MIB MiB image, made
 # with mkfs.ext4 -I 128 (-N INODES if given) and loop-mounted; ROOT is a directory in it and

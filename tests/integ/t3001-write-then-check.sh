@@ -25,33 +25,16 @@ put()
 # loop MODE ROUNDS: the rounds, writing the MODE way.
 loop()
 {
-	local mode=$1 n=$2 i want wrong=0 t0 t1 what
+	local mode=$1 n=$2 t0 t1
 
 	put "$mode" dep 0
 	put "$mode" target 0
 	t0=$(date +%s%N)
-	for ((i = 1; i <= n; i++)); do
-		if ((i % 2)); then
-			what=dep
-			want=1
-		else
-			what=target
-			want=0
-		fi
-		put "$mode" "$what" "$i"
-		run_cmd depcheck target dep
-		if [ "$T_RC" -ne "$want" ]; then
-			wrong=$((wrong + 1))
-			if [ "$wrong" -le 5 ]; then
-				diag "round $i: wrote $what ($mode), expected $want, got $T_RC"
-				diag_file stderr "$T_ERR"
-			fi
-		fi
-	done
+	write_check_rounds "$n" put "$mode"
 	t1=$(date +%s%N)
 	diag "$mode: $n rounds in $(((t1 - t0) / 1000000)) ms"
-	is "$wrong" 0 "$n write-then-check rounds ($mode): wrong answers"
-	[ "$wrong" -eq 0 ] || diag_log
+	is "$WTC_WRONG" 0 "$n write-then-check rounds ($mode): wrong answers"
+	[ "$WTC_WRONG" -eq 0 ] || diag_log
 }
 
 loop trunc "$rounds"

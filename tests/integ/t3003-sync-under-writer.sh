@@ -30,6 +30,12 @@ noise()
 	done
 }
 
+# put FILE N: write N into FILE.
+put()
+{
+	echo "$2" >"$1"
+}
+
 stop=$SCRATCH/stop-noise
 noise "$stop" &
 noise_pid=$!
@@ -38,29 +44,11 @@ at_exit touch "$stop"
 cd "$ROOT" || exit 1
 echo 0 >dep
 echo 0 >target
-wrong=0
-for ((i = 1; i <= rounds; i++)); do
-	if ((i % 2)); then
-		what=dep
-		want=1
-	else
-		what=target
-		want=0
-	fi
-	echo "$i" >"$what"
-	run_cmd depcheck target dep
-	if [ "$T_RC" -ne "$want" ]; then
-		wrong=$((wrong + 1))
-		if [ "$wrong" -le 5 ]; then
-			diag "round $i: wrote $what, expected $want, got $T_RC"
-			diag_file stderr "$T_ERR"
-		fi
-	fi
-done
+write_check_rounds "$rounds" put
 : >"$stop"
 wait "$noise_pid"
-is "$wrong" 0 "$rounds write-then-check rounds under a writer: wrong answers"
-[ "$wrong" -eq 0 ] || diag_log
+is "$WTC_WRONG" 0 "$rounds write-then-check rounds under a writer: wrong answers"
+[ "$WTC_WRONG" -eq 0 ] || diag_log
 
 drained=$(status_field syncs_drained)
 diag "syncs: $(status_field syncs_at_once) at once, $drained by a drain, $(
