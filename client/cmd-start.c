@@ -77,6 +77,17 @@ start_running(const char *root, uint64_t *pid, char **cause)
 	rc = client_connect(&c, root, cause);
 	if (rc == 0)
 		*pid = c.daemon_pid;
+	else if (rc == -1 && c.lost) {
+		/*
+		 * Connected, then reset: a daemon on its way out (killed, its
+		 * last threads still ending) left its socket listening but
+		 * never answers.  None answers: start one, and if the dying
+		 * one still holds the lock, start_wait waits for it.
+		 */
+		free(*cause);
+		*cause = NULL;
+		rc = 1;
+	}
 	client_close(&c);
 	return (rc == -1 ? -1 : 0);
 }
