@@ -44,6 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "number.h"
+
 #define SPAWN_MAX_RUNS		1000000
 #define SPAWN_DEFAULT_WARMUP	5
 
@@ -55,7 +57,6 @@ struct spawn_cmd {
 };
 
 static void	 spawn_usage(void) __attribute__((__noreturn__));
-static long	 spawn_number(const char *, const char *, long, long);
 static void	 spawn_parse_expect(char *, struct spawn_cmd *, size_t);
 static uint64_t	 spawn_now(void);
 static void	 spawn_prep(const char *, size_t, const char *, long, int);
@@ -74,20 +75,6 @@ spawn_usage(void)
 	exit(2);
 }
 
-static long
-spawn_number(const char *what, const char *s, long min, long max)
-{
-	char	*end;
-	long	 n;
-
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || n < min || n > max)
-		errx(2, "%s '%s' is not a number from %ld to %ld", what, s,
-		    min, max);
-	return (n);
-}
-
 /* "0,1": one status per command; a single value applies to all. */
 static void
 spawn_parse_expect(char *list, struct spawn_cmd *cmds, size_t ncmds)
@@ -99,7 +86,7 @@ spawn_parse_expect(char *list, struct spawn_cmd *cmds, size_t ncmds)
 	for (i = 0; i < ncmds; i++) {
 		if (list != NULL) {
 			s = strsep(&list, ",");
-			last = (int)spawn_number("exit status", s, 0, 255);
+			last = (int)bench_number("exit status", s, 0, 255);
 		}
 		cmds[i].expect = last;
 	}
@@ -269,7 +256,7 @@ main(int argc, char **argv)
 			sep = optarg;
 			break;
 		case 'w':
-			warmup = spawn_number("warm-up count", optarg, 0,
+			warmup = bench_number("warm-up count", optarg, 0,
 			    SPAWN_MAX_RUNS);
 			break;
 		default:
@@ -280,7 +267,7 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc < 1)
 		spawn_usage();
-	runs = spawn_number("run count", argv[0], 1, SPAWN_MAX_RUNS);
+	runs = bench_number("run count", argv[0], 1, SPAWN_MAX_RUNS);
 	argc--;
 	argv++;
 	if (argc < 2 || strcmp(argv[0], sep) != 0)

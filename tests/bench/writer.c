@@ -27,12 +27,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "number.h"
+
 #define WRITER_TICK_NS	1000000		/* -r: one batch a millisecond */
 
 static volatile sig_atomic_t	 writer_stop;
 
 static void	 writer_usage(void) __attribute__((__noreturn__));
-static long	 writer_number(const char *, const char *, long, long);
 static void	 writer_file(const char *, long);
 static void	 writer_term(int);
 static int	 writer_burst(const char *, long, long);
@@ -44,20 +45,6 @@ writer_usage(void)
 	fprintf(stderr, "usage: writer DIR COUNT [DIRFILES]\n"
 	    "       writer -r RATE DIR COUNT\n");
 	exit(2);
-}
-
-static long
-writer_number(const char *what, const char *s, long min, long max)
-{
-	char	*end;
-	long	 n;
-
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || n < min || n > max)
-		errx(2, "%s '%s' is not a number from %ld to %ld", what, s,
-		    min, max);
-	return (n);
 }
 
 static void
@@ -153,7 +140,7 @@ main(int argc, char **argv)
 	while ((ch = getopt(argc, argv, "r:")) != -1) {
 		switch (ch) {
 		case 'r':
-			rate = writer_number("rate", optarg, 1, 10000000);
+			rate = bench_number("rate", optarg, 1, 10000000);
 			break;
 		default:
 			writer_usage();
@@ -169,12 +156,12 @@ main(int argc, char **argv)
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGINT, &sa, NULL);
 		return (writer_rate(argv[0], rate,
-		    writer_number("count", argv[1], 1, 100000000)));
+		    bench_number("count", argv[1], 1, 100000000)));
 	}
 	if (argc != 2 && argc != 3)
 		writer_usage();
 	return (writer_burst(argv[0],
-	    writer_number("count", argv[1], 0, 100000000),
-	    argc == 3 ? writer_number("files a directory", argv[2], 1,
+	    bench_number("count", argv[1], 0, 100000000),
+	    argc == 3 ? bench_number("files a directory", argv[2], 1,
 	    1000000) : 100));
 }

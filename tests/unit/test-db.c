@@ -31,6 +31,7 @@ struct dbt {
 	char		*path;
 	uv_loop_t	 loop;
 	struct db	*db;
+	uv_work_t	 hold;		/* the pool's one thread, held */
 };
 
 static void	 dbt_open(struct dbt *);
@@ -38,6 +39,8 @@ static void	 dbt_close(struct dbt *);
 static void	 dbt_commit(struct dbt *, int);
 static void	 dbt_stat(const char *, const char *, struct stat *);
 static void	 dbt_hold_cb(uv_work_t *);
+static void	 dbt_hold_pool(struct dbt *);
+static void	 dbt_let_go(void);
 
 static int	 dbt_hold[2];	/* the pool's one thread waits on it */
 
@@ -65,6 +68,8 @@ dbt_close(struct dbt *t)
 	char	*cmd;
 
 	CHECK_EQ_INT(uv_run(&t->loop, UV_RUN_DEFAULT), 0);
+	close(dbt_hold[0]);
+	close(dbt_hold[1]);
 	db_close(t->db);
 	CHECK_EQ_INT(uv_loop_close(&t->loop), 0);
 	xasprintf(&cmd, "rm -rf '%s'", t->dir);
@@ -107,6 +112,20 @@ dbt_hold_cb(uv_work_t *req)
 		return;		/* the test fails on its own */
 }
 
+/* Hold the pool's one thread until dbt_let_go: no checkpoint runs. */
+static void
+dbt_hold_pool(struct dbt *t)
+{
+	CHECK_EQ_INT(pipe(dbt_hold), 0);
+	CHECK_EQ_INT(uv_queue_work(&t->loop, &t->hold, dbt_hold_cb, NULL), 0);
+}
+
+static void
+dbt_let_go(void)
+{
+	CHECK_EQ_INT(write(dbt_hold[1], "x", 1), 1);
+}
+
 /*
  * With the pool held, hundreds of commits (sqlite's own checkpoint would
  * have run in the 256th) leave the database file as it was: no commit
@@ -118,12 +137,10 @@ db_checkpoint_not_in_commit(void)
 {
 	struct dbt	 t;
 	struct stat	 st0, st1, wal;
-	uv_work_t	 hold;
 	int		 i;
 
 	dbt_open(&t);
-	CHECK_EQ_INT(pipe(dbt_hold), 0);
-	CHECK_EQ_INT(uv_queue_work(&t.loop, &hold, dbt_hold_cb, NULL), 0);
+	dbt_hold_pool(&t);
 	dbt_commit(&t, 0);
 	dbt_stat(t.path, "", &st0);
 	for (i = 1; i <= DBT_COMMITS; i++)
@@ -135,12 +152,10 @@ db_checkpoint_not_in_commit(void)
 	dbt_stat(t.path, "-wal", &wal);
 	CHECK(wal.st_size > 300 * 4096);
 
-	CHECK_EQ_INT(write(dbt_hold[1], "x", 1), 1);
+	dbt_let_go();
 	CHECK_EQ_INT(uv_run(&t.loop, UV_RUN_DEFAULT), 0);
 	dbt_stat(t.path, "", &st1);
 	CHECK(st1.st_size > st0.st_size);
-	close(dbt_hold[0]);
-	close(dbt_hold[1]);
 	dbt_close(&t);
 }
 
@@ -154,24 +169,20 @@ db_wal_cut_after_checkpoint(void)
 {
 	struct dbt	 t;
 	struct stat	 wal;
-	uv_work_t	 hold;
 	int		 i;
 
 	dbt_open(&t);
-	CHECK_EQ_INT(pipe(dbt_hold), 0);
-	CHECK_EQ_INT(uv_queue_work(&t.loop, &hold, dbt_hold_cb, NULL), 0);
+	dbt_hold_pool(&t);
 	for (i = 0; i < DBT_COMMITS; i++)
 		dbt_commit(&t, i);
 	dbt_stat(t.path, "-wal", &wal);
 	CHECK(wal.st_size > DBT_WAL_LIMIT);
 
-	CHECK_EQ_INT(write(dbt_hold[1], "x", 1), 1);
+	dbt_let_go();
 	CHECK_EQ_INT(uv_run(&t.loop, UV_RUN_DEFAULT), 0);
 	dbt_commit(&t, i);
 	dbt_stat(t.path, "-wal", &wal);
 	CHECK(wal.st_size <= DBT_WAL_LIMIT);
-	close(dbt_hold[0]);
-	close(dbt_hold[1]);
 	dbt_close(&t);
 }
 
@@ -188,13 +199,11 @@ db_wal_bounded_when_commits_overlap(void)
 {
 	struct dbt	 t;
 	struct stat	 st0, st1, wal;
-	uv_work_t	 hold;
 	sqlite3		*reader;
 	int		 i, n;
 
 	dbt_open(&t);
-	CHECK_EQ_INT(pipe(dbt_hold), 0);
-	CHECK_EQ_INT(uv_queue_work(&t.loop, &hold, dbt_hold_cb, NULL), 0);
+	dbt_hold_pool(&t);
 	dbt_stat(t.path, "", &st0);
 	for (i = 0; i < DBT_CAP_COMMITS; i++)
 		dbt_commit(&t, i);
@@ -206,7 +215,7 @@ db_wal_bounded_when_commits_overlap(void)
 	CHECK_EQ_INT(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM meta;",
 	    NULL, NULL, NULL), SQLITE_OK);
 	/* The pool's checkpoint, run to its end before the loop hears. */
-	CHECK_EQ_INT(write(dbt_hold[1], "x", 1), 1);
+	dbt_let_go();
 	for (n = 0; n < 500; n++) {
 		dbt_stat(t.path, "", &st1);
 		if (st1.st_size > st0.st_size)
@@ -226,7 +235,5 @@ db_wal_bounded_when_commits_overlap(void)
 	dbt_commit(&t, i);
 	dbt_stat(t.path, "-wal", &wal);
 	CHECK(wal.st_size <= DBT_WAL_LIMIT);
-	close(dbt_hold[0]);
-	close(dbt_hold[1]);
 	dbt_close(&t);
 }
