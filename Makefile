@@ -307,6 +307,7 @@ check-fuzz: $(addprefix build/fuzz/fuzz-,$(FUZZ_TARGETS))
 
 bench: all
 	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/bench/run
+	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/bench/news
 
 # demo installs what the build needs first (when it can), so no "all" here.
 demo:
