@@ -4,6 +4,7 @@
  * without a daemon), lets compare.c decide, and explains (--why, --newer,
  * --json).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "cmd.h"
 #include "compare.h"
 #include "fallback.h"
+#include "depfile.h"
 #include "json.h"
 #include "resolve.h"
 
@@ -224,6 +226,9 @@ check_json(const struct item *t, const struct item *deps,
 	printf("]}\n");
 }
 
+/* The no-daemon warning went out (a depfile checks many targets). */
+static int	nodaemon_said;
+
 int
 check_paths(const struct check_opts *o, char **argv, int n,
     struct check_result *res)
@@ -272,8 +277,10 @@ check_paths(const struct check_opts *o, char **argv, int n,
 		if (o->strict)
 			cmd_fail("no daemon for '%s' (run: depcheck start)",
 			    root);
-		cmd_warn("no daemon for '%s'; comparing mtimes (equal counts"
-		    " as stale)", root);
+		if (!nodaemon_said)	/* once, for many depfile targets */
+			cmd_warn("no daemon for '%s'; comparing mtimes (equal"
+			    " counts as stale)", root);
+		nodaemon_said = 1;
 	}
 	/*
 	 * depcheck run syncs even when the target is missing: the synced
@@ -339,6 +346,71 @@ check_result_free(struct check_result *res)
 	client_close(&res->client);
 }
 
+/* Read FILE whole; exits with a message if it cannot. */
+static char *
+check_read_file(const char *path, size_t *len)
+{
+	FILE	*f;
+	char	*buf = NULL;
+	size_t	 cap = 0, n;
+
+	*len = 0;
+	if ((f = fopen(path, "r")) == NULL)
+		cmd_fail("cannot read '%s': %s", path, strerror(errno));
+	for (;;) {
+		if (*len == cap) {
+			cap = cap == 0 ? 8192 : cap * 2;
+			buf = xrealloc(buf, cap);
+		}
+		n = fread(buf + *len, 1, cap - *len, f);
+		*len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f))
+		cmd_fail("cannot read '%s': %s", path, strerror(errno));
+	fclose(f);
+	return (buf);
+}
+
+/*
+ * --depfile: each target of the depfiles that has prerequisites, checked
+ * against them as a check of its own.  The worst verdict wins: an error
+ * (2) over stale (1) over up to date (0).
+ */
+static int
+check_depfiles(const struct check_opts *o, char **files, size_t nfiles)
+{
+	struct depfile		 df;
+	struct check_result	 res;
+	struct depfile_target	*t;
+	char			*buf, *cause, **argv;
+	size_t			 i, len;
+	int			 v, verdict = EXIT_FRESH;
+
+	depfile_init(&df);
+	for (i = 0; i < nfiles; i++) {
+		buf = check_read_file(files[i], &len);
+		if (depfile_parse(&df, buf, len, files[i], &cause) != 0)
+			cmd_fail("%s", cause);
+		free(buf);
+	}
+	for (i = 0; i < df.ntargets; i++) {
+		t = &df.targets[i];
+		argv = xreallocarray(NULL, t->ndeps + 2, sizeof *argv);
+		argv[0] = t->name;
+		memcpy(argv + 1, t->deps, t->ndeps * sizeof *argv);
+		argv[t->ndeps + 1] = NULL;
+		v = check_paths(o, argv, (int)t->ndeps + 1, &res);
+		check_result_free(&res);
+		free(argv);
+		if (v > verdict)
+			verdict = v;
+	}
+	depfile_free(&df);
+	return (verdict);
+}
+
 int
 cmd_check(int argc, char **argv)
 {
@@ -348,13 +420,17 @@ cmd_check(int argc, char **argv)
 		{ "json",	no_argument, NULL, 'j' },
 		{ "strict",	no_argument, NULL, 's' },
 		{ "no-sync",	no_argument, NULL, 'S' },
+		{ "depfile",	required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct check_opts	 o;
 	struct check_result	 res;
-	int			 ch, verdict;
+	char			**depfiles;
+	size_t			 ndepfiles = 0;
+	int			 ch, verdict = EXIT_FRESH, v;
 
 	memset(&o, 0, sizeof o);
+	depfiles = xcalloc((size_t)argc, sizeof *depfiles);
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":vn0", longopts, NULL)) != -1) {
@@ -365,15 +441,23 @@ cmd_check(int argc, char **argv)
 		case 'j': o.json = 1; break;
 		case 's': o.strict = 1; break;
 		case 'S': o.nosync = 1; break;
+		case 'd': depfiles[ndepfiles++] = optarg; break;
 		default:
 			cmd_badopt("check", argv, ch);
 		}
 	}
 	if (cmd_strict_env())
 		o.strict = 1;
-	if (argc - optind < 1)
+	if (argc - optind < 1 && ndepfiles == 0)
 		cmd_usage("check", "missing TARGET");
-	verdict = check_paths(&o, argv + optind, argc - optind, &res);
-	check_result_free(&res);
+	if (ndepfiles > 0)
+		verdict = check_depfiles(&o, depfiles, ndepfiles);
+	free(depfiles);
+	if (argc - optind >= 1) {
+		v = check_paths(&o, argv + optind, argc - optind, &res);
+		check_result_free(&res);
+		if (v > verdict)
+			verdict = v;
+	}
 	return (verdict);
 }

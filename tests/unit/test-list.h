@@ -212,3 +212,9 @@ TEST(db_put_records_round_trip)
 
 /* test-hist.c */
 TEST(hist_under_components)
+
+/* test-depfile.c */
+TEST(depfile_gcc_md_mp)
+TEST(depfile_escapes)
+TEST(depfile_targets_merge)
+TEST(depfile_malformed)
