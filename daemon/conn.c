@@ -703,6 +703,7 @@ conn_answer_status(struct conn *c)
 	conn_status_u64(&st, "watchers", news_watchers(d->news));
 	conn_status_u64(&st, "history_from", db_history_from(d->db));
 	conn_status_u64(&st, "history_max", d->history_max);
+	conn_status_u64(&st, "history_rows", db_history_rows(d->db));
 	conn_status_u64(&st, "syncs_at_once", sync_counts(d->sync)->at_once);
 	conn_status_u64(&st, "syncs_drained", sync_counts(d->sync)->drained);
 	conn_status_u64(&st, "syncs_cookie", sync_counts(d->sync)->cookies);
