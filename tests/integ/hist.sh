@@ -9,8 +9,8 @@
 # since_ok), WATCH_PID (of the last watch_bg).
 #
 # Helpers: since_ok, since_paths, token_now, seq_part, wait_for,
-# wait_exit, watch_cmd, watch_bg, watch_stop, wait_watchers, rss_kb,
-# burst, py_results.
+# wait_exit, watch_cmd, watch_bg, watch_stop, kill_quiet, wait_watchers,
+# rss_kb, burst, py_results.
 
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3	# starts 5x faster than a shim
@@ -41,7 +41,7 @@ since_ok()
 	SINCE_FRESH=
 	run_cmd depcheck since "$@"
 	cp "$T_OUT" "$SCRATCH/since.out"
-	shape=$("$PY" - "$T_OUT" "$SCRATCH/since.paths" <<'EOF_PY'
+	shape=$("$PY" - "$T_OUT" "$SCRATCH/since.paths" 2>"$SCRATCH/shape" <<'EOF_PY'
 import re, sys
 
 data = open(sys.argv[1], "rb").read()
@@ -86,15 +86,21 @@ EOF_PY
 		pass "$desc"
 		return 0
 	fi
-	fail "$desc" "want exit 0, no stderr, the output of the contract"
+	fail "$desc" "want exit 0, no stderr, the output of the contract" \
+	    "$(cat "$SCRATCH/shape")"
 	diag_last
 	return 1
 }
 
 # since_paths: the paths of the last since_ok, one line, in path order,
-# each with its state (exists, deleted, fresh): "a:exists b:deleted".
+# each with its state (exists, deleted, fresh): "a:exists b:deleted";
+# "(no answer)" if it failed.
 since_paths()
 {
+	if [ -z "$SINCE_TOKEN" ]; then
+		printf '(no answer)'
+		return
+	fi
 	sed -n 's/^[0-9]* \(exists\|deleted\|fresh\) \(.*\)$/\2:\1/p' \
 	    "$SCRATCH/since.out" | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//'
 }
@@ -169,7 +175,14 @@ watch_bg()
 	    "$DEPCHECK_BINDIR/depcheck" watch "$@" </dev/null >"$out" \
 	    2>"$err") &
 	WATCH_PID=$!
-	at_exit kill -TERM "$WATCH_PID" 2>/dev/null
+	at_exit kill_quiet "$WATCH_PID"
+}
+
+# kill_quiet PID: SIGTERM to PID if it is still there (for at_exit).
+kill_quiet()
+{
+	kill -TERM "$1" 2>/dev/null
+	return 0
 }
 
 # watch_stop PID: end a background watch (SIGTERM) and reap it.

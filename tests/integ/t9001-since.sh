@@ -27,7 +27,7 @@ at_exit resume
 # same_db TOKEN: SINCE_TOKEN has the database id of TOKEN.
 same_db()
 {
-	is "${SINCE_TOKEN%%:*}" "${1%%:*}" "$2"
+	is "${SINCE_TOKEN:-(no answer)}" "${1%%:*}:${SINCE_TOKEN#*:}" "$2"
 }
 
 # ---------------------------------------------------------------- basics
@@ -64,7 +64,7 @@ is "$(since_paths)" "sub:exists sub/n:exists" \
 s=$(grep ' sub/n$' "$SCRATCH/since.out" | cut -d ' ' -f 1)
 is "$s" "$(seq_of sub/n)" "the line's seq is the file's (depcheck seq)"
 ok "the new token's seq ($(seq_part "$SINCE_TOKEN")) >= that seq ($s)" \
-    test "$(seq_part "$SINCE_TOKEN")" -ge "${s:-0}"
+    test "$(seq_part "${SINCE_TOKEN:-x:0}")" -ge "${s:-1}"
 
 # ------------------------------------------------------ each path once
 T=$SINCE_TOKEN
@@ -157,7 +157,8 @@ is "$(since_paths)" "c:exists d:exists e:exists f2:exists" \
 same_db "$T" "across kill -9: the same database id"
 
 # --------------------------------------------------------- across overflow
-mkdir ov
+mkdir -p ov/w0 ov/w1 ov/w2 ov/w3
+depcheck_nowrap seq ov/w3 >/dev/null	# watched before the daemon stops
 T=$(token_now "$SINCE_TOKEN")
 ov0=$(status_field overflows)
 PID=$(status_field pid)
@@ -175,7 +176,7 @@ is "$(grep -cE '^[0-9]+ exists ov/w[0-3]/f[0-9]{6}$' "$SCRATCH/since.out")" \
     40000 "across an overflow: every one of the 40,000 files"
 is "$(grep -vE ' ov/w[0-3]/f[0-9]{6}$' "$SCRATCH/since.out" |
     sed -n 's/^[0-9]* //p' | LC_ALL=C sort | tr '\n' ' ')" \
-    "exists ov exists ov/w0 exists ov/w1 exists ov/w2 exists ov/w3 exists pre " \
+    "exists ov/w0 exists ov/w1 exists ov/w2 exists ov/w3 exists pre " \
     "across an overflow: the directories and the file rewritten too"
 T=$SINCE_TOKEN
 rm -rf ov

@@ -138,6 +138,8 @@ w4=$WATCH_PID
 watch_bg "$W.json" "$W.jerr" --json
 w4j=$WATCH_PID
 wait_for "$W.out" "^token " && wait_for "$W.json" '"live"'
+mkdir -p ov/w0 ov/w1 ov/w2 ov/w3
+depcheck_nowrap seq ov/w3 >/dev/null	# watched before the daemon stops
 ov0=$(status_field overflows)
 kill -STOP "$DPID"
 burst --dirs 4 --names "$SCRATCH/ov.names" ov 40000
@@ -180,7 +182,7 @@ shutil.copyfileobj(sys.stdin.buffer, sys.stdout.buffer)' "$SCRATCH/go" \
 	echo "${PIPESTATUS[0]}" >"$W.rc"
 } &
 w5=$!
-at_exit kill -TERM "$w5" 2>/dev/null
+at_exit kill_quiet "$w5"
 ok "the watcher that never reads is subscribed (status watchers 1)" \
     wait_watchers 1
 t0=$(now_ms)
