@@ -101,8 +101,9 @@ since_paths()
 		printf '(no answer)'
 		return
 	fi
-	sed -n 's/^[0-9]* \(exists\|deleted\|fresh\) \(.*\)$/\2:\1/p' \
-	    "$SCRATCH/since.out" | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//'
+	sed -n 's/^[0-9]* \(exists\|deleted\|fresh\) \(.*\)$/\2\t\1/p' \
+	    "$SCRATCH/since.out" | LC_ALL=C sort -t "$(printf '\t')" -k 1,1 |
+	    tr '\t\n' ': ' | sed 's/ $//'
 }
 
 # token_now: a token for now (the last line of a synced since).

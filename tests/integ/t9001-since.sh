@@ -90,7 +90,7 @@ mv g h
 mv dd ee
 since_ok "deletes and renames: well-formed" "$T"
 is "$(since_paths)" \
-    "dd/y:deleted dd:deleted ee/y:exists ee:exists f:deleted g:deleted h:exists" \
+    "dd:deleted dd/y:deleted ee:exists ee/y:exists f:deleted g:deleted h:exists" \
     "a delete, a file renamed, a directory renamed: both names each" ||
     diag_file "since" "$SCRATCH/since.out"
 run_cmd depcheck since --json "$T"
@@ -108,7 +108,7 @@ for p, (ex, what) in want.items():
     if o is None:
         bad.append("%s missing" % p)
     elif o["exists"] is not ex or (what and o["what"] != what) or \
-            (not what and o["what"] not in ("created", "written")) or \
+            (not what and o["what"] == "deleted") or \
             o["fresh"] is not False:
         bad.append("%s: %r" % (p, o))
 if set(by) != set(want):
@@ -174,8 +174,11 @@ ok "the inotify queue overflowed (status overflows $ov0 -> $ov1)" \
 is "$SINCE_FRESH" no "across an overflow: not fresh"
 is "$(grep -cE '^[0-9]+ exists ov/w[0-3]/f[0-9]{6}$' "$SCRATCH/since.out")" \
     40000 "across an overflow: every one of the 40,000 files"
+# ov itself may be listed too: the rescan restamps what changed in the
+# clock tick before the overflow (issue 11: it cannot know it saw that).
 is "$(grep -vE ' ov/w[0-3]/f[0-9]{6}$' "$SCRATCH/since.out" |
-    sed -n 's/^[0-9]* //p' | LC_ALL=C sort | tr '\n' ' ')" \
+    sed -n 's/^[0-9]* //p' | grep -vx 'exists ov' | LC_ALL=C sort |
+    tr '\n' ' ')" \
     "exists ov/w0 exists ov/w1 exists ov/w2 exists ov/w3 exists pre " \
     "across an overflow: the directories and the file rewritten too"
 T=$SINCE_TOKEN
@@ -322,12 +325,12 @@ is "$(since_paths)" "nosync:exists" "--no-sync: what an earlier sync saw"
 
 # --------------------------------------------- older than the kept history
 expect_exit -m "depcheck stop" 0 depcheck stop
-start_daemon --history 50
+start_daemon --history 100
 T=$(token_now "$SINCE_TOKEN")
-burst hist 500
+burst hist 1000
 echo last >last
 since_ok "a token older than the kept history: well-formed" "$T"
-fresh_is_tree "a token older than the kept history (500 writes, --history 50)"
+fresh_is_tree "a token older than the kept history (1000 writes, --history 100)"
 T=$SINCE_TOKEN
 echo last2 >last
 since_ok "a token within the kept history: well-formed" "$T"

