@@ -119,14 +119,19 @@ seq_part()
 	printf '%s' "${1##*:}"
 }
 
-# wait_for FILE ERE [SECS]: poll FILE (the output of a background
-# client) until a line matches ERE, at most SECS (default 10) seconds.
+# wait_for FILE ERE [SECS [PID]]: poll FILE (the output of a background
+# client) until a line matches ERE, at most SECS (default 10) seconds,
+# and no longer than PID (the client) lives.
 wait_for()
 {
 	local i n=$((${3:-10} * 50))
 
 	for ((i = 0; i < n; i++)); do
 		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		if [ -n "${4:-}" ] && ! alive "$4"; then
+			grep -qE -- "$2" "$1" 2>/dev/null
+			return
+		fi
 		sleep 0.02	# polling another process's output, bounded
 	done
 	return 1
