@@ -44,6 +44,8 @@ watch_bg "$W.out" "$W.err"
 w1=$WATCH_PID
 watch_bg "$W.json" "$W.jerr" --json
 w1j=$WATCH_PID
+watch_bg "$W.nul" "$W.nerr" -0 sub
+w1z=$WATCH_PID
 ok "watch goes live: the token line" wait_for "$W.out" "^token $TOKEN_RE\$" 10 "$w1"
 ok "watch --json goes live: {\"token\":...,\"live\":true}" \
     wait_for "$W.json" '"live": ?true' 10 "$w1j"
@@ -61,6 +63,22 @@ ok "... and the directory's line" wait_for "$W.out" '^[0-9]+ written sub$' 10 "$
 rm sub/new
 ok "a delete: a 'deleted' line" wait_for "$W.out" '^[0-9]+ deleted sub/new$' 10 "$w1"
 ok "--json: the same delete" wait_for "$W.json" '"path": ?"sub/new"' 10 "$w1j"
+# Names with a newline and a byte that is not UTF-8, through -0.
+printf x >"sub/nl"$'\n'"name"
+printf x >"sub/bad"$'\xff'
+echo m >sub/m0
+ok "-0: the write after them arrives" wait_for "$W.nul" 'created sub/m0' 10 "$w1z"
+is "$(tr -cd '\n' <"$W.nul" | wc -c)" 1 \
+    "-0: records end with a NUL: the one newline is the name's" ||
+    diag_file "watch -0" "$W.nul"
+is "$("$PY" -c 'import re, sys
+recs = open(sys.argv[1], "rb").read().split(b"\0")[:-1]
+print(" ".join(re.sub(rb"^[0-9]+ ", b"", r).hex() for r in recs
+      if re.match(rb"[0-9]+ created sub/(nl|bad|m0)", r)))' "$W.nul")" \
+    "$(hex "created sub/nl"$'\n'"name") $(hex "created sub/bad"$'\xff') $(hex "created sub/m0")" \
+    "-0: the exact bytes of each created name, in order" ||
+    diag_file "watch -0" "$W.nul"
+watch_stop "$w1z"
 watch_stop "$w1"
 watch_stop "$w1j"
 "$PY" "$CHECK" json watch "$W.json" >"$SCRATCH/res"
@@ -74,6 +92,7 @@ print(" ".join("%s:%s" % (o["what"], o["exists"]) for o in
 diag "section took $((SECONDS - t_sec)) s"; t_sec=$SECONDS
 # --------------------------------------------------------------- filters
 W=$SCRATCH/w2
+T=$(token_now "")
 watch_bg "$W.out" "$W.err" sub other/f
 w2=$WATCH_PID
 cd "$ROOT/sub" || exit 1
@@ -94,7 +113,12 @@ ok "a filtered watch from a subdirectory: the same" \
     wait_for "$W.sub" '^[0-9]+ created sub/zz$' 10 "$w2s"
 watch_stop "$w2"
 watch_stop "$w2s"
-for f in "$W.out" "$W.sub"; do
+# The same filter on a replay of those writes.
+watch_bg "$W.replay" "$W.rerr" --since "$T" sub other/f
+w2r=$WATCH_PID
+ok "a filtered replay goes live" wait_for "$W.replay" "^token " 10 "$w2r"
+watch_stop "$w2r"
+for f in "$W.out" "$W.sub" "$W.replay"; do
 	is "$(sed -n 's/^[0-9]* [a-z]* //p' "$f" | LC_ALL=C sort -u |
 	    tr '\n' ' ')" "other/f sub sub/x sub/zz " \
 	    "PATH filter ($(basename "$f")): paths equal to or under sub and other/f, relative to the root" ||
