@@ -612,14 +612,15 @@ conn_answer_query(struct conn *c)
 		    watch_is_unwatched(d->watch, path))
 			state = PROTO_UNWATCHED;
 		else if (r != NULL && r->exists)
-			state = PROTO_EXISTS;
+			state = r->first ? PROTO_FIRST_SIGHT : PROTO_EXISTS;
 		else
 			state = PROTO_MISSING;
 		recs[i].state = state;
 		recs[i].seq = state != PROTO_UNWATCHED && r != NULL ?
 		    r->seq : 0;
 		recs[i].wtime_ns = r != NULL ? r->wtime_ns : 0;
-		recs[i].built_from = state == PROTO_EXISTS ?
+		recs[i].built_from = state != PROTO_MISSING &&
+		    state != PROTO_UNWATCHED ?
 		    index_built_from(d->index, r) : 0;
 		free(path);
 	}
