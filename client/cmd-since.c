@@ -100,7 +100,9 @@ change_json(struct changes_out *o, const struct proto_change *c)
 	if (o->log)
 		printf(",\"time_ns\":%" PRId64, c->wtime_ns);
 	if (what_is_mark(c->what)) {
-		printf(",\"event\":\"%s\"", what_name(c->what));
+		/* log: every entry has a "what"; watch calls them events */
+		printf(",\"%s\":\"%s\"", o->log ? "what" : "event",
+		    what_name(c->what));
 		if (what_cause(c->what) != NULL)
 			printf(",\"cause\":\"%s\"", what_cause(c->what));
 	} else {
