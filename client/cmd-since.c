@@ -330,13 +330,19 @@ cmd_since(int argc, char **argv)
 	changes_ask(&c, &b, &o, &end, client_timeout() * 1000, 0);
 	pbuf_free(&b);
 	if (o.json)
-		printf("{\"token\":\"%s\",\"fresh\":%s,\"count\":%" PRIu64
-		    "}\n", token_fmt(end.db_id, end.seq), end.flags &
-		    PROTO_END_FRESH ? "true" : "false", o.count);
+		printf("{\"token\":\"%s\",\"fresh\":%s,\"partial\":%s,"
+		    "\"count\":%" PRIu64 "}\n", token_fmt(end.db_id, end.seq),
+		    end.flags & PROTO_END_FRESH ? "true" : "false",
+		    end.flags & PROTO_END_PARTIAL ? "true" : "false", o.count);
 	else
-		printf("token %s%s%c", token_fmt(end.db_id, end.seq),
+		printf("token %s%s%s%c", token_fmt(end.db_id, end.seq),
 		    end.flags & PROTO_END_FRESH ? " fresh" : "",
+		    end.flags & PROTO_END_PARTIAL ? " partial" : "",
 		    o.zero ? '\0' : '\n');
+	if (end.flags & PROTO_END_PARTIAL)
+		cmd_warn("'%s' has directories the daemon cannot watch (see"
+		    " depcheck status): what changed in them is not listed",
+		    root);
 	client_close(&c);
 	free(root);
 	return (0);
@@ -403,6 +409,10 @@ cmd_watch(int argc, char **argv)
 		if (!(end.flags & PROTO_END_LIVE))
 			cmd_fail("bad reply from the daemon for '%s': an end"
 			    " that is not live", root);
+		if (end.flags & PROTO_END_PARTIAL)
+			cmd_warn("'%s' has directories the daemon cannot watch"
+			    " (see depcheck status): what changes in them is"
+			    " not shown", root);
 		if (o.json)
 			printf("{\"token\":\"%s\",\"live\":true}\n",
 			    token_fmt(end.db_id, end.seq));

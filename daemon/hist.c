@@ -42,10 +42,13 @@ static const char hist_sql_since[] =
     "SELECT path, max(seq), what, wtime_ns FROM history"
     " WHERE seq > ?1 AND seq <= ?2 AND what < 16 AND path <> x''"
     " GROUP BY path ORDER BY 2, path";
-/* Every path that exists, for a fresh answer. */
+/*
+ * Every path that exists, for a fresh answer: also those written after
+ * the answer's seq (the next since lists them again).
+ */
 static const char hist_sql_fresh[] =
     "SELECT path, seq, 5, wtime_ns FROM record"
-    " WHERE present = 1 AND seq <= ?2 AND path <> x''"
+    " WHERE present = 1 AND path <> x''"
     " AND depcheck_under(path, 0) ORDER BY seq, path";
 /* Every write, start and rescan, in the order they were written. */
 static const char hist_sql_replay[] =

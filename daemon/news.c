@@ -28,6 +28,7 @@
 #include "index.h"
 #include "log.h"
 #include "news.h"
+#include "watch.h"
 
 struct news {
 	struct daemon		*d;
@@ -175,6 +176,10 @@ news_end_frame(struct news_stream *s, struct pbuf *b, uint32_t flags,
 	struct proto_changes_end	e;
 
 	e.flags = flags | (s->fresh ? PROTO_END_FRESH : 0);
+	/* What the daemon does not see is not in the answer: say so. */
+	if (watch_unwatched_count(s->news->d->watch) > 0 ||
+	    watch_remote_count(s->news->d->watch) > 0)
+		e.flags |= PROTO_END_PARTIAL;
 	e.db_id = s->db_id;
 	e.seq = seq;
 	e.history_from = s->history_from;

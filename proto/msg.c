@@ -790,7 +790,7 @@ proto_unpack_changes_end(const uint8_t *payload, size_t len,
 		return (-1);
 	}
 	if (m->flags & ~(PROTO_END_FRESH | PROTO_END_LIVE |
-	    PROTO_END_OVERRUN)) {
+	    PROTO_END_OVERRUN | PROTO_END_PARTIAL)) {
 		*cause = "changes-end has unknown flags";
 		return (-1);
 	}

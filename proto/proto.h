@@ -74,6 +74,10 @@ enum proto_msg {
 #define PROTO_END_OVERRUN	0x4	/* WATCH: fell behind; closed.  The
 					   seq: every change up to it was
 					   sent */
+#define PROTO_END_PARTIAL	0x8	/* directories that could not be
+					   watched (or on remote file
+					   systems) exist: their changes
+					   are not in the answer */
 
 /*
  * What a change in a CHANGES frame was.  Below PROTO_FRESH: a write of

@@ -271,7 +271,8 @@ lines = open(sys.argv[1], "rb").read().decode("utf-8").split("\n")
 assert lines.pop() == "", "no newline at the end"
 objs = [json.loads(l) for l in lines]
 last = objs.pop()
-assert set(last) == {"token", "fresh", "count"}, last
+assert set(last) == {"token", "fresh", "partial", "count"}, last
+assert last["partial"] is False, last
 assert last["fresh"] is False and last["count"] == len(objs), last
 for o in objs:
     assert o["exists"] is True and o["fresh"] is False, o

@@ -1711,7 +1711,7 @@ proto_changes_end_round_trip(void)
 	CHECK_EQ_UINT(out.history_from, 100);
 	CHECK_EXACT(&b, PROTO_MSG_CHANGES_END, unpack_changes_end_any);
 	pbuf_reset(&b);
-	in.flags = 0x8;
+	in.flags = 0x10;
 	proto_pack_changes_end(&b, &in);
 	CHECK_EQ_INT(proto_unpack_changes_end(b.data + PROTO_HDR_LEN,
 	    b.len - PROTO_HDR_LEN, &out, &cause), -1);
