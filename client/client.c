@@ -381,6 +381,23 @@ send_fail_read:
 }
 
 int
+client_read(struct client *c, uint32_t *type, uint8_t **payload,
+    uint32_t *len, int timeout_ms, char **cause)
+{
+	uint8_t	*p;
+
+	*payload = NULL;
+	if (client_read_frame(c, type, &p, len, timeout_ms, cause) != 0)
+		return (-1);
+	if (*type == PROTO_MSG_ERROR) {
+		client_error_cause(c, p, *len, cause);
+		return (-1);
+	}
+	*payload = p;
+	return (0);
+}
+
+int
 client_simple(struct client *c, uint32_t type, uint32_t want,
     uint8_t **payload, uint32_t *len, char **cause)
 {

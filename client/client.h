@@ -57,6 +57,12 @@ int	 client_timeout(void);
  */
 int	 client_request(struct client *, struct pbuf *, uint32_t *,
 	     uint8_t **, uint32_t *, char **);
+/*
+ * Read the next frame of a reply that has several (since, log, watch):
+ * as client_request, without sending; timeout_ms -1 waits for ever.
+ */
+int	 client_read(struct client *, uint32_t *, uint8_t **, uint32_t *, int,
+	     char **);
 /* A request with an empty payload whose reply must be of type want. */
 int	 client_simple(struct client *, uint32_t, uint32_t, uint8_t **,
 	     uint32_t *, char **);

@@ -229,6 +229,7 @@ cmd_start(int argc, char **argv)
 		{ "ignore",	required_argument, NULL, 'i' },
 		{ "nested",	no_argument,	   NULL, 'n' },
 		{ "idle-exit",	required_argument, NULL, 'x' },
+		{ "history",	required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char	**args, *root, *daemon, *cause, *top;
@@ -257,6 +258,10 @@ cmd_start(int argc, char **argv)
 				    " duration such as 90s, 30m, 2h or 1d;"
 				    " 0: never)", optarg);
 			args[nargs++] = "--idle-exit";
+			args[nargs++] = optarg;
+			break;
+		case 'H':	/* checked by the daemon, which says why */
+			args[nargs++] = "--history";
 			args[nargs++] = optarg;
 			break;
 		default:

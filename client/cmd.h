@@ -51,6 +51,9 @@ int	 cmd_status(int, char **);
 int	 cmd_seq(int, char **);
 int	 cmd_exec(int, char **);
 int	 cmd_list(int, char **);
+int	 cmd_since(int, char **);
+int	 cmd_watch(int, char **);
+int	 cmd_log(int, char **);
 /* depcheck stop --all: stop every daemon in the registry (cmd-list.c). */
 int	 list_stop_all(void);
 

@@ -27,14 +27,14 @@ static const struct cmd_entry cmd_table[] = {
 	    " [--strict] [--no-sync] TARGET [DEP...]" },
 	{ "run", cmd_run, "run [--why] [--echo] [--strict] TARGET DEP... -- CMD [ARG...]" },
 	{ "start", cmd_start, "start [--foreground] [--ignore GLOB]..."
-	    " [--nested] [--idle-exit DURATION] [DIR]" },
+	    " [--nested] [--idle-exit DURATION] [--history N] [DIR]" },
 	{ "stop", cmd_stop, "stop [--all | DIR]" },
 	{ "list", cmd_list, "list [--json]" },
 	{ "status", cmd_status, "status [--json]" },
 	{ "seq", cmd_seq, "seq [--json] PATH..." },
-	{ "since", NULL, "since [--json] SEQ" },
-	{ "watch", NULL, "watch [--json]" },
-	{ "log", NULL, "log [--json] [-n N] [PATH]" },
+	{ "since", cmd_since, "since [--json] [-0] [--no-sync] TOKEN" },
+	{ "watch", cmd_watch, "watch [--json] [-0] [--since TOKEN] [PATH...]" },
+	{ "log", cmd_log, "log [--json] [-n N] [PATH...]" },
 	{ "exec", cmd_exec, "exec [--strict] [--why] -- CMD [ARG...]" },
 };
 #define CMD_COUNT	(sizeof cmd_table / sizeof cmd_table[0])

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "proto.h"
 #include "xmalloc.h"
 #include "apply.h"
 #include "batch.h"
@@ -61,6 +62,9 @@ struct batch {
 	int		  grouping;	/* records wait for it */
 	struct rec	**sorted;	/* batch_write's copy of the dirty */
 	size_t		  sorted_cap;
+	struct batch_mark *marks;	/* history entries for the commit */
+	size_t		  nmarks;
+	size_t		  marks_cap;
 };
 
 struct batch *
@@ -101,6 +105,7 @@ batch_free(struct batch *b)
 		batch_unsubscribe(b, s);
 	uv_close((uv_handle_t *)b->group, batch_group_close_cb);
 	free(b->sorted);
+	free(b->marks);
 	free(b);
 }
 
@@ -136,16 +141,43 @@ batch_unsubscribe(struct batch *b, struct batch_sub *s)
 	}
 }
 
+void
+batch_mark(struct batch *b, uint32_t what)
+{
+	struct batch_mark	*m;
+
+	if (b->nmarks == b->marks_cap) {
+		b->marks_cap = b->marks_cap == 0 ? 4 : b->marks_cap * 2;
+		b->marks = xreallocarray(b->marks, b->marks_cap,
+		    sizeof *b->marks);
+	}
+	m = &b->marks[b->nmarks++];
+	m->seq = index_peek_seq(b->d->index) - 1;
+	m->what = what;
+	m->wtime_ns = util_now_ns();
+}
+
+const struct batch_mark *
+batch_marks(struct batch *b, size_t *n)
+{
+	*n = b->nmarks;
+	return (b->marks);
+}
+
 /* Route what an event meant besides the index (apply.h). */
 static void
 batch_route(struct batch *b, const struct inotify_event *ev, int flags)
 {
 	struct daemon	*d = b->d;
 
-	if (flags & APPLY_OVERFLOW)
+	if (flags & APPLY_OVERFLOW) {
+		batch_mark(b, PROTO_RESCAN_OVERFLOW);
 		rescan_overflowed(d->rescan);
-	if (flags & APPLY_LOST)
+	}
+	if (flags & APPLY_LOST) {
+		batch_mark(b, PROTO_RESCAN_LOST);
 		rescan_lost(d->rescan);
+	}
 	if (flags & APPLY_FREED)
 		rescan_freed(d->rescan);
 	if (flags & APPLY_COOKIE)
@@ -315,6 +347,9 @@ batch_write(struct batch *b, struct rec **dirty, size_t n, char **cause)
 	qsort(b->sorted, nw, sizeof *b->sorted, batch_seq_cmp);
 	if (rc == 0 && db_add_histories(d->db, b->sorted, nw) != 0)
 		rc = -1;
+	for (i = 0; rc == 0 && i < b->nmarks; i++)
+		rc = db_add_entry(d->db, b->marks[i].seq, b->marks[i].what,
+		    "", b->marks[i].wtime_ns);
 	if (rc == 0 && index_need_reserve(d->index, &mark)) {
 		/* The mark file first: it may only ever be ahead. */
 		if (batch_seqmark_write(b, mark) != 0) {
@@ -354,7 +389,7 @@ batch_commit(struct batch *b)
 		b->grouping = 0;
 	}
 	dirty = index_dirty(d->index, &n);
-	if (n == 0) {
+	if (n == 0 && b->nmarks == 0) {
 		batch_tell(b, NULL, 0, d->db_failed ? d->db_cause : NULL, 0);
 		return;
 	}
@@ -373,6 +408,7 @@ batch_commit(struct batch *b)
 	d->db_failed = 0;
 	/* The image before the syncs are answered: a synced tool sees it. */
 	batch_tell(b, dirty, n, NULL, 0);
+	b->nmarks = 0;
 	if (prune_batch(d->prune, index_clear_dirty(d->index)) == 0 &&
 	    n < BATCH_TRIM_AFTER)
 		return;

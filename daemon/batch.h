@@ -66,6 +66,19 @@ void		 batch_stop(struct batch *);
 void		 batch_events_cb(void *);
 /* Commit what waits for a group commit, if anything (before a reply). */
 void		 batch_flush(struct batch *);
+/*
+ * An entry of the history that is no write (enum proto_what: a start, a
+ * rescan), at the seq reached so far; the writes it explains follow.  It
+ * goes with the next commit.
+ */
+struct batch_mark {
+	uint64_t	 seq;
+	uint32_t	 what;
+	int64_t		 wtime_ns;
+};
+void		 batch_mark(struct batch *, uint32_t);
+/* The entries of the commit being told (BATCH_COMMITTED subscribers). */
+const struct batch_mark *batch_marks(struct batch *, size_t *);
 /* Transactions committed since the start (depcheck status). */
 uint64_t	 batch_commits(struct batch *);
 /* batch_end(arg), for a callback (watch_start, rescan_set_end). */

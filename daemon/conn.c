@@ -24,6 +24,7 @@
 #include "index.h"
 #include "life.h"
 #include "log.h"
+#include "news.h"
 #include "rescan.h"
 #include "stamp.h"
 #include "sync.h"
@@ -34,6 +35,7 @@ enum conn_state {
 	CONN_HANDSHAKE,		/* waiting for the client's version */
 	CONN_READY,		/* reading requests */
 	CONN_WAIT_SYNC,		/* request parked until its cookie is seen */
+	CONN_STREAMING,		/* a since or log answer goes out */
 	CONN_SUBSCRIBED,	/* the daemon pushes; no idle timeout */
 	CONN_CLOSING,
 };
@@ -46,11 +48,20 @@ struct conn_query {
 	uint32_t		*lens;		/* c->qlens */
 };
 
+/* A WATCH or LOG, unpacked: its paths point into the frame. */
+struct conn_paths {
+	struct proto_watch	 watch;		/* LOG: flags and max only */
+	uint64_t		 max;
+	uint32_t		 n;
+};
+
 /* The request being answered, unpacked by its codec. */
 union conn_msg {
 	struct proto_hello	 hello;
 	struct conn_query	 query;
 	struct proto_run_done	 run_done;
+	struct proto_since	 since;
+	struct conn_paths	 paths;
 };
 
 struct conn {
@@ -66,6 +77,7 @@ struct conn {
 	uint32_t		*qlens;
 	uint32_t		 qcap;
 	struct sync_waiter	*waiter;
+	struct news_stream	*stream;	/* since, log or watch */
 	int			 close_after_write;
 	int			 served;	/* a request past HELLO was */
 	int			 stop_after_write;
@@ -114,6 +126,15 @@ static int	 conn_unpack_run_done(struct conn *, const uint8_t *, size_t,
 		     const char **);
 static int	 conn_unpack_empty(struct conn *, const uint8_t *, size_t,
 		     const char **);
+static int	 conn_unpack_since(struct conn *, const uint8_t *, size_t,
+		     const char **);
+static int	 conn_unpack_watch(struct conn *, const uint8_t *, size_t,
+		     const char **);
+static int	 conn_unpack_log(struct conn *, const uint8_t *, size_t,
+		     const char **);
+static void	 conn_answer_since(struct conn *);
+static void	 conn_answer_watch(struct conn *);
+static void	 conn_answer_log(struct conn *);
 static void	 conn_answer_hello(struct conn *);
 static void	 conn_answer_query(struct conn *);
 static void	 conn_answer_sync(struct conn *);
@@ -137,6 +158,12 @@ static const struct conn_req conn_reqs[] = {
 	  conn_answer_status },
 	{ PROTO_MSG_STOP, CONN_READY, CONN_NOW, conn_unpack_empty,
 	  conn_answer_stop },
+	{ PROTO_MSG_SINCE, CONN_READY, CONN_IF_ASKED, conn_unpack_since,
+	  conn_answer_since },
+	{ PROTO_MSG_WATCH, CONN_READY, CONN_NOW, conn_unpack_watch,
+	  conn_answer_watch },
+	{ PROTO_MSG_LOG, CONN_READY, CONN_IF_ASKED, conn_unpack_log,
+	  conn_answer_log },
 };
 #define CONN_NREQS	(sizeof conn_reqs / sizeof conn_reqs[0])
 
@@ -159,6 +186,8 @@ static void	 conn_close_cb(uv_handle_t *);
 static void	 conn_sync_cb(void *, const char *);
 static void	 conn_parse(struct conn *);
 static void	 conn_consume(struct conn *);
+static void	 conn_idle_arm(struct conn *);
+static void	 conn_read_on(struct conn *);
 
 struct conn *
 conn_new(struct daemon *d, conn_gone_cb gone, void *arg)
@@ -222,6 +251,8 @@ conn_close(struct conn *c)
 		sync_cancel(c->d->sync, c->waiter);
 		c->waiter = NULL;
 	}
+	news_cancel(c->stream);
+	c->stream = NULL;
 	c->state = CONN_CLOSING;
 	uv_close((uv_handle_t *)&c->idle, conn_close_cb);
 	uv_close((uv_handle_t *)&c->pipe, conn_close_cb);	/* frees c */
@@ -284,6 +315,12 @@ conn_write_cb(uv_write_t *req, int status)
 		log_debug("write: %s", uv_strerror(status));
 	if (c->writes != 0 || c->state == CONN_CLOSING)
 		return;
+	if (c->stream != NULL && status == 0) {
+		/* A stream waits for its frame to be sent, and reads on. */
+		if (c->state == CONN_STREAMING)
+			conn_idle_arm(c);
+		news_sent(c->stream);
+	}
 	if (c->stop_after_write)
 		daemon_shutdown(c->d);
 	if (c->close_after_write || status != 0)
@@ -389,7 +426,10 @@ conn_idle_cb(uv_timer_t *h)
 	 * it reconnects.  One that never asked anything, or stopped
 	 * halfway through a frame, is.
 	 */
-	if (c->served && c->in.len == 0)
+	if (c->state == CONN_STREAMING)
+		log_warn("a client did not read its answer for %u ms: closing"
+		    " the connection", c->d->idle_timeout_ms);
+	else if (c->served && c->in.len == 0)
 		log_info("a client sent no request for %u ms after its last:"
 		    " closing the connection", c->d->idle_timeout_ms);
 	else
@@ -455,7 +495,23 @@ conn_unpack_hello(struct conn *c, const uint8_t *p, size_t len,
 	return (proto_unpack_hello(p, len, &c->msg.hello, cause));
 }
 
-/* Unpack into the scratch, keep the paths in c: the answer may wait. */
+/* Keep the n paths unpacked into the scratch in c: the answer may wait. */
+static void
+conn_keep_paths(struct conn *c, uint32_t n)
+{
+	if (n > c->qcap) {
+		c->qpaths = xreallocarray(c->qpaths, (size_t)n,
+		    sizeof *c->qpaths);
+		c->qlens = xreallocarray(c->qlens, (size_t)n,
+		    sizeof *c->qlens);
+		c->qcap = n;
+	}
+	if (n != 0) {
+		memcpy(c->qpaths, paths, (size_t)n * sizeof *c->qpaths);
+		memcpy(c->qlens, lens, (size_t)n * sizeof *c->qlens);
+	}
+}
+
 static int
 conn_unpack_query(struct conn *c, const uint8_t *p, size_t len,
     const char **cause)
@@ -466,21 +522,51 @@ conn_unpack_query(struct conn *c, const uint8_t *p, size_t len,
 	if ((n = proto_unpack_query(p, len, &q->flags, paths, lens,
 	    cause)) == -1)
 		return (-1);
-	if ((uint32_t)n > c->qcap) {
-		c->qpaths = xreallocarray(c->qpaths, (size_t)n,
-		    sizeof *c->qpaths);
-		c->qlens = xreallocarray(c->qlens, (size_t)n,
-		    sizeof *c->qlens);
-		c->qcap = (uint32_t)n;
-	}
-	if (n != 0) {
-		memcpy(c->qpaths, paths, (size_t)n * sizeof *c->qpaths);
-		memcpy(c->qlens, lens, (size_t)n * sizeof *c->qlens);
-	}
+	conn_keep_paths(c, (uint32_t)n);
 	q->n = (uint32_t)n;
 	q->paths = c->qpaths;
 	q->lens = c->qlens;
 	return ((q->flags & PROTO_QUERY_SYNC) ? 1 : 0);
+}
+
+static int
+conn_unpack_since(struct conn *c, const uint8_t *p, size_t len,
+    const char **cause)
+{
+	if (proto_unpack_since(p, len, &c->msg.since, cause) != 0)
+		return (-1);
+	return ((c->msg.since.flags & PROTO_CHANGES_SYNC) ? 1 : 0);
+}
+
+static int
+conn_unpack_watch(struct conn *c, const uint8_t *p, size_t len,
+    const char **cause)
+{
+	struct conn_paths	*m = &c->msg.paths;
+	int			 n;
+
+	if ((n = proto_unpack_watch(p, len, &m->watch, paths, lens,
+	    cause)) == -1)
+		return (-1);
+	conn_keep_paths(c, (uint32_t)n);
+	m->n = (uint32_t)n;
+	return (0);
+}
+
+static int
+conn_unpack_log(struct conn *c, const uint8_t *p, size_t len,
+    const char **cause)
+{
+	struct conn_paths	*m = &c->msg.paths;
+	int			 n;
+
+	memset(&m->watch, 0, sizeof m->watch);
+	if ((n = proto_unpack_log(p, len, &m->watch.flags, &m->max, paths,
+	    lens, cause)) == -1)
+		return (-1);
+	conn_keep_paths(c, (uint32_t)n);
+	m->n = (uint32_t)n;
+	return ((m->watch.flags & PROTO_CHANGES_SYNC) ? 1 : 0);
 }
 
 static int
@@ -606,6 +692,9 @@ conn_answer_status(struct conn *c)
 	conn_status_u64(&st, "rescans", rescan_count(d->rescan));
 	conn_status_u64(&st, "ties", stamp_ties(d->stamp));
 	conn_status_u64(&st, "commits", batch_commits(d->batch));
+	conn_status_u64(&st, "watchers", news_watchers(d->news));
+	conn_status_u64(&st, "history_from", db_history_from(d->db));
+	conn_status_u64(&st, "history_max", d->history_max);
 	conn_status_u64(&st, "syncs_at_once", sync_counts(d->sync)->at_once);
 	conn_status_u64(&st, "syncs_drained", sync_counts(d->sync)->drained);
 	conn_status_u64(&st, "syncs_cookie", sync_counts(d->sync)->cookies);
@@ -666,6 +755,157 @@ conn_answer_stop(struct conn *c)
 }
 
 /*
+ * The sink of a since, log or watch stream (news.h): frames go out as
+ * they come (news.c keeps a watcher within its cap and waits for a
+ * frame to go before reading the next).
+ */
+static size_t
+conn_sink_room(void *arg)
+{
+	struct conn	*c = arg;
+	size_t		 unsent = conn_unsent(c);
+
+	return (unsent >= c->sub_cap ? 0 : c->sub_cap - unsent);
+}
+
+static void
+conn_sink_push(void *arg, struct pbuf *b)
+{
+	conn_write(arg, b);
+}
+
+static void
+conn_sink_finish(void *arg, struct pbuf *b, int close)
+{
+	struct conn	*c = arg;
+
+	conn_write(c, b);
+	if (close) {
+		c->close_after_write = 1;
+		uv_read_stop((uv_stream_t *)&c->pipe);
+		uv_timer_start(&c->idle, conn_linger_cb,
+		    c->d->idle_timeout_ms, 0);
+		return;
+	}
+	news_cancel(c->stream);
+	c->stream = NULL;
+	conn_read_on(c);
+}
+
+static void
+conn_sink_fail(void *arg, const char *cause)
+{
+	struct conn	*c = arg;
+
+	if (c->state == CONN_SUBSCRIBED) {
+		conn_error(c, PROTO_ERR_INTERNAL, cause, 1);
+		return;
+	}
+	news_cancel(c->stream);
+	c->stream = NULL;
+	conn_error(c, PROTO_ERR_INTERNAL, cause, 0);
+	conn_read_on(c);
+}
+
+static void
+conn_sink(struct conn *c, struct news_sink *k)
+{
+	k->arg = c;
+	k->room = conn_sink_room;
+	k->push = conn_sink_push;
+	k->finish = conn_sink_finish;
+	k->fail = conn_sink_fail;
+}
+
+/* The paths of a WATCH or LOG, as strings (free with conn_free_paths). */
+static char **
+conn_dup_paths(struct conn *c, uint32_t n)
+{
+	char		**v;
+	uint32_t	  i;
+
+	v = xreallocarray(NULL, n + 1, sizeof *v);
+	for (i = 0; i < n; i++)
+		v[i] = xstrndup((const char *)c->qpaths[i], c->qlens[i]);
+	v[n] = NULL;
+	return (v);
+}
+
+static void
+conn_free_paths(char **v)
+{
+	char	**p;
+
+	for (p = v; *p != NULL; p++)
+		free(*p);
+	free(v);
+}
+
+/*
+ * A since or log answer streams: no request is read until it is out,
+ * and a client that stops reading it is closed after the idle timeout.
+ */
+static void
+conn_stream_start(struct conn *c)
+{
+	c->state = CONN_STREAMING;
+	uv_read_stop((uv_stream_t *)&c->pipe);
+	conn_idle_arm(c);
+}
+
+static void
+conn_answer_since(struct conn *c)
+{
+	struct news_sink	k;
+
+	if (c->d->db_failed) {
+		conn_error(c, PROTO_ERR_INTERNAL, c->d->db_cause, 0);
+		return;
+	}
+	conn_sink(c, &k);
+	conn_stream_start(c);
+	c->stream = news_since(c->d->news, &k, c->msg.since.db_id,
+	    c->msg.since.seq);
+}
+
+static void
+conn_answer_log(struct conn *c)
+{
+	struct conn_paths	*m = &c->msg.paths;
+	struct news_sink	 k;
+	char			**v;
+
+	if (c->d->db_failed) {
+		conn_error(c, PROTO_ERR_INTERNAL, c->d->db_cause, 0);
+		return;
+	}
+	conn_sink(c, &k);
+	conn_stream_start(c);
+	v = conn_dup_paths(c, m->n);
+	c->stream = news_log(c->d->news, &k, m->max, v, m->n);
+	conn_free_paths(v);
+}
+
+static void
+conn_answer_watch(struct conn *c)
+{
+	struct conn_paths	*m = &c->msg.paths;
+	struct news_sink	 k;
+	char			**v;
+
+	if (c->d->db_failed) {
+		conn_error(c, PROTO_ERR_INTERNAL, c->d->db_cause, 0);
+		return;
+	}
+	conn_sink(c, &k);
+	conn_subscribe(c, CONN_SUB_CAP);
+	v = conn_dup_paths(c, m->n);
+	c->stream = news_watch(c->d->news, &k, (m->watch.flags &
+	    PROTO_WATCH_SINCE) != 0, m->watch.db_id, m->watch.seq, v, m->n);
+	conn_free_paths(v);
+}
+
+/*
  * RUN_DONE: a recipe run by "depcheck run" ended.  Its writes have been
  * seen (this runs after a sync).  If it succeeded, record that the
  * target's current content was built from what existed before seq
@@ -698,8 +938,13 @@ conn_answer_run_done(struct conn *c)
 	index_get_built(d->index, rec, &old_started, &old_finished);
 	started = status == 0 ? started : PROTO_BUILT_FAILED;
 	index_set_built(d->index, rec, started, high);
+	/* In the history: a build from started to high, or a failure. */
 	if (d->db_failed || db_begin(d->db) != 0 ||
 	    db_put_build(d->db, rec, started, high) != 0 ||
+	    (status == 0 && db_add_entry(d->db, started, PROTO_BUILD_START,
+	    rec->path, util_now_ns()) != 0) ||
+	    db_add_entry(d->db, high, status == 0 ? PROTO_BUILD_END :
+	    PROTO_BUILD_FAILED, rec->path, util_now_ns()) != 0 ||
 	    db_commit(d->db, &cause) != 0) {
 		db_rollback(d->db);
 		index_set_built(d->index, rec, old_started, old_finished);
@@ -732,6 +977,14 @@ conn_sync_cb(void *arg, const char *cause)
 	if (c->state == CONN_CLOSING)
 		return;
 	conn_consume(c);
+	if (c->state == CONN_WAIT_SYNC)
+		conn_read_on(c);
+}
+
+/* Read and answer requests again (after a wait or a stream). */
+static void
+conn_read_on(struct conn *c)
+{
 	c->state = CONN_READY;
 	conn_idle_arm(c);
 	uv_read_start((uv_stream_t *)&c->pipe, conn_alloc_cb, conn_read_cb);

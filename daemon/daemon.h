@@ -45,6 +45,7 @@ struct daemon {
 	unsigned	 max_conns;	/* --max-connections */
 	unsigned	 idle_timeout_ms; /* --idle-timeout: silent clients */
 	uint64_t	 idle_exit_ms;	/* --idle-exit: 0 never */
+	uint64_t	 history_max;	/* --history: writes the log keeps */
 	int64_t		 started_ns;
 	int		 starting;	/* stderr still reaches "depcheck start" */
 
@@ -58,6 +59,7 @@ struct daemon {
 	struct sync	*sync;
 	struct server	*server;
 	struct publish	*publish;	/* the image for exec, or NULL */
+	struct news	*news;		/* since, log, watch */
 	struct prune	*prune;		/* forgets deleted paths, or NULL */
 	struct life	*life;		/* state directory, registry, idle */
 	int		 lockfd;	/* ROOT/.depcheck/lock, held */

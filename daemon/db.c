@@ -4,6 +4,7 @@
  * when something fails.
  */
 #include <assert.h>
+#include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,9 +16,7 @@
 #include "index.h"
 #include "log.h"
 
-#define DB_SCHEMA_VERSION	1
-/* The write history keeps about this many writes (DESIGN section 6). */
-#define DB_HISTORY_MAX		1000000
+#define DB_SCHEMA_VERSION	2
 #define DB_HISTORY_TRIM_EVERY	4096
 /*
  * Checkpoints (db_checkpoints): one starts in libuv's pool once this many
@@ -42,10 +41,10 @@
  */
 #define DB_ROWS			16
 #define DB_RECORD_COLS		10
-#define DB_HISTORY_COLS		4
+#define DB_HISTORY_COLS		5
 
 #define DB_RECORD_ROW		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-#define DB_HISTORY_ROW		"(?, ?, ?, ?)"
+#define DB_HISTORY_ROW		"(?, ?, ?, ?, ?)"
 #define DB_ROWS4(row)		row ", " row ", " row ", " row
 #define DB_ROWS16(row)		DB_ROWS4(row) ", " DB_ROWS4(row) ", " \
 				DB_ROWS4(row) ", " DB_ROWS4(row)
@@ -59,6 +58,7 @@ enum db_stmt {
 	DB_GET_META,
 	DB_LOAD_RECORDS,
 	DB_TRIM_HISTORY,
+	DB_HISTORY_CUT,
 	DB_PUT_BUILD,
 	DB_LOAD_BUILDS,
 	DB_DROP_RECORD,
@@ -76,17 +76,19 @@ static const char *db_sql[DB_NSTMT] = {
 	[DB_PUT_RECORDS] = "INSERT OR REPLACE INTO record (path, seq, present,"
 	    " kind, mtime_ns, ctime_ns, size, ino, dev, wtime_ns)"
 	    " VALUES " DB_ROWS16(DB_RECORD_ROW),
-	[DB_ADD_HISTORY] = "INSERT INTO history (seq, path, present, wtime_ns)"
-	    " VALUES (?1, ?2, ?3, ?4)",
+	[DB_ADD_HISTORY] = "INSERT INTO history (seq, path, present, wtime_ns,"
+	    " what) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[DB_ADD_HISTORIES] = "INSERT INTO history (seq, path, present,"
-	    " wtime_ns) VALUES " DB_ROWS16(DB_HISTORY_ROW),
+	    " wtime_ns, what) VALUES " DB_ROWS16(DB_HISTORY_ROW),
 	[DB_SET_META] = "INSERT OR REPLACE INTO meta (key, value)"
 	    " VALUES (?1, ?2)",
 	[DB_GET_META] = "SELECT value FROM meta WHERE key = ?1",
 	[DB_LOAD_RECORDS] = "SELECT path, seq, present, kind, mtime_ns,"
 	    " ctime_ns, size, ino, dev, wtime_ns FROM record",
-	[DB_TRIM_HISTORY] = "DELETE FROM history WHERE rowid <"
-	    " (SELECT max(rowid) FROM history) - ?1",
+	[DB_TRIM_HISTORY] = "DELETE FROM history WHERE seq <= ?1",
+	/* The seq below which rows go to keep about ?1: ties stay whole. */
+	[DB_HISTORY_CUT] = "SELECT seq FROM history ORDER BY seq DESC"
+	    " LIMIT 1 OFFSET ?1",
 	[DB_PUT_BUILD] = "INSERT OR REPLACE INTO build (target, seq_started,"
 	    " seq_finished, wtime_ns) VALUES (?1, ?2, ?3, ?4)",
 	[DB_LOAD_BUILDS] = "SELECT target, seq_started, seq_finished"
@@ -99,8 +101,12 @@ static const char *db_sql[DB_NSTMT] = {
 };
 
 /*
- * Schema version 1.  "build" holds recorded builds (depcheck run): the
- * seq at which a recipe started, per target.
+ * Schema version 2.  "build" holds recorded builds (depcheck run): the
+ * seq at which a recipe started, per target.  "history" holds the writes
+ * (what: enum proto_what) and the entries that are no write (builds,
+ * starts, rescans; see proto.h) in seq order; meta "history_from" is the
+ * seq after which it is whole, "db_id" names this database in tokens
+ * (depcheck since).  Version 1 had no "what": every row was a write.
  */
 static const char db_schema[] =
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
@@ -109,11 +115,18 @@ static const char db_schema[] =
     " ctime_ns INTEGER, size INTEGER, ino INTEGER, dev INTEGER,"
     " wtime_ns INTEGER) WITHOUT ROWID;"
     "CREATE TABLE history (seq INTEGER NOT NULL, path BLOB NOT NULL,"
-    " present INTEGER NOT NULL, wtime_ns INTEGER);"
+    " present INTEGER NOT NULL, wtime_ns INTEGER,"
+    " what INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX history_seq ON history (seq);"
     "CREATE TABLE build (target BLOB PRIMARY KEY, seq_started INTEGER,"
     " seq_finished INTEGER, wtime_ns INTEGER) WITHOUT ROWID;"
-    "PRAGMA user_version = 1;";
+    "PRAGMA user_version = 2;";
+
+/* From version 1: rows were writes; deleted ones say so. */
+static const char db_upgrade_1[] =
+    "ALTER TABLE history ADD COLUMN what INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE history SET what = 2 WHERE present = 0;"
+    "PRAGMA user_version = 2;";
 
 struct db {
 	int		 is_new;
@@ -122,6 +135,9 @@ struct db {
 	sqlite3_stmt	*stmt[DB_NSTMT];
 	int		 in_txn;
 	unsigned	 history_adds;
+	uint64_t	 history_max;	/* rows the history keeps, about */
+	uint64_t	 history_from;	/* it holds every write after */
+	uint64_t	 id;		/* meta db_id */
 
 	/*
 	 * Checkpoints in the pool (db_checkpoints).  ckpt_conn and the
@@ -144,6 +160,7 @@ struct db {
 	unsigned	 ckpt_commits;	/* commits when the checkpoint began */
 };
 
+static int	 db_new_id(struct db *);
 static int	 db_wal_hook(void *, sqlite3 *, const char *, int);
 static void	 db_ckpt_start(struct db *);
 static void	 db_ckpt_work(uv_work_t *);
@@ -283,6 +300,12 @@ db_open(const char *path, int *corrupt, char **cause)
 			goto fail;
 		log_info("database '%s' created (schema %d)", log_esc(path),
 		    DB_SCHEMA_VERSION);
+	} else if (version == 1) {
+		if (sqlite3_exec(db->conn, db_upgrade_1, NULL, NULL, &err) !=
+		    SQLITE_OK)
+			goto fail;
+		log_info("database '%s' upgraded to schema %d", log_esc(path),
+		    DB_SCHEMA_VERSION);
 	} else if (version != DB_SCHEMA_VERSION) {
 		xasprintf(cause, "database '%s' has schema %d, this depcheckd"
 		    " knows %d", path, version, DB_SCHEMA_VERSION);
@@ -294,6 +317,11 @@ db_open(const char *path, int *corrupt, char **cause)
 		    SQLITE_PREPARE_PERSISTENT, &db->stmt[i], NULL) != SQLITE_OK)
 			goto fail;
 	}
+	db->history_max = DB_HISTORY_DEFAULT;
+	db->history_from = (uint64_t)db_get_meta(db, "history_from", 0);
+	if ((db->id = (uint64_t)db_get_meta(db, "db_id", 0)) == 0 &&
+	    db_new_id(db) != 0)
+		goto fail;
 	return (db);
 
 fail:
@@ -320,6 +348,48 @@ db_close(struct db *db)
 		sqlite3_finalize(db->stmt[i]);
 	sqlite3_close(db->conn);
 	free(db);
+}
+
+/*
+ * Name the database: a token (depcheck since) of another database, of
+ * one moved aside or rebuilt, is then told apart.  63 random bits, not 0.
+ */
+static int
+db_new_id(struct db *db)
+{
+	uint64_t	id = 0;
+
+	while (id == 0) {
+		if (getrandom(&id, sizeof id, 0) != (ssize_t)sizeof id)
+			return (-1);
+		id >>= 1;
+	}
+	if (db_begin(db) != 0 || db_set_meta(db, "db_id", (int64_t)id) != 0 ||
+	    db_run(db, DB_COMMIT) != 0) {
+		db_rollback(db);
+		return (-1);
+	}
+	db->in_txn = 0;
+	db->id = id;
+	return (0);
+}
+
+uint64_t
+db_id(struct db *db)
+{
+	return (db->id);
+}
+
+uint64_t
+db_history_from(struct db *db)
+{
+	return (db->history_from);
+}
+
+void
+db_set_history_max(struct db *db, uint64_t max)
+{
+	db->history_max = max;
 }
 
 int64_t
@@ -416,20 +486,49 @@ db_begin(struct db *db)
 	return (0);
 }
 
+/*
+ * Keep about history_max rows: those of the seqs before the cut go, a
+ * seq's rows together, and history_from says where the rest begins.
+ * *cut: the new history_from, 0 when nothing went.
+ */
+static int
+db_trim_history(struct db *db, uint64_t *cut)
+{
+	sqlite3_stmt	*s = db->stmt[DB_HISTORY_CUT];
+	int		 rc;
+
+	db->history_adds = 0;
+	*cut = 0;
+	sqlite3_bind_int64(s, 1, (int64_t)db->history_max);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*cut = (uint64_t)sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return (-1);
+	if (*cut == 0 || *cut <= db->history_from)
+		return (0);
+	sqlite3_bind_int64(db->stmt[DB_TRIM_HISTORY], 1, (int64_t)*cut);
+	if (db_run(db, DB_TRIM_HISTORY) != 0 ||
+	    db_set_meta(db, "history_from", (int64_t)*cut) != 0)
+		return (-1);
+	return (0);
+}
+
 int
 db_commit(struct db *db, char **cause)
 {
+	uint64_t	cut = 0;
+
 	assert(db->in_txn);
-	if (db->history_adds >= DB_HISTORY_TRIM_EVERY) {
-		db->history_adds = 0;
-		sqlite3_bind_int64(db->stmt[DB_TRIM_HISTORY], 1,
-		    DB_HISTORY_MAX);
-		if (db_run(db, DB_TRIM_HISTORY) != 0)
-			goto fail;
-	}
+	if (db->history_adds >= DB_HISTORY_TRIM_EVERY &&
+	    db_trim_history(db, &cut) != 0)
+		goto fail;
 	if (db_run(db, DB_COMMIT) != 0)
 		goto fail;
 	db->in_txn = 0;
+	if (cut > db->history_from)
+		db->history_from = cut;
 	return (0);
 fail:
 	xasprintf(cause, "cannot write database '%s': %s",
@@ -475,6 +574,7 @@ db_bind_history(sqlite3_stmt *s, int i, const struct rec *r)
 	    SQLITE_STATIC);
 	sqlite3_bind_int(s, i + 3, r->exists);
 	sqlite3_bind_int64(s, i + 4, r->wtime_ns);
+	sqlite3_bind_int(s, i + 5, r->what);
 }
 
 int
@@ -535,6 +635,22 @@ db_add_histories(struct db *db, struct rec *const *recs, size_t n)
 			return (-1);
 	}
 	return (0);
+}
+
+int
+db_add_entry(struct db *db, uint64_t seq, uint32_t what, const char *path,
+    int64_t wtime_ns)
+{
+	sqlite3_stmt	*s = db->stmt[DB_ADD_HISTORY];
+
+	assert(db->in_txn);
+	db->history_adds++;
+	sqlite3_bind_int64(s, 1, (int64_t)seq);
+	sqlite3_bind_blob(s, 2, path, (int)strlen(path), SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, 1);
+	sqlite3_bind_int64(s, 4, wtime_ns);
+	sqlite3_bind_int(s, 5, (int)what);
+	return (db_run(db, DB_ADD_HISTORY));
 }
 
 int

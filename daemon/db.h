@@ -36,6 +36,13 @@ void		 db_checkpoints(struct db *, struct uv_loop_s *);
 /* Was the database created by this db_open (new or empty file)? */
 int		 db_is_new(struct db *);
 int64_t		 db_get_meta(struct db *, const char *, int64_t);
+/* The database's id (random, never 0), for tokens (depcheck since). */
+uint64_t	 db_id(struct db *);
+/* The history keeps about this many rows (DESIGN section 6). */
+#define DB_HISTORY_DEFAULT	1000000
+void		 db_set_history_max(struct db *, uint64_t);
+/* The history holds every write after this seq (0: all since created). */
+uint64_t	 db_history_from(struct db *);
 
 int		 db_begin(struct db *);
 /* Commit; on failure roll back and return -1 with an allocated cause. */
@@ -47,6 +54,13 @@ int		 db_add_history(struct db *, const struct rec *);
 int		 db_put_records(struct db *, struct rec *const *, size_t);
 int		 db_add_histories(struct db *, struct rec *const *, size_t);
 int		 db_set_meta(struct db *, const char *, int64_t);
+/*
+ * A history entry that is no write (enum proto_what from
+ * PROTO_BUILD_START): a recorded build of path, or with "" a start or a
+ * rescan of the daemon.
+ */
+int		 db_add_entry(struct db *, uint64_t, uint32_t, const char *,
+		     int64_t);
 /*
  * Forget r: its record and recorded build (prune.c); the history keeps
  * its writes.

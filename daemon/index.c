@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto.h"
 #include "xmalloc.h"
 #include "log.h"
 #include "index.h"
@@ -268,11 +269,30 @@ index_touch(struct index *ix, struct rec *r)
 void
 index_write(struct index *ix, struct rec *r, uint64_t seq, int exists)
 {
+	int	first = r->dirty != INDEX_WRITTEN;
+
+	if (first)
+		r->wasnew = !r->exists || r->seq == 0;
+	if (!exists)
+		r->what = PROTO_DELETED;
+	else if (first || !r->exists)
+		index_set_what(r, 0);
 	r->seq = seq;
 	r->exists = exists != 0;
 	r->wtime_ns = util_now_ns();
 	index_touch(ix, r);
 	r->dirty = INDEX_WRITTEN;
+}
+
+void
+index_set_what(struct rec *r, int crawl)
+{
+	if (!r->exists && r->dirty == INDEX_WRITTEN)
+		r->what = PROTO_DELETED;
+	else if (crawl)
+		r->what = r->wasnew ? PROTO_FOUND : PROTO_RESTAMPED;
+	else
+		r->what = r->wasnew ? PROTO_CREATED : PROTO_WRITTEN;
 }
 
 static int

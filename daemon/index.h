@@ -42,6 +42,8 @@ struct rec {
 	unsigned	 racy:1;	/* restamped with matching facts */
 	unsigned	 fresh:1;	/* facts from a crawl, not written since
 					   (batch.c need not stat it) */
+	unsigned	 what:3;	/* enum proto_what of the last write */
+	unsigned	 wasnew:1;	/* did not exist before this batch */
 	char		 path[];
 } __attribute__((packed, aligned(8)));
 
@@ -73,9 +75,17 @@ void		 index_unreserve(struct index *);
 
 /*
  * Record a write of rec at seq: sets seq, exists and wtime, and puts the
- * record on the dirty list for the next commit.
+ * record on the dirty list for the next commit.  What the write was
+ * (r->what, for the history) is created, written or deleted, seen from
+ * before the batch; writing it again in the batch keeps what it was,
+ * unless it went or came back.
  */
 void		 index_write(struct index *, struct rec *, uint64_t, int);
+/*
+ * r's write of this batch was made by a crawl (found: it had no record
+ * before, restamped: it had) or seen as an event (created, written).
+ */
+void		 index_set_what(struct rec *, int);
 /*
  * The stat facts a record keeps, apart from a struct stat (144 bytes):
  * what a crawl holds for each entry it found until it ends (scan.c).

@@ -36,6 +36,7 @@
 #include "index.h"
 #include "life.h"
 #include "log.h"
+#include "news.h"
 #include "notify.h"
 #include "prune.h"
 #include "publish.h"
@@ -65,6 +66,7 @@ usage(FILE *f, int status)
 	    " [--ignore GLOB]... [--sync-timeout MS]\n"
 	    "                 [--max-connections N] [--idle-timeout MS]"
 	    " [--idle-exit DURATION]\n"
+	    "                 [--history N]\n"
 	    "       depcheckd --help | --version\n");
 	exit(status);
 }
@@ -482,6 +484,7 @@ daemon_wire(struct daemon *d, const char *cookies,
 	sync_set_settled(d->sync, batch_settled, batch_drained_cb,
 	    d->batch);
 	batch_subscribe(d->batch, BATCH_SETTLED, NULL, sync_batch_cb, d->sync);
+	d->news = news_new(d);
 }
 
 /*
@@ -522,6 +525,7 @@ daemon_options(struct daemon *d, int argc, char **argv)
 		{ "max-connections", required_argument, NULL, 'm' },
 		{ "idle-timeout", required_argument, NULL, 't' },
 		{ "idle-exit",	  required_argument, NULL, 'x' },
+		{ "history",	  required_argument, NULL, 'H' },
 		{ "help",	  no_argument,	     NULL, 'h' },
 		{ "version",	  no_argument,	     NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -533,8 +537,9 @@ daemon_options(struct daemon *d, int argc, char **argv)
 	d->sync_timeout_ms = 10000;
 	d->max_conns = 256;
 	d->idle_timeout_ms = 60000;
+	d->history_max = DB_HISTORY_DEFAULT;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":fr:i:s:m:t:x:hV", longopts,
+	while ((ch = getopt_long(argc, argv, ":fr:i:s:m:t:x:H:hV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
@@ -568,6 +573,10 @@ daemon_options(struct daemon *d, int argc, char **argv)
 				    " 0: never)\n", optarg);
 				exit(2);
 			}
+			break;
+		case 'H':
+			d->history_max = daemon_number("--history", optarg,
+			    100, 1000000000, "writes");
 			break;
 		case 'V':
 			printf("depcheckd %s (protocol %d)\n",
@@ -687,6 +696,7 @@ daemon_teardown(struct daemon *d, char *cookies)
 	server_free(d->server);
 	batch_stop(d->batch);
 	batch_free(d->batch);
+	news_free(d->news);
 	publish_free(d->publish);
 	sync_free(d->sync);
 	rescan_free(d->rescan);
@@ -776,6 +786,7 @@ main(int argc, char **argv)
 		start_fail(2, "cannot open '%s': %s", d.root, strerror(errno));
 
 	daemon_open_db(&d);
+	db_set_history_max(d.db, d.history_max);
 	d.prune = prune_new(d.index, d.db);
 	observed_ns = db_get_meta(d.db, "observed_ns", 0);
 	presented_high = db_get_meta(d.db, "presented_high", 0);
@@ -787,6 +798,8 @@ main(int argc, char **argv)
 	/* The crawl's commit on, checkpoints stay off the loop. */
 	db_checkpoints(d.db, d.loop);
 	daemon_wire(&d, cookies, &clock);
+	/* In the history, the reconciliation's writes follow a start. */
+	batch_mark(d.batch, PROTO_START);
 	found = daemon_crawl(&d, observed_ns);
 	if ((d.publish = publish_new(&d, first_seq, presented_high,
 	    &cause)) == NULL) {

@@ -152,6 +152,7 @@ stamp_write(struct stamp *st, struct rec *r, int exists, int crawled,
 	struct stamp_ent	*e;
 
 	e = stamp_log(st, r, exists, crawled, not_before);
+	index_set_what(r, crawled);
 	/* Written after what a crawl saw: its ctime and facts are old. */
 	e->found = 0;
 	r->fresh = 0;
@@ -164,6 +165,7 @@ stamp_found(struct stamp *st, struct rec *r, int crawled, int64_t not_before,
 	struct stamp_ent	*e;
 
 	e = stamp_log(st, r, 1, crawled, not_before);
+	index_set_what(r, crawled);
 	e->found = 1;
 	e->ctime_ns = ctime_ns;
 }

@@ -42,6 +42,11 @@ static const struct msg_kind {
 	{ "status-ok", NULL, PROTO_MSG_STATUS_OK, MSG_OWN },
 	{ "stop", "stop has a payload", PROTO_MSG_STOP, MSG_EMPTY },
 	{ "stop-ok", "stop-ok is not one u64", PROTO_MSG_STOP_OK, MSG_VALUE },
+	{ "since", NULL, PROTO_MSG_SINCE, MSG_OWN },
+	{ "changes", NULL, PROTO_MSG_CHANGES, MSG_OWN },
+	{ "watch", NULL, PROTO_MSG_WATCH, MSG_OWN },
+	{ "changes-end", NULL, PROTO_MSG_CHANGES_END, MSG_OWN },
+	{ "log", NULL, PROTO_MSG_LOG, MSG_OWN },
 	{ "error", NULL, PROTO_MSG_ERROR, MSG_OWN },
 };
 #define MSG_NKINDS	(sizeof msg_kinds / sizeof msg_kinds[0])
@@ -501,5 +506,293 @@ proto_unpack_error(const uint8_t *payload, size_t len, struct proto_error *m,
 		return (-1);
 	}
 	m->msg = (const char *)msg;
+	return (0);
+}
+
+void
+proto_pack_since(struct pbuf *b, const struct proto_since *m)
+{
+	size_t	off;
+
+	off = proto_begin(b, PROTO_MSG_SINCE);
+	pbuf_put_u32(b, m->flags);
+	pbuf_put_u64(b, m->db_id);
+	pbuf_put_u64(b, m->seq);
+	proto_end(b, off);
+}
+
+int
+proto_unpack_since(const uint8_t *payload, size_t len, struct proto_since *m,
+    const char **cause)
+{
+	struct preader	r;
+
+	preader_init(&r, payload, len);
+	if (preader_u32(&r, &m->flags) != 0 ||
+	    preader_u64(&r, &m->db_id) != 0 ||
+	    preader_u64(&r, &m->seq) != 0 || preader_end(&r) != 0) {
+		*cause = "malformed since";
+		return (-1);
+	}
+	if (m->flags & ~PROTO_CHANGES_SYNC) {
+		*cause = "since has unknown flags";
+		return (-1);
+	}
+	return (0);
+}
+
+/* Append n relpaths (u32 n, then each); -1 if one is too long. */
+static int
+msg_put_paths(struct pbuf *b, char *const *paths, size_t n)
+{
+	size_t	i;
+
+	if (n > PROTO_MAX_PATHS)
+		return (-1);
+	pbuf_put_u32(b, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		if (strlen(paths[i]) > PROTO_MAX_PATH)
+			return (-1);
+		pbuf_put_str(b, paths[i]);
+	}
+	return (0);
+}
+
+/* Read what msg_put_paths wrote, to the end of the payload; n or -1. */
+static int
+msg_get_paths(struct preader *r, const uint8_t **paths, uint32_t *lens,
+    const char **cause)
+{
+	uint32_t	n, i;
+
+	if (preader_u32(r, &n) != 0) {
+		*cause = "path list missing";
+		return (-1);
+	}
+	if (n > PROTO_MAX_PATHS) {
+		*cause = "too many paths";
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		if (preader_bytes(r, &paths[i], &lens[i],
+		    PROTO_MAX_PATH) != 0) {
+			*cause = "path truncated or too long";
+			return (-1);
+		}
+		if (lens[i] > 0 && !proto_relpath_ok(paths[i], lens[i])) {
+			*cause = "path is not a canonical relative path";
+			return (-1);
+		}
+	}
+	if (preader_end(r) != 0) {
+		*cause = "trailing bytes after the paths";
+		return (-1);
+	}
+	return ((int)n);
+}
+
+int
+proto_pack_watch(struct pbuf *b, const struct proto_watch *m,
+    char *const *paths, size_t n)
+{
+	size_t	off;
+
+	off = proto_begin(b, PROTO_MSG_WATCH);
+	pbuf_put_u32(b, m->flags);
+	pbuf_put_u64(b, m->db_id);
+	pbuf_put_u64(b, m->seq);
+	if (msg_put_paths(b, paths, n) != 0) {
+		b->len = off;
+		return (-1);
+	}
+	return (msg_fits(b, off));
+}
+
+int
+proto_unpack_watch(const uint8_t *payload, size_t len, struct proto_watch *m,
+    const uint8_t **paths, uint32_t *lens, const char **cause)
+{
+	struct preader	r;
+
+	preader_init(&r, payload, len);
+	if (preader_u32(&r, &m->flags) != 0 ||
+	    preader_u64(&r, &m->db_id) != 0 ||
+	    preader_u64(&r, &m->seq) != 0) {
+		*cause = "watch too short";
+		return (-1);
+	}
+	if (m->flags & ~PROTO_WATCH_SINCE) {
+		*cause = "watch has unknown flags";
+		return (-1);
+	}
+	return (msg_get_paths(&r, paths, lens, cause));
+}
+
+int
+proto_pack_log(struct pbuf *b, uint32_t flags, uint64_t max,
+    char *const *paths, size_t n)
+{
+	size_t	off;
+
+	off = proto_begin(b, PROTO_MSG_LOG);
+	pbuf_put_u32(b, flags);
+	pbuf_put_u64(b, max);
+	if (msg_put_paths(b, paths, n) != 0) {
+		b->len = off;
+		return (-1);
+	}
+	return (msg_fits(b, off));
+}
+
+int
+proto_unpack_log(const uint8_t *payload, size_t len, uint32_t *flags,
+    uint64_t *max, const uint8_t **paths, uint32_t *lens, const char **cause)
+{
+	struct preader	r;
+
+	preader_init(&r, payload, len);
+	if (preader_u32(&r, flags) != 0 || preader_u64(&r, max) != 0) {
+		*cause = "log too short";
+		return (-1);
+	}
+	if (*flags & ~PROTO_CHANGES_SYNC) {
+		*cause = "log has unknown flags";
+		return (-1);
+	}
+	return (msg_get_paths(&r, paths, lens, cause));
+}
+
+int
+proto_what_ok(uint32_t what)
+{
+	return (what <= PROTO_FRESH || (what >= PROTO_BUILD_START &&
+	    what <= PROTO_BUILD_FAILED) || (what >= PROTO_START &&
+	    what <= PROTO_RESCAN_LOST));
+}
+
+size_t
+proto_changes_begin(struct pbuf *b)
+{
+	size_t	off;
+
+	off = proto_begin(b, PROTO_MSG_CHANGES);
+	pbuf_put_u32(b, 0);		/* the count, patched at the end */
+	return (off);
+}
+
+void
+proto_changes_add(struct pbuf *b, const struct proto_change *c)
+{
+	pbuf_put_u64(b, c->seq);
+	pbuf_put_u32(b, c->what);
+	pbuf_put_u64(b, (uint64_t)c->wtime_ns);
+	pbuf_put_bytes(b, c->path, c->pathlen);
+}
+
+void
+proto_changes_end(struct pbuf *b, size_t off, uint32_t n)
+{
+	uint8_t	*p = b->data + off + PROTO_HDR_LEN;
+
+	p[0] = (uint8_t)(n >> 24);
+	p[1] = (uint8_t)(n >> 16);
+	p[2] = (uint8_t)(n >> 8);
+	p[3] = (uint8_t)n;
+	proto_end(b, off);
+}
+
+/* Read one change; 0, or -1 with a cause. */
+static int
+msg_get_change(struct preader *r, struct proto_change *c, const char **cause)
+{
+	const uint8_t	*path;
+	uint64_t	 w;
+
+	if (preader_u64(r, &c->seq) != 0 || preader_u32(r, &c->what) != 0 ||
+	    preader_u64(r, &w) != 0 ||
+	    preader_bytes(r, &path, &c->pathlen, PROTO_MAX_PATH) != 0) {
+		*cause = "changes truncated";
+		return (-1);
+	}
+	c->wtime_ns = (int64_t)w;
+	c->path = (const char *)path;
+	if (!proto_what_ok(c->what)) {
+		*cause = "changes have an unknown kind of change";
+		return (-1);
+	}
+	if (c->pathlen > 0 && !proto_relpath_ok(path, c->pathlen)) {
+		*cause = "changes have a path that is not canonical";
+		return (-1);
+	}
+	return (0);
+}
+
+int
+proto_unpack_changes(const uint8_t *payload, size_t len,
+    void (*fn)(void *, const struct proto_change *), void *arg,
+    const char **cause)
+{
+	struct preader		r;
+	struct proto_change	c;
+	uint32_t		n, i;
+
+	preader_init(&r, payload, len);
+	if (preader_u32(&r, &n) != 0) {
+		*cause = "changes too short";
+		return (-1);
+	}
+	/* Every change takes PROTO_CHANGE_FIXED bytes at least. */
+	if (n > (len - 4) / PROTO_CHANGE_FIXED) {
+		*cause = "changes count more than they hold";
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		if (msg_get_change(&r, &c, cause) != 0)
+			return (-1);
+	}
+	if (preader_end(&r) != 0) {
+		*cause = "changes have trailing bytes";
+		return (-1);
+	}
+	preader_init(&r, payload + 4, len - 4);
+	for (i = 0; i < n; i++) {
+		(void)msg_get_change(&r, &c, cause);
+		fn(arg, &c);
+	}
+	return ((int)n);
+}
+
+void
+proto_pack_changes_end(struct pbuf *b, const struct proto_changes_end *m)
+{
+	size_t	off;
+
+	off = proto_begin(b, PROTO_MSG_CHANGES_END);
+	pbuf_put_u32(b, m->flags);
+	pbuf_put_u64(b, m->db_id);
+	pbuf_put_u64(b, m->seq);
+	pbuf_put_u64(b, m->history_from);
+	proto_end(b, off);
+}
+
+int
+proto_unpack_changes_end(const uint8_t *payload, size_t len,
+    struct proto_changes_end *m, const char **cause)
+{
+	struct preader	r;
+
+	preader_init(&r, payload, len);
+	if (preader_u32(&r, &m->flags) != 0 ||
+	    preader_u64(&r, &m->db_id) != 0 ||
+	    preader_u64(&r, &m->seq) != 0 ||
+	    preader_u64(&r, &m->history_from) != 0 || preader_end(&r) != 0) {
+		*cause = "malformed changes-end";
+		return (-1);
+	}
+	if (m->flags & ~(PROTO_END_FRESH | PROTO_END_LIVE |
+	    PROTO_END_OVERRUN)) {
+		*cause = "changes-end has unknown flags";
+		return (-1);
+	}
 	return (0);
 }

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 /* bump when any message below changes */
-#define PROTO_VERSION		4
+#define PROTO_VERSION		5
 
 /* A frame is an 8-byte header (type, payload length; big-endian) + payload. */
 #define PROTO_HDR_LEN		8
@@ -39,6 +39,16 @@ enum proto_msg {
 	PROTO_MSG_RUN_DONE = 210,	/* bytes target, u64 started, u32 status */
 	PROTO_MSG_RUN_RECORDED = 211,	/* u64 finished */
 
+	/* 22x what changed: replies are CHANGES frames, then CHANGES_END */
+	PROTO_MSG_SINCE = 220,		/* u32 flags, u64 db id, u64 seq */
+	PROTO_MSG_CHANGES = 221,	/* u32 n, n x change */
+	PROTO_MSG_WATCH = 222,		/* u32 flags, u64 db id, u64 seq,
+					   u32 n, n x bytes relpath */
+	PROTO_MSG_CHANGES_END = 223,	/* u32 flags, u64 db id, u64 seq,
+					   u64 history from */
+	PROTO_MSG_LOG = 224,		/* u32 flags, u64 max, u32 n,
+					   n x bytes relpath */
+
 	/* 3xx control */
 	PROTO_MSG_STATUS = 300,		/* (empty) */
 	PROTO_MSG_STATUS_OK = 301,	/* u32 n, n x (bytes key, value) */
@@ -52,6 +62,41 @@ enum proto_msg {
 /* QUERY flags */
 #define PROTO_QUERY_SYNC	0x1	/* wait until every earlier write is seen */
 #define PROTO_QUERY_ALL		0x1	/* every flag known to this version */
+
+/* SINCE, WATCH and LOG flags */
+#define PROTO_CHANGES_SYNC	0x1	/* SINCE, LOG: sync first */
+#define PROTO_WATCH_SINCE	0x2	/* WATCH: replay after the seq first */
+
+/* CHANGES_END flags */
+#define PROTO_END_FRESH		0x1	/* the token was not usable: every
+					   existing path was listed */
+#define PROTO_END_LIVE		0x2	/* WATCH: live changes follow */
+#define PROTO_END_OVERRUN	0x4	/* WATCH: fell behind; closed.  The
+					   seq: every change up to it was
+					   sent */
+
+/*
+ * What a change in a CHANGES frame was.  Below PROTO_FRESH: a write of
+ * the path (the history's rows, and what a record last saw).  From
+ * PROTO_BUILD_START: entries of the history that are no write: a
+ * recorded build of the path (depcheck run), or, with an empty path,
+ * the daemon starting or rescanning (the writes of its reconciliation
+ * follow, at higher seqs).
+ */
+enum proto_what {
+	PROTO_WRITTEN = 0,		/* existed before, exists */
+	PROTO_CREATED = 1,		/* did not exist before */
+	PROTO_DELETED = 2,
+	PROTO_FOUND = 3,		/* by a crawl, no record before */
+	PROTO_RESTAMPED = 4,		/* by a crawl: changed unobserved */
+	PROTO_FRESH = 5,		/* exists (a fresh answer's listing) */
+	PROTO_BUILD_START = 16,		/* seq: where the recipe started */
+	PROTO_BUILD_END = 17,		/* seq: what it holds up to */
+	PROTO_BUILD_FAILED = 18,
+	PROTO_START = 32,		/* a daemon started */
+	PROTO_RESCAN_OVERFLOW = 33,	/* the event queue overflowed */
+	PROTO_RESCAN_LOST = 34,		/* a watch was lost */
+};
 
 /* The state of one path in a RECORDS reply. */
 enum proto_state {
@@ -273,6 +318,76 @@ struct proto_error {
 int	 proto_pack_error(struct pbuf *, const struct proto_error *);
 int	 proto_unpack_error(const uint8_t *, size_t, struct proto_error *,
 	     const char **);
+
+/* SINCE: what changed after seq of database id (0: list everything). */
+struct proto_since {
+	uint32_t	 flags;		/* PROTO_CHANGES_SYNC */
+	uint64_t	 db_id;
+	uint64_t	 seq;
+};
+void	 proto_pack_since(struct pbuf *, const struct proto_since *);
+int	 proto_unpack_since(const uint8_t *, size_t, struct proto_since *,
+	     const char **);
+
+/*
+ * WATCH (flags PROTO_WATCH_SINCE, then db_id and seq) and LOG (flags
+ * PROTO_CHANGES_SYNC, the last max entries, 0 all): limited to the paths
+ * at or under n relpaths ("" the root; none: everything).  Unpack:
+ * paths[] and lens[] hold PROTO_MAX_PATHS, as for QUERY; returns n.
+ */
+struct proto_watch {
+	uint32_t	 flags;
+	uint64_t	 db_id;
+	uint64_t	 seq;
+};
+int	 proto_pack_watch(struct pbuf *, const struct proto_watch *,
+	     char *const *, size_t);
+int	 proto_unpack_watch(const uint8_t *, size_t, struct proto_watch *,
+	     const uint8_t **, uint32_t *, const char **);
+int	 proto_pack_log(struct pbuf *, uint32_t, uint64_t, char *const *,
+	     size_t);
+int	 proto_unpack_log(const uint8_t *, size_t, uint32_t *, uint64_t *,
+	     const uint8_t **, uint32_t *, const char **);
+
+/* One change of a CHANGES frame: u64 seq, u32 what, i64 wtime, bytes path. */
+struct proto_change {
+	uint64_t	 seq;
+	uint32_t	 what;		/* enum proto_what */
+	int64_t		 wtime_ns;	/* wall clock of the write, 0 unknown */
+	const char	*path;		/* a canonical relpath ("": markers) */
+	uint32_t	 pathlen;
+};
+/*
+ * CHANGES is built a change at a time: begin, add (while it fits), end.
+ * A frame of no change is never sent.
+ */
+#define PROTO_CHANGE_FIXED	24	/* bytes of a change besides its path */
+size_t	 proto_changes_begin(struct pbuf *);
+void	 proto_changes_add(struct pbuf *, const struct proto_change *);
+void	 proto_changes_end(struct pbuf *, size_t, uint32_t);
+/*
+ * Unpack a CHANGES payload: call fn(arg, change) for each change (its
+ * path borrowed), in order, after the whole frame was checked.  An
+ * unknown what, a path that is not canonical or trailing bytes are
+ * malformed.  Returns the number of changes, or -1 with a static cause.
+ */
+int	 proto_unpack_changes(const uint8_t *, size_t,
+	     void (*)(void *, const struct proto_change *), void *,
+	     const char **);
+/* Is what a known enum proto_what? */
+int	 proto_what_ok(uint32_t);
+
+/* CHANGES_END: the answer is complete (see the flags). */
+struct proto_changes_end {
+	uint32_t	 flags;
+	uint64_t	 db_id;
+	uint64_t	 seq;		/* the token: every change up to it */
+	uint64_t	 history_from;	/* the kept history begins after it */
+};
+void	 proto_pack_changes_end(struct pbuf *,
+	     const struct proto_changes_end *);
+int	 proto_unpack_changes_end(const uint8_t *, size_t,
+	     struct proto_changes_end *, const char **);
 
 /* A name for a message type, for logs; "unknown" for others. */
 const char *proto_msg_name(uint32_t);

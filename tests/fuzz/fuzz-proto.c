@@ -25,6 +25,11 @@ static void	 fuzz_value(uint32_t, const uint8_t *, size_t);
 static void	 fuzz_run_done(uint32_t, const uint8_t *, size_t);
 static void	 fuzz_status_ok(uint32_t, const uint8_t *, size_t);
 static void	 fuzz_error(uint32_t, const uint8_t *, size_t);
+static void	 fuzz_since(uint32_t, const uint8_t *, size_t);
+static void	 fuzz_watch(uint32_t, const uint8_t *, size_t);
+static void	 fuzz_log(uint32_t, const uint8_t *, size_t);
+static void	 fuzz_changes(uint32_t, const uint8_t *, size_t);
+static void	 fuzz_changes_end(uint32_t, const uint8_t *, size_t);
 
 static const uint8_t		*paths[PROTO_MAX_PATHS];
 static uint32_t			 lens[PROTO_MAX_PATHS];
@@ -54,6 +59,11 @@ static const struct {
 	{ fuzz_empty, PROTO_MSG_STOP },
 	{ fuzz_value, PROTO_MSG_STOP_OK },
 	{ fuzz_error, PROTO_MSG_ERROR },
+	{ fuzz_since, PROTO_MSG_SINCE },
+	{ fuzz_watch, PROTO_MSG_WATCH },
+	{ fuzz_log, PROTO_MSG_LOG },
+	{ fuzz_changes, PROTO_MSG_CHANGES },
+	{ fuzz_changes_end, PROTO_MSG_CHANGES_END },
 };
 #define FUZZ_NDECODERS	(sizeof fuzz_decoders / sizeof fuzz_decoders[0])
 
@@ -209,6 +219,123 @@ fuzz_error(uint32_t type, const uint8_t *p, size_t len)
 		return;
 	pbuf_init(&b);
 	fuzz_same(&b, proto_pack_error(&b, &m), type, p, len);
+}
+
+static void
+fuzz_since(uint32_t type, const uint8_t *p, size_t len)
+{
+	struct proto_since	 m;
+	struct pbuf		 b;
+	const char		*cause;
+
+	if (proto_unpack_since(p, len, &m, &cause) != 0)
+		return;
+	pbuf_init(&b);
+	proto_pack_since(&b, &m);
+	fuzz_same(&b, 0, type, p, len);
+}
+
+/* paths[0..n) (lens) as C strings, for a pack; free with fuzz_free_copy. */
+static char **
+fuzz_copy_paths(int n)
+{
+	char	**copy;
+	int	  i;
+
+	copy = calloc((size_t)n + 1, sizeof *copy);
+	for (i = 0; i < n; i++)
+		copy[i] = xstrndup((const char *)paths[i], lens[i]);
+	return (copy);
+}
+
+static void
+fuzz_free_copy(char **copy)
+{
+	char	**c;
+
+	for (c = copy; *c != NULL; c++)
+		free(*c);
+	free(copy);
+}
+
+static void
+fuzz_watch(uint32_t type, const uint8_t *p, size_t len)
+{
+	struct proto_watch	 m;
+	struct pbuf		 b;
+	const char		*cause;
+	char			**copy;
+	int			 n;
+
+	if ((n = proto_unpack_watch(p, len, &m, paths, lens, &cause)) < 0)
+		return;
+	copy = fuzz_copy_paths(n);
+	pbuf_init(&b);
+	fuzz_same(&b, proto_pack_watch(&b, &m, copy, (size_t)n), type, p,
+	    len);
+	fuzz_free_copy(copy);
+}
+
+static void
+fuzz_log(uint32_t type, const uint8_t *p, size_t len)
+{
+	struct pbuf	 b;
+	const char	*cause;
+	char		**copy;
+	uint64_t	 max;
+	uint32_t	 flags;
+	int		 n;
+
+	if ((n = proto_unpack_log(p, len, &flags, &max, paths, lens,
+	    &cause)) < 0)
+		return;
+	copy = fuzz_copy_paths(n);
+	pbuf_init(&b);
+	fuzz_same(&b, proto_pack_log(&b, flags, max, copy, (size_t)n), type,
+	    p, len);
+	fuzz_free_copy(copy);
+}
+
+/* Each change handed over is packed again into the pbuf arg. */
+static void
+fuzz_change_cb(void *arg, const struct proto_change *c)
+{
+	proto_changes_add(arg, c);
+}
+
+static void
+fuzz_changes(uint32_t type, const uint8_t *p, size_t len)
+{
+	struct pbuf	 b;
+	const char	*cause;
+	size_t		 off;
+	int		 n;
+
+	pbuf_init(&b);
+	off = proto_changes_begin(&b);
+	if ((n = proto_unpack_changes(p, len, fuzz_change_cb, &b,
+	    &cause)) < 0) {
+		if (b.len != off + PROTO_HDR_LEN + 4)
+			abort();	/* a change told before all were checked */
+		pbuf_free(&b);
+		return;
+	}
+	proto_changes_end(&b, off, (uint32_t)n);
+	fuzz_same(&b, 0, type, p, len);
+}
+
+static void
+fuzz_changes_end(uint32_t type, const uint8_t *p, size_t len)
+{
+	struct proto_changes_end	 m;
+	struct pbuf			 b;
+	const char			*cause;
+
+	if (proto_unpack_changes_end(p, len, &m, &cause) != 0)
+		return;
+	pbuf_init(&b);
+	proto_pack_changes_end(&b, &m);
+	fuzz_same(&b, 0, type, p, len);
 }
 
 int

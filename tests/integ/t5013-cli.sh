@@ -95,9 +95,15 @@ err "status --bogus" "'--bogus'" depcheck status --bogus
 err "seq with no path" "missing PATH" depcheck seq
 err "seq --json with no path" "missing PATH" depcheck seq --json
 err "seq --bogus" "'--bogus'" depcheck seq --bogus a.c
-for c in since watch log; do
-	err "$c (reserved)" "'$c' is not available in this version" depcheck "$c"
+err "since with no token" "missing TOKEN" depcheck since
+err "since with two tokens" "one TOKEN only" depcheck since a b
+err "since --bogus" "'--bogus'" depcheck since --bogus x
+err "watch --since without its token" "'--since'" depcheck watch --since
+err "watch --bogus" "'--bogus'" depcheck watch --bogus
+for v in 0 -3 x ''; do
+	err "log -n '$v'" "bad -n '$v'" depcheck log -n "$v"
 done
+err "log --bogus" "'--bogus'" depcheck log --bogus
 
 # ---------------------------------------------------------------- daemon args
 

@@ -48,6 +48,10 @@ TEST(proto_status_ok_round_trip)
 TEST(proto_status_ok_bounds)
 TEST(proto_error_round_trip)
 TEST(proto_msg_name_every_type)
+TEST(proto_since_round_trip)
+TEST(proto_watch_log_round_trip)
+TEST(proto_changes_round_trip)
+TEST(proto_changes_end_round_trip)
 
 /* test-compare.c */
 TEST(compare_seq_older_dep_fresh)
@@ -205,3 +209,6 @@ TEST(db_wal_bounded_when_commits_overlap)
 
 /* test-db-rows.c */
 TEST(db_put_records_round_trip)
+
+/* test-hist.c */
+TEST(hist_under_components)

@@ -1501,10 +1501,219 @@ proto_msg_name_every_type(void)
 		{ PROTO_MSG_STATUS_OK, "status-ok" },
 		{ PROTO_MSG_STOP, "stop" },
 		{ PROTO_MSG_STOP_OK, "stop-ok" },
+		{ PROTO_MSG_SINCE, "since" },
+		{ PROTO_MSG_CHANGES, "changes" },
+		{ PROTO_MSG_WATCH, "watch" },
+		{ PROTO_MSG_CHANGES_END, "changes-end" },
+		{ PROTO_MSG_LOG, "log" },
 	};
 	size_t	i;
 
 	for (i = 0; i < sizeof n / sizeof n[0]; i++)
 		CHECK_EQ_STR(proto_msg_name(n[i].type), n[i].name);
 	CHECK_EQ_STR(proto_msg_name(UINT32_MAX), "unknown");
+}
+
+static int
+unpack_since_any(const uint8_t *p, size_t len, const char **cause)
+{
+	struct proto_since	m;
+
+	return (proto_unpack_since(p, len, &m, cause));
+}
+
+static int
+unpack_watch_any(const uint8_t *p, size_t len, const char **cause)
+{
+	static const uint8_t	*paths[PROTO_MAX_PATHS];
+	static uint32_t		 lens[PROTO_MAX_PATHS];
+	struct proto_watch	 m;
+
+	return (proto_unpack_watch(p, len, &m, paths, lens, cause) < 0 ?
+	    -1 : 0);
+}
+
+static int
+unpack_log_any(const uint8_t *p, size_t len, const char **cause)
+{
+	static const uint8_t	*paths[PROTO_MAX_PATHS];
+	static uint32_t		 lens[PROTO_MAX_PATHS];
+	uint32_t		 flags;
+	uint64_t		 max;
+
+	return (proto_unpack_log(p, len, &flags, &max, paths, lens,
+	    cause) < 0 ? -1 : 0);
+}
+
+/* The changes a CHANGES unpack handed over, copied. */
+static struct proto_change	got[8];
+static char			got_paths[8][32];
+static size_t			ngot;
+
+static void
+collect_change(void *arg, const struct proto_change *c)
+{
+	(void)arg;
+	if (ngot == 8)
+		return;
+	got[ngot] = *c;
+	memcpy(got_paths[ngot], c->path, c->pathlen);
+	got_paths[ngot][c->pathlen] = '\0';
+	got[ngot].path = got_paths[ngot];
+	ngot++;
+}
+
+static int
+unpack_changes_any(const uint8_t *p, size_t len, const char **cause)
+{
+	ngot = 0;
+	return (proto_unpack_changes(p, len, collect_change, NULL, cause) < 0 ?
+	    -1 : 0);
+}
+
+static int
+unpack_changes_end_any(const uint8_t *p, size_t len, const char **cause)
+{
+	struct proto_changes_end	m;
+
+	return (proto_unpack_changes_end(p, len, &m, cause));
+}
+
+void
+proto_since_round_trip(void)
+{
+	struct proto_since	 in = { PROTO_CHANGES_SYNC,
+				     0x7dadb320d3dc9860ULL, 1042 }, out;
+	struct pbuf		 b;
+	const char		*cause = NULL;
+
+	pbuf_init(&b);
+	proto_pack_since(&b, &in);
+	CHECK_EQ_UINT(b.len, PROTO_HDR_LEN + 4 + 8 + 8);
+	CHECK_EQ_INT(proto_unpack_since(b.data + PROTO_HDR_LEN,
+	    b.len - PROTO_HDR_LEN, &out, &cause), 0);
+	CHECK_EQ_UINT(out.flags, PROTO_CHANGES_SYNC);
+	CHECK_EQ_UINT(out.db_id, 0x7dadb320d3dc9860ULL);
+	CHECK_EQ_UINT(out.seq, 1042);
+	CHECK_EXACT(&b, PROTO_MSG_SINCE, unpack_since_any);
+	/* A flag this version does not know is malformed. */
+	pbuf_reset(&b);
+	in.flags = 0x2;
+	proto_pack_since(&b, &in);
+	CHECK_EQ_INT(proto_unpack_since(b.data + PROTO_HDR_LEN,
+	    b.len - PROTO_HDR_LEN, &out, &cause), -1);
+	pbuf_free(&b);
+}
+
+void
+proto_watch_log_round_trip(void)
+{
+	static const uint8_t	*paths[PROTO_MAX_PATHS];
+	static uint32_t		 lens[PROTO_MAX_PATHS];
+	char			*in_paths[] = { "src", "", "include/x.h" };
+	char			*bad[] = { "../etc" };
+	struct proto_watch	 in = { PROTO_WATCH_SINCE, 9, 77 }, out;
+	struct pbuf		 b;
+	const char		*cause = NULL;
+	uint32_t		 flags;
+	uint64_t		 max;
+
+	pbuf_init(&b);
+	CHECK_EQ_INT(proto_pack_watch(&b, &in, in_paths, 3), 0);
+	CHECK_EQ_INT(proto_unpack_watch(b.data + PROTO_HDR_LEN,
+	    b.len - PROTO_HDR_LEN, &out, paths, lens, &cause), 3);
+	CHECK_EQ_UINT(out.seq, 77);
+	CHECK_EQ_MEM(paths[2], lens[2], "include/x.h", 11);
+	CHECK_EQ_UINT(lens[1], 0);
+	CHECK_EXACT(&b, PROTO_MSG_WATCH, unpack_watch_any);
+	pbuf_reset(&b);
+	CHECK_EQ_INT(proto_pack_log(&b, PROTO_CHANGES_SYNC, 10, in_paths, 1),
+	    0);
+	CHECK_EQ_INT(proto_unpack_log(b.data + PROTO_HDR_LEN,
+	    b.len - PROTO_HDR_LEN, &flags, &max, paths, lens, &cause), 1);
+	CHECK_EQ_UINT(max, 10);
+	CHECK_EQ_MEM(paths[0], lens[0], "src", 3);
+	CHECK_EXACT(&b, PROTO_MSG_LOG, unpack_log_any);
+	/* A path that is not canonical is malformed. */
+	pbuf_reset(&b);
+	CHECK_EQ_INT(proto_pack_log(&b, 0, 0, bad, 1), 0);
+	CHECK_EQ_INT(proto_unpack_log(b.data + PROTO_HDR_LEN,
+	    b.len - PROTO_HDR_LEN, &flags, &max, paths, lens, &cause), -1);
+	pbuf_free(&b);
+}
+
+void
+proto_changes_round_trip(void)
+{
+	struct proto_change	 c[2] = {
+		{ 17, PROTO_DELETED, 5, "old.c", 5 },
+		{ 20, PROTO_WRITTEN, -1, "a b\nc", 5 },
+	};
+	struct proto_change	 mark = { 21, PROTO_RESCAN_OVERFLOW, 6, "", 0 };
+	struct pbuf		 b;
+	const char		*cause = NULL;
+	size_t			 off;
+
+	pbuf_init(&b);
+	off = proto_changes_begin(&b);
+	proto_changes_add(&b, &c[0]);
+	proto_changes_add(&b, &c[1]);
+	proto_changes_add(&b, &mark);
+	proto_changes_end(&b, off, 3);
+	CHECK_EQ_UINT(b.len, PROTO_HDR_LEN + 4 + 3 * PROTO_CHANGE_FIXED + 10);
+	ngot = 0;
+	CHECK_EQ_INT(proto_unpack_changes(b.data + PROTO_HDR_LEN,
+	    b.len - PROTO_HDR_LEN, collect_change, NULL, &cause), 3);
+	CHECK_EQ_UINT(got[0].seq, 17);
+	CHECK_EQ_UINT(got[0].what, PROTO_DELETED);
+	CHECK_EQ_STR(got[0].path, "old.c");
+	CHECK_EQ_STR(got[1].path, "a b\nc");
+	CHECK_EQ_INT(got[1].wtime_ns == -1, 1);
+	CHECK_EQ_UINT(got[2].what, PROTO_RESCAN_OVERFLOW);
+	CHECK_EQ_UINT(got[2].pathlen, 0);
+	CHECK_EXACT(&b, PROTO_MSG_CHANGES, unpack_changes_any);
+	/* An unknown kind of change, or a path that is not canonical. */
+	pbuf_reset(&b);
+	off = proto_changes_begin(&b);
+	c[0].what = 6;
+	proto_changes_add(&b, &c[0]);
+	proto_changes_end(&b, off, 1);
+	ngot = 0;
+	CHECK_EQ_INT(proto_unpack_changes(b.data + PROTO_HDR_LEN,
+	    b.len - PROTO_HDR_LEN, collect_change, NULL, &cause), -1);
+	CHECK_EQ_UINT(ngot, 0);		/* checked whole before any is told */
+	pbuf_reset(&b);
+	off = proto_changes_begin(&b);
+	c[0].what = PROTO_CREATED;
+	c[0].path = "a//b";
+	c[0].pathlen = 4;
+	proto_changes_add(&b, &c[0]);
+	proto_changes_end(&b, off, 1);
+	CHECK_EQ_INT(proto_unpack_changes(b.data + PROTO_HDR_LEN,
+	    b.len - PROTO_HDR_LEN, collect_change, NULL, &cause), -1);
+	pbuf_free(&b);
+}
+
+void
+proto_changes_end_round_trip(void)
+{
+	struct proto_changes_end	 in = { PROTO_END_FRESH | PROTO_END_LIVE,
+					     3, 1042, 100 }, out;
+	struct pbuf			 b;
+	const char			*cause = NULL;
+
+	pbuf_init(&b);
+	proto_pack_changes_end(&b, &in);
+	CHECK_EQ_INT(proto_unpack_changes_end(b.data + PROTO_HDR_LEN,
+	    b.len - PROTO_HDR_LEN, &out, &cause), 0);
+	CHECK_EQ_UINT(out.flags, PROTO_END_FRESH | PROTO_END_LIVE);
+	CHECK_EQ_UINT(out.seq, 1042);
+	CHECK_EQ_UINT(out.history_from, 100);
+	CHECK_EXACT(&b, PROTO_MSG_CHANGES_END, unpack_changes_end_any);
+	pbuf_reset(&b);
+	in.flags = 0x8;
+	proto_pack_changes_end(&b, &in);
+	CHECK_EQ_INT(proto_unpack_changes_end(b.data + PROTO_HDR_LEN,
+	    b.len - PROTO_HDR_LEN, &out, &cause), -1);
+	pbuf_free(&b);
 }
