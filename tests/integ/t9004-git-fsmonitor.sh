@@ -294,13 +294,13 @@ cd "$ROOT" || exit 1
 # ---------------------------------------- a daemon that ignores globs
 D=$(make_tmpdir)
 cd "$D" || exit 1
-ok "a repository" mkrepo
+ok "a repository with a tracked src/y.o" eval 'mkrepo && echo o >src/y.o &&
+    git add src/y.o && git commit -qm y'
 with_hook "$HOOK"
 expect_exit -m "depcheck start --ignore '*.o'" 0 depcheck start --ignore '*.o'
 same "--ignore: first status"
-echo o >src/x.o
-echo more >>src/f3
-same "--ignore: an ignored file written"
+echo more >>src/y.o		# the daemon never sees it
+same "--ignore: an ignored tracked file written"
 trivial "--ignore: the hook answers \"/\""
 expect_exit -m "stop it" 0 depcheck stop
 cd "$ROOT" || exit 1
