@@ -43,6 +43,12 @@ unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_TRACE GIT_TRACE2 \
     GIT_TRACE2_EVENT GIT_TRACE_FSMONITOR
 : >"$GIT_CONFIG_GLOBAL"
 
+# The hook loads no module (its start is in every git status): strict and
+# warnings here.
+run_cmd perl -Mstrict -Mwarnings -c "$HOOK"
+is "$T_RC $(cat "$T_ERR")" "0 $HOOK syntax OK" \
+    "the hook compiles under strict and warnings, silently"
+
 STATUS=(status --porcelain=v2 --untracked-files=all)
 N=0
 
