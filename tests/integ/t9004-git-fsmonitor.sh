@@ -22,7 +22,7 @@
 # non-UTF-8 byte.  A root above the work tree (paths cut to the top's,
 # others dropped); no daemon (the hook starts one, or with
 # DEPCHECK_FSMONITOR_START=0 fails and git scans); a daemon with --ignore
-# (always "/").  A control: a hook that answers "nothing changed" makes
+# or with unwatched directories (always "/").  A control: a hook that answers "nothing changed" makes
 # the comparison fail, so this test can.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -308,6 +308,23 @@ same "--ignore: first status"
 echo more >>src/y.o		# the daemon never sees it
 same "--ignore: an ignored tracked file written"
 trivial "--ignore: the hook answers \"/\""
+expect_exit -m "stop it" 0 depcheck stop
+cd "$ROOT" || exit 1
+
+# ------------------------- a daemon that could not watch every directory
+# `depcheck since` answers a list all the same (it lacks what was written
+# in the unwatched directories); the hook sees status's count and says "/".
+E=$(make_tmpdir)
+cd "$E" || exit 1
+ok "a repository" mkrepo
+with_hook "$HOOK"
+DEPCHECKD_MAX_WATCHES=2 expect_exit -m "depcheck start, 2 watches allowed" \
+    0 depcheck start
+same "unwatched: first status"
+echo more >>lib/f3
+echo more >>"dir with space/f3"
+same "unwatched: files written in unwatched directories"
+trivial "unwatched: the hook answers \"/\""
 expect_exit -m "stop it" 0 depcheck stop
 cd "$ROOT" || exit 1
 
