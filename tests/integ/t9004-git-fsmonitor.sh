@@ -237,6 +237,7 @@ ok "then a new file, exactly, NUL-ended" cmp -s "$SCRATCH/want" \
 # Control: a hook that answers "nothing changed" makes git status wrong
 # after an edit, and the comparison says so; the real hook, given the
 # token that one passed on, puts it right.
+# shellcheck disable=SC2016	# $2: the stand-in hook's own argument
 printf '#!/bin/sh\nprintf "%%s\\0" "$2"\n' >"$SCRATCH/nothing-changed"
 chmod +x "$SCRATCH/nothing-changed"
 same "before the control"
