@@ -86,7 +86,7 @@ DAEMON_SRCS = daemon/main.c daemon/daemon.c daemon/log.c daemon/index.c daemon/d
 	      daemon/notify.c
 # A subcommand is a client/cmd-*.c file (and its line in depcheck.c).
 CLIENT_SRCS = client/depcheck.c client/client.c client/resolve.c \
-	      client/compare.c client/json.c client/fallback.c \
+	      client/compare.c client/json.c client/fallback.c client/depfile.c \
 	      $(sort $(wildcard client/cmd-*.c))
 PRELOAD_SRCS = client/preload.c client/client.c proto/proto.c proto/msg.c \
 	      proto/xmalloc.c proto/image.c
@@ -154,7 +154,8 @@ $(COMPLETION): $(DEPCHECK) contrib/completion/mkcompletion.sh \
 all: $(COMPLETION)
 
 UNIT_LINK = $(filter-out $(O)/obj/daemon/main.o,$(DAEMON_OBJS)) \
-	    $(call obj,client/compare.c client/json.c) $(PROTO_OBJS)
+	    $(call obj,client/compare.c client/json.c client/depfile.c) \
+	    $(PROTO_OBJS)
 $(UNIT): $(UNIT_OBJS) $(UNIT_LINK)
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
@@ -260,7 +261,7 @@ check-san:
 # build/fuzz/; make check replays the corpus and the regression inputs
 # (tests/fuzz/regress/TARGET), given as files so that nothing is written
 # back, and runs each target briefly on a copy.
-FUZZ_TARGETS = proto resolve image
+FUZZ_TARGETS = proto resolve image depfile
 FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 15
 FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -Iproto -Iclient \
@@ -269,6 +270,7 @@ FUZZ_proto = tests/fuzz/fuzz-proto.c proto/proto.c proto/msg.c proto/xmalloc.c
 FUZZ_resolve = tests/fuzz/fuzz-resolve.c client/resolve.c proto/proto.c proto/msg.c \
 	       proto/xmalloc.c
 FUZZ_image = tests/fuzz/fuzz-image.c proto/image.c
+FUZZ_depfile = tests/fuzz/fuzz-depfile.c client/depfile.c proto/xmalloc.c
 
 # One clang run compiles and links a target's sources; its .d file, made
 # beside it by -MM (with several inputs -MMD keeps only one's), lists the
@@ -310,6 +312,8 @@ check-fuzz: $(addprefix build/fuzz/fuzz-,$(FUZZ_TARGETS))
 
 bench: all
 	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/bench/run
+	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/bench/news
+	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/bench/firstsight
 
 # demo installs what the build needs first (when it can), so no "all" here.
 demo:

@@ -4,6 +4,7 @@
  * without a daemon), lets compare.c decide, and explains (--why, --newer,
  * --json).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "cmd.h"
 #include "compare.h"
 #include "fallback.h"
+#include "depfile.h"
 #include "json.h"
 #include "resolve.h"
 
@@ -98,7 +100,9 @@ check_query(struct client *c, struct item *items, int n, int sync,
 			if (recs[k].state == PROTO_UNWATCHED)
 				continue;	/* keep the mtime facts */
 			f->rule = COMPARE_SEQ;
-			f->exists = recs[k].state == PROTO_EXISTS;
+			f->exists = recs[k].state == PROTO_EXISTS ||
+			    recs[k].state == PROTO_FIRST_SIGHT;
+			f->first = recs[k].state == PROTO_FIRST_SIGHT;
 			f->seq = recs[k].seq;
 			f->built_from = recs[k].built_from;
 		}
@@ -113,7 +117,8 @@ check_query(struct client *c, struct item *items, int n, int sync,
 static const char *
 check_rule_name(int rule)
 {
-	return (rule == COMPARE_SEQ ? "seq" : "mtime");
+	return (rule == COMPARE_SEQ ? "seq" : rule == COMPARE_FIRST ?
+	    "first-sight" : "mtime");
 }
 
 static void
@@ -122,6 +127,7 @@ check_why(const struct item *t, const struct item *deps,
 {
 	const struct compare_fact	*tf = &t->fact, *df, *newest = NULL;
 	int				 i, by_mtime = 0, by_seq = 0;
+	int				 by_first = 0;
 
 	if (verdict == EXIT_TROUBLE)
 		return;
@@ -139,10 +145,12 @@ check_why(const struct item *t, const struct item *deps,
 		df = &deps[i].fact;
 		if (!df->exists)
 			continue;	/* said already, by check_paths */
-		if (out[i].rule == COMPARE_MTIME)
-			by_mtime = 1;
-		else
+		if (out[i].rule == COMPARE_SEQ)
 			by_seq = 1;
+		else
+			by_mtime = 1;
+		if (out[i].rule == COMPARE_FIRST)
+			by_first = 1;
 		if (!out[i].newer) {
 			if (newest == NULL || (out[i].rule == COMPARE_SEQ ?
 			    df->seq > newest->seq :
@@ -161,9 +169,11 @@ check_why(const struct item *t, const struct item *deps,
 			    df->seq > tf->seq ? "after it" : "at the same seq",
 			    df->seq, df->seq > tf->seq ? ">" : "=", tf->seq);
 		else
-			cmd_warn("%s is stale: %s not older by mtime"
+			cmd_warn("%s is stale: %s not older by mtime%s"
 			    " (%" PRId64 ".%09" PRId64 " >= %" PRId64 ".%09"
-			    PRId64 ")", tf->arg, df->arg,
+			    PRId64 ")", tf->arg, df->arg, out[i].rule ==
+			    COMPARE_FIRST ? ", both first seen by a crawl" :
+			    "",
 			    df->mtime_ns / 1000000000,
 			    df->mtime_ns % 1000000000,
 			    tf->mtime_ns / 1000000000,
@@ -183,9 +193,10 @@ check_why(const struct item *t, const struct item *deps,
 		    compare_target_seq(tf));
 	else
 		cmd_warn("%s is up to date: %d dependenc%s older by %s"
-		    " (newest %s)", tf->arg, n, n == 1 ? "y" : "ies",
+		    " (newest %s)%s", tf->arg, n, n == 1 ? "y" : "ies",
 		    by_seq ? "seq and mtime" : "mtime",
-		    newest->arg);
+		    newest->arg, by_first ? "; first seen by a crawl, never"
+		    " written since: decided by mtime" : "");
 }
 
 static void
@@ -207,6 +218,7 @@ check_json(const struct item *t, const struct item *deps,
 		printf(",\"target_built_from\":%" PRIu64, t->fact.built_from);
 	else
 		printf(",\"target_built_from\":null");
+	printf(",\"target_first_sight\":%s", t->fact.first ? "true" : "false");
 	printf(",\"rule\":\"%s\",\"deps\":[", check_rule_name(t->fact.rule));
 	for (i = 0; i < n; i++) {
 		printf("%s{", i == 0 ? "" : ",");
@@ -217,12 +229,16 @@ check_json(const struct item *t, const struct item *deps,
 			printf(",\"seq\":%" PRIu64, deps[i].fact.seq);
 		else
 			printf(",\"seq\":null");
-		printf(",\"rule\":\"%s\",\"newer\":%s}",
+		printf(",\"first_sight\":%s,\"rule\":\"%s\",\"newer\":%s}",
+		    deps[i].fact.first ? "true" : "false",
 		    check_rule_name(out[i].rule),
 		    out[i].newer ? "true" : "false");
 	}
 	printf("]}\n");
 }
+
+/* The no-daemon warning went out (a depfile checks many targets). */
+static int	nodaemon_said;
 
 int
 check_paths(const struct check_opts *o, char **argv, int n,
@@ -272,8 +288,10 @@ check_paths(const struct check_opts *o, char **argv, int n,
 		if (o->strict)
 			cmd_fail("no daemon for '%s' (run: depcheck start)",
 			    root);
-		cmd_warn("no daemon for '%s'; comparing mtimes (equal counts"
-		    " as stale)", root);
+		if (!nodaemon_said)	/* once, for many depfile targets */
+			cmd_warn("no daemon for '%s'; comparing mtimes (equal"
+			    " counts as stale)", root);
+		nodaemon_said = 1;
 	}
 	/*
 	 * depcheck run syncs even when the target is missing: the synced
@@ -339,6 +357,71 @@ check_result_free(struct check_result *res)
 	client_close(&res->client);
 }
 
+/* Read FILE whole; exits with a message if it cannot. */
+static char *
+check_read_file(const char *path, size_t *len)
+{
+	FILE	*f;
+	char	*buf = NULL;
+	size_t	 cap = 0, n;
+
+	*len = 0;
+	if ((f = fopen(path, "r")) == NULL)
+		cmd_fail("cannot read '%s': %s", path, strerror(errno));
+	for (;;) {
+		if (*len == cap) {
+			cap = cap == 0 ? 8192 : cap * 2;
+			buf = xrealloc(buf, cap);
+		}
+		n = fread(buf + *len, 1, cap - *len, f);
+		*len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f))
+		cmd_fail("cannot read '%s': %s", path, strerror(errno));
+	fclose(f);
+	return (buf);
+}
+
+/*
+ * --depfile: each target of the depfiles that has prerequisites, checked
+ * against them as a check of its own.  The worst verdict wins: an error
+ * (2) over stale (1) over up to date (0).
+ */
+static int
+check_depfiles(const struct check_opts *o, char **files, size_t nfiles)
+{
+	struct depfile		 df;
+	struct check_result	 res;
+	struct depfile_target	*t;
+	char			*buf, *cause, **argv;
+	size_t			 i, len;
+	int			 v, verdict = EXIT_FRESH;
+
+	depfile_init(&df);
+	for (i = 0; i < nfiles; i++) {
+		buf = check_read_file(files[i], &len);
+		if (depfile_parse(&df, buf, len, files[i], &cause) != 0)
+			cmd_fail("%s", cause);
+		free(buf);
+	}
+	for (i = 0; i < df.ntargets; i++) {
+		t = &df.targets[i];
+		argv = xreallocarray(NULL, t->ndeps + 2, sizeof *argv);
+		argv[0] = t->name;
+		memcpy(argv + 1, t->deps, t->ndeps * sizeof *argv);
+		argv[t->ndeps + 1] = NULL;
+		v = check_paths(o, argv, (int)t->ndeps + 1, &res);
+		check_result_free(&res);
+		free(argv);
+		if (v > verdict)
+			verdict = v;
+	}
+	depfile_free(&df);
+	return (verdict);
+}
+
 int
 cmd_check(int argc, char **argv)
 {
@@ -348,13 +431,17 @@ cmd_check(int argc, char **argv)
 		{ "json",	no_argument, NULL, 'j' },
 		{ "strict",	no_argument, NULL, 's' },
 		{ "no-sync",	no_argument, NULL, 'S' },
+		{ "depfile",	required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct check_opts	 o;
 	struct check_result	 res;
-	int			 ch, verdict;
+	char			**depfiles;
+	size_t			 ndepfiles = 0;
+	int			 ch, verdict = EXIT_FRESH, v;
 
 	memset(&o, 0, sizeof o);
+	depfiles = xcalloc((size_t)argc, sizeof *depfiles);
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":vn0", longopts, NULL)) != -1) {
@@ -365,15 +452,23 @@ cmd_check(int argc, char **argv)
 		case 'j': o.json = 1; break;
 		case 's': o.strict = 1; break;
 		case 'S': o.nosync = 1; break;
+		case 'd': depfiles[ndepfiles++] = optarg; break;
 		default:
 			cmd_badopt("check", argv, ch);
 		}
 	}
 	if (cmd_strict_env())
 		o.strict = 1;
-	if (argc - optind < 1)
+	if (argc - optind < 1 && ndepfiles == 0)
 		cmd_usage("check", "missing TARGET");
-	verdict = check_paths(&o, argv + optind, argc - optind, &res);
-	check_result_free(&res);
+	if (ndepfiles > 0)
+		verdict = check_depfiles(&o, depfiles, ndepfiles);
+	free(depfiles);
+	if (argc - optind >= 1) {
+		v = check_paths(&o, argv + optind, argc - optind, &res);
+		check_result_free(&res);
+		if (v > verdict)
+			verdict = v;
+	}
 	return (verdict);
 }

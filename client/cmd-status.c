@@ -101,6 +101,7 @@ seq_state_name(uint32_t state)
 {
 	switch (state) {
 	case PROTO_EXISTS:	return ("exists");
+	case PROTO_FIRST_SIGHT:	return ("first-sight");
 	case PROTO_MISSING:	return ("missing");
 	}
 	return ("unwatched");

@@ -24,7 +24,7 @@ struct cmd_entry {
 
 static const struct cmd_entry cmd_table[] = {
 	{ "check", cmd_check, "check [--why] [--newer] [-0] [--json]"
-	    " [--strict] [--no-sync] TARGET [DEP...]" },
+	    " [--strict] [--no-sync] [--depfile FILE]... [TARGET [DEP...]]" },
 	{ "run", cmd_run, "run [--why] [--echo] [--strict] TARGET DEP... -- CMD [ARG...]" },
 	{ "start", cmd_start, "start [--foreground] [--ignore GLOB]..."
 	    " [--nested] [--idle-exit DURATION] [--history N] [DIR]" },
@@ -142,7 +142,7 @@ usage(FILE *f)
 	size_t	i;
 
 	fprintf(f, "usage: depcheck [--why|-v] [--newer|-n] [-0] [--json]"
-	    " [--strict] [--no-sync] TARGET [DEP...]\n");
+	    " [--strict] [--no-sync] [--depfile FILE]... TARGET [DEP...]\n");
 	for (i = 0; i < CMD_COUNT; i++) {
 		if (cmd_table[i].fn != NULL)	/* not the reserved ones */
 			fprintf(f, "       depcheck %s\n", cmd_table[i].usage);

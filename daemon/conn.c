@@ -316,9 +316,16 @@ conn_write_cb(uv_write_t *req, int status)
 	if (c->writes != 0 || c->state == CONN_CLOSING)
 		return;
 	if (c->stream != NULL && status == 0) {
-		/* A stream waits for its frame to be sent, and reads on. */
-		if (c->state == CONN_STREAMING)
+		/*
+		 * A stream waits for its frame to be sent, and reads on.  Its
+		 * client must keep reading: a stalled answer or replay holds
+		 * a database snapshot (the WAL cannot be cut back), so it
+		 * goes after the idle timeout.  Live, the cap bounds it.
+		 */
+		if (!news_live(c->stream))
 			conn_idle_arm(c);
+		else if (!c->close_after_write)
+			uv_timer_stop(&c->idle);
 		news_sent(c->stream);
 	}
 	if (c->stop_after_write)
@@ -426,7 +433,7 @@ conn_idle_cb(uv_timer_t *h)
 	 * it reconnects.  One that never asked anything, or stopped
 	 * halfway through a frame, is.
 	 */
-	if (c->state == CONN_STREAMING)
+	if (c->stream != NULL)
 		log_warn("a client did not read its answer for %u ms: closing"
 		    " the connection", c->d->idle_timeout_ms);
 	else if (c->served && c->in.len == 0)
@@ -605,14 +612,15 @@ conn_answer_query(struct conn *c)
 		    watch_is_unwatched(d->watch, path))
 			state = PROTO_UNWATCHED;
 		else if (r != NULL && r->exists)
-			state = PROTO_EXISTS;
+			state = r->first ? PROTO_FIRST_SIGHT : PROTO_EXISTS;
 		else
 			state = PROTO_MISSING;
 		recs[i].state = state;
 		recs[i].seq = state != PROTO_UNWATCHED && r != NULL ?
 		    r->seq : 0;
 		recs[i].wtime_ns = r != NULL ? r->wtime_ns : 0;
-		recs[i].built_from = state == PROTO_EXISTS ?
+		recs[i].built_from = state != PROTO_MISSING &&
+		    state != PROTO_UNWATCHED ?
 		    index_built_from(d->index, r) : 0;
 		free(path);
 	}
@@ -771,7 +779,11 @@ conn_sink_room(void *arg)
 static void
 conn_sink_push(void *arg, struct pbuf *b)
 {
-	conn_write(arg, b);
+	struct conn	*c = arg;
+
+	if (!news_live(c->stream))
+		conn_idle_arm(c);	/* see conn_write_cb */
+	conn_write(c, b);
 }
 
 static void

@@ -260,6 +260,12 @@ news_hist_cb(void *arg, struct pbuf *frame, const struct hist_end *end,
 	news_go_live(s);
 }
 
+int
+news_live(const struct news_stream *s)
+{
+	return (s != NULL && s->state == NEWS_LIVE);
+}
+
 void
 news_sent(struct news_stream *s)
 {

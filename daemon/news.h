@@ -51,6 +51,8 @@ struct news_stream *news_log(struct news *, const struct news_sink *,
 		     uint64_t, char *const *, size_t);
 struct news_stream *news_watch(struct news *, const struct news_sink *,
 		     int, uint64_t, uint64_t, char *const *, size_t);
+/* Is s a watch past its replay (its reader paces nothing here)? */
+int		 news_live(const struct news_stream *);
 /* Everything the sink was given went out: the next frame may follow. */
 void		 news_sent(struct news_stream *);
 /* The connection is going, or took the last frame: free the stream. */

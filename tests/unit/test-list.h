@@ -63,6 +63,8 @@ TEST(compare_missing_dep_trouble)
 TEST(compare_missing_dep_and_target_trouble)
 TEST(compare_mixed_rule_mtime_decides)
 TEST(compare_mixed_rule_equal_mtime_stale)
+TEST(compare_first_sight_mtime_decides)
+TEST(compare_first_sight_against_written)
 TEST(compare_mixed_rule_older_mtime_fresh)
 TEST(compare_mtime_both_sides)
 TEST(compare_one_newer_dep_marked)
@@ -128,6 +130,7 @@ TEST(publish_deleted_removed)
 TEST(publish_moved_drops_old_inode)
 TEST(publish_touched_updates_ctime)
 TEST(publish_skips_ineligible)
+TEST(publish_first_sight_real_mtime)
 
 /* test-notify.c */
 TEST(notify_unset_sends_nothing)
@@ -212,3 +215,9 @@ TEST(db_put_records_round_trip)
 
 /* test-hist.c */
 TEST(hist_under_components)
+
+/* test-depfile.c */
+TEST(depfile_gcc_md_mp)
+TEST(depfile_escapes)
+TEST(depfile_targets_merge)
+TEST(depfile_malformed)

@@ -882,7 +882,7 @@ proto_records_truncated_rejected(void)
 void
 proto_records_unknown_state_rejected(void)
 {
-	static const uint32_t	 bad[] = { PROTO_UNWATCHED + 1, 0x100,
+	static const uint32_t	 bad[] = { PROTO_FIRST_SIGHT + 1, 0x100,
 				     UINT32_MAX };
 	struct proto_record	 recs[2];
 	struct pbuf		 b;
@@ -1546,27 +1546,27 @@ unpack_log_any(const uint8_t *p, size_t len, const char **cause)
 }
 
 /* The changes a CHANGES unpack handed over, copied. */
-static struct proto_change	got[8];
-static char			got_paths[8][32];
-static size_t			ngot;
+static struct proto_change	chg[8];
+static char			chg_paths[8][32];
+static size_t			nchg;
 
 static void
 collect_change(void *arg, const struct proto_change *c)
 {
 	(void)arg;
-	if (ngot == 8)
+	if (nchg == 8)
 		return;
-	got[ngot] = *c;
-	memcpy(got_paths[ngot], c->path, c->pathlen);
-	got_paths[ngot][c->pathlen] = '\0';
-	got[ngot].path = got_paths[ngot];
-	ngot++;
+	chg[nchg] = *c;
+	memcpy(chg_paths[nchg], c->path, c->pathlen);
+	chg_paths[nchg][c->pathlen] = '\0';
+	chg[nchg].path = chg_paths[nchg];
+	nchg++;
 }
 
 static int
 unpack_changes_any(const uint8_t *p, size_t len, const char **cause)
 {
-	ngot = 0;
+	nchg = 0;
 	return (proto_unpack_changes(p, len, collect_change, NULL, cause) < 0 ?
 	    -1 : 0);
 }
@@ -1661,16 +1661,16 @@ proto_changes_round_trip(void)
 	proto_changes_add(&b, &mark);
 	proto_changes_end(&b, off, 3);
 	CHECK_EQ_UINT(b.len, PROTO_HDR_LEN + 4 + 3 * PROTO_CHANGE_FIXED + 10);
-	ngot = 0;
+	nchg = 0;
 	CHECK_EQ_INT(proto_unpack_changes(b.data + PROTO_HDR_LEN,
 	    b.len - PROTO_HDR_LEN, collect_change, NULL, &cause), 3);
-	CHECK_EQ_UINT(got[0].seq, 17);
-	CHECK_EQ_UINT(got[0].what, PROTO_DELETED);
-	CHECK_EQ_STR(got[0].path, "old.c");
-	CHECK_EQ_STR(got[1].path, "a b\nc");
-	CHECK_EQ_INT(got[1].wtime_ns == -1, 1);
-	CHECK_EQ_UINT(got[2].what, PROTO_RESCAN_OVERFLOW);
-	CHECK_EQ_UINT(got[2].pathlen, 0);
+	CHECK_EQ_UINT(chg[0].seq, 17);
+	CHECK_EQ_UINT(chg[0].what, PROTO_DELETED);
+	CHECK_EQ_STR(chg[0].path, "old.c");
+	CHECK_EQ_STR(chg[1].path, "a b\nc");
+	CHECK_EQ_INT(chg[1].wtime_ns == -1, 1);
+	CHECK_EQ_UINT(chg[2].what, PROTO_RESCAN_OVERFLOW);
+	CHECK_EQ_UINT(chg[2].pathlen, 0);
 	CHECK_EXACT(&b, PROTO_MSG_CHANGES, unpack_changes_any);
 	/* An unknown kind of change, or a path that is not canonical. */
 	pbuf_reset(&b);
@@ -1678,10 +1678,10 @@ proto_changes_round_trip(void)
 	c[0].what = 6;
 	proto_changes_add(&b, &c[0]);
 	proto_changes_end(&b, off, 1);
-	ngot = 0;
+	nchg = 0;
 	CHECK_EQ_INT(proto_unpack_changes(b.data + PROTO_HDR_LEN,
 	    b.len - PROTO_HDR_LEN, collect_change, NULL, &cause), -1);
-	CHECK_EQ_UINT(ngot, 0);		/* checked whole before any is told */
+	CHECK_EQ_UINT(nchg, 0);		/* checked whole before any is told */
 	pbuf_reset(&b);
 	off = proto_changes_begin(&b);
 	c[0].what = PROTO_CREATED;

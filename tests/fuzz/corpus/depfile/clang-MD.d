@@ -1,0 +1,1 @@
+mc.o: m.c a\ b.h x.h
