@@ -314,6 +314,7 @@ bench: all
 	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/bench/run
 	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/bench/news
 	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/bench/firstsight
+	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/bench/git
 
 # demo installs what the build needs first (when it can), so no "all" here.
 demo:
