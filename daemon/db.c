@@ -17,6 +17,11 @@
 #include "log.h"
 
 #define DB_SCHEMA_VERSION	3
+/*
+ * The history is trimmed at a commit after this many rows were added, or
+ * an eighth of what it keeps if that is less (a small --history), and at
+ * the first commit of a run.
+ */
 #define DB_HISTORY_TRIM_EVERY	4096
 /*
  * Checkpoints (db_checkpoints): one starts in libuv's pool once this many
@@ -59,6 +64,7 @@ enum db_stmt {
 	DB_LOAD_RECORDS,
 	DB_TRIM_HISTORY,
 	DB_HISTORY_CUT,
+	DB_HISTORY_ROWS,
 	DB_PUT_BUILD,
 	DB_LOAD_BUILDS,
 	DB_DROP_RECORD,
@@ -86,9 +92,16 @@ static const char *db_sql[DB_NSTMT] = {
 	[DB_LOAD_RECORDS] = "SELECT path, seq, present, kind, mtime_ns,"
 	    " ctime_ns, size, ino, dev, wtime_ns, first FROM record",
 	[DB_TRIM_HISTORY] = "DELETE FROM history WHERE seq <= ?1",
-	/* The seq below which rows go to keep about ?1: ties stay whole. */
-	[DB_HISTORY_CUT] = "SELECT seq FROM history ORDER BY seq DESC"
-	    " LIMIT 1 OFFSET ?1",
+	/*
+	 * The seq up to which rows go to keep about ?1, by rowid (the order
+	 * rows came in, and seq order but for build entries): two lookups
+	 * in the table's tree, not a walk of ?1 index entries.  The rows of
+	 * a seq go together.
+	 */
+	[DB_HISTORY_CUT] = "SELECT seq FROM history WHERE rowid <="
+	    " (SELECT max(rowid) FROM history) - ?1 ORDER BY rowid DESC"
+	    " LIMIT 1",
+	[DB_HISTORY_ROWS] = "SELECT count(*) FROM history",
 	[DB_PUT_BUILD] = "INSERT OR REPLACE INTO build (target, seq_started,"
 	    " seq_finished, wtime_ns) VALUES (?1, ?2, ?3, ?4)",
 	[DB_LOAD_BUILDS] = "SELECT target, seq_started, seq_finished"
@@ -332,6 +345,7 @@ db_open(const char *path, int *corrupt, char **cause)
 			goto fail;
 	}
 	db->history_max = DB_HISTORY_DEFAULT;
+	db->history_adds = DB_HISTORY_TRIM_EVERY;	/* trim at the first */
 	db->history_from = (uint64_t)db_get_meta(db, "history_from", 0);
 	if ((db->id = (uint64_t)db_get_meta(db, "db_id", 0)) == 0 &&
 	    db_new_id(db) != 0)
@@ -501,6 +515,29 @@ db_begin(struct db *db)
 	return (0);
 }
 
+static unsigned
+db_trim_every(const struct db *db)
+{
+	uint64_t	n = db->history_max / 8;
+
+	if (n < 1)
+		n = 1;
+	return (n < DB_HISTORY_TRIM_EVERY ? (unsigned)n :
+	    DB_HISTORY_TRIM_EVERY);
+}
+
+uint64_t
+db_history_rows(struct db *db)
+{
+	sqlite3_stmt	*s = db->stmt[DB_HISTORY_ROWS];
+	uint64_t	 n = 0;
+
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = (uint64_t)sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return (n);
+}
+
 /*
  * Keep about history_max rows: those of the seqs before the cut go, a
  * seq's rows together, and history_from says where the rest begins.
@@ -536,7 +573,7 @@ db_commit(struct db *db, char **cause)
 	uint64_t	cut = 0;
 
 	assert(db->in_txn);
-	if (db->history_adds >= DB_HISTORY_TRIM_EVERY &&
+	if (db->history_adds >= db_trim_every(db) &&
 	    db_trim_history(db, &cut) != 0)
 		goto fail;
 	if (db_run(db, DB_COMMIT) != 0)
