@@ -19,6 +19,9 @@ BASHCOMPDIR ?= $(or $(shell pkg-config --define-variable=prefix=$(PREFIX) \
 SYSTEMDUSERUNITDIR ?= $(or $(shell pkg-config \
 	--define-variable=prefix=$(PREFIX) --variable=systemduserunitdir \
 	systemd 2>/dev/null),$(PREFIX)/lib/systemd/user)
+# The git fsmonitor hook (contrib/git): share/, not a git hooks directory;
+# git runs it where core.fsmonitor says.
+GITHOOKDIR ?= $(PREFIX)/share/depcheck/git
 DESTDIR	?=
 
 CC	?= cc
@@ -311,6 +314,7 @@ bench: all
 	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/bench/run
 	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/bench/news
 	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/bench/firstsight
+	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/bench/git
 
 # demo installs what the build needs first (when it can), so no "all" here.
 demo:
@@ -330,6 +334,10 @@ install: all
 	sed 's|@BINDIR@|$(BINDIR)|g' contrib/systemd/depcheckd@.service.in \
 	    >$(DESTDIR)$(SYSTEMDUSERUNITDIR)/depcheckd@.service
 	chmod 644 $(DESTDIR)$(SYSTEMDUSERUNITDIR)/depcheckd@.service
+	install -d $(DESTDIR)$(GITHOOKDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' contrib/git/fsmonitor-depcheck \
+	    >$(DESTDIR)$(GITHOOKDIR)/fsmonitor-depcheck
+	chmod 755 $(DESTDIR)$(GITHOOKDIR)/fsmonitor-depcheck
 
 clean:
 	rm -rf build build-san

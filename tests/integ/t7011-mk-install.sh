@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Area 7 (make): depcheck.mk as installed, and without a client (issue 9).
 #  (a) make install DESTDIR=D PREFIX=/usr/local puts the programs, the exec
-#      library, the man pages and depcheck.mk in place (depcheck.mk in
+#      library, the man pages, the git fsmonitor hook (naming BINDIR's
+#      client) and depcheck.mk in place (depcheck.mk in
 #      D/usr/local/include, which GNU make searches for an include without
 #      a path; make -I D/usr/local/include stands in for that search);
 #  (b) a Makefile with a bare `include depcheck.mk` builds with the
@@ -46,6 +47,11 @@ done
 ok "installed: include/depcheck.mk, the same as contrib/make/depcheck.mk" \
     cmp -s "$REPO_DIR/contrib/make/depcheck.mk" "$INC/depcheck.mk"
 is "$(stat -c %a "$INC/depcheck.mk")" 644 "include/depcheck.mk is 0644"
+GITHOOK=$DEST/usr/local/share/depcheck/git/fsmonitor-depcheck
+ok "installed: share/depcheck/git/fsmonitor-depcheck, executable" \
+    test -x "$GITHOOK"
+ok "the installed git hook runs /usr/local/bin/depcheck" \
+    grep -qF "'/usr/local/bin/depcheck'" "$GITHOOK"
 
 # ---------------------------------------------------------- (c) no client
 
