@@ -210,6 +210,13 @@ depfile_target(struct depfile *df, const char *name)
 static void
 depfile_add_dep(struct depfile_target *t, const char *dep)
 {
+	size_t	i;
+
+	/* A target named again (the same depfile twice): once each. */
+	for (i = 0; i < t->ndeps; i++) {
+		if (strcmp(t->deps[i], dep) == 0)
+			return;
+	}
 	if (t->ndeps == t->cap) {
 		t->cap = t->cap == 0 ? 16 : t->cap * 2;
 		t->deps = xreallocarray(t->deps, t->cap, sizeof *t->deps);

@@ -334,18 +334,22 @@ batch_write(struct batch *b, struct rec **dirty, size_t n, char **cause)
 		/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
 		b->sorted = xreallocarray(b->sorted, n, sizeof *b->sorted);
 	}
-	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
-	memcpy(b->sorted, dirty, n * sizeof *dirty);
-	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
-	qsort(b->sorted, n, sizeof *b->sorted, batch_path_cmp);
+	/* None (only history entries, a start's): no pointers to copy. */
+	if (n > 0) {
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
+		memcpy(b->sorted, dirty, n * sizeof *dirty);
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
+		qsort(b->sorted, n, sizeof *b->sorted, batch_path_cmp);
+	}
 	if (db_begin(d->db) != 0 || db_put_records(d->db, b->sorted, n) != 0)
 		rc = -1;
 	for (i = nw = 0; i < n; i++) {
 		if (b->sorted[i]->dirty == INDEX_WRITTEN)
 			b->sorted[nw++] = b->sorted[i];
 	}
-	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
-	qsort(b->sorted, nw, sizeof *b->sorted, batch_seq_cmp);
+	if (nw > 0)
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
+		qsort(b->sorted, nw, sizeof *b->sorted, batch_seq_cmp);
 	if (rc == 0 && db_add_histories(d->db, b->sorted, nw) != 0)
 		rc = -1;
 	for (i = 0; rc == 0 && i < b->nmarks; i++)

@@ -443,8 +443,9 @@ news_batch_cb(void *arg, struct rec *const *recs, size_t n, const char *cause)
 		if (recs[i]->dirty == INDEX_WRITTEN)
 			nw->sorted[k++] = recs[i];
 	}
-	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
-	qsort(nw->sorted, k, sizeof *nw->sorted, news_seq_cmp);
+	if (k > 0)
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
+		qsort(nw->sorted, k, sizeof *nw->sorted, news_seq_cmp);
 	for (s = nw->watchers; s != NULL; s = next) {
 		next = s->next;
 		if (s->state == NEWS_LIVE)

@@ -69,6 +69,8 @@ depfile_targets_merge(void)
 	depfile_init(&df);
 	CHECK_EQ_INT(parse(&df, "x.o: x.c\n", &cause), 0);
 	CHECK_EQ_INT(parse(&df, "x.o: x.h\ny.o: y.c\n", &cause), 0);
+	/* The same depfile twice: each prerequisite once. */
+	CHECK_EQ_INT(parse(&df, "x.o: x.c x.h\n", &cause), 0);
 	CHECK_EQ_UINT(df.ntargets, 2);
 	CHECK_EQ_UINT(df.targets[0].ndeps, 2);
 	CHECK_EQ_STR(df.targets[0].deps[1], "x.h");
