@@ -244,9 +244,9 @@ local function newer_deps(o)
 	return list
 end
 
--- The statusline text for a file from verdict V on its targets WANT
--- (abs -> true).
-local function summary(file, want, v)
+-- The statusline text for FILE (REAL: its real path) from verdict V on
+-- its targets WANT (abs -> true).
+local function summary(file, real, want, v)
 	local stale, errors = {}, {}
 	for _, o in ipairs(v.results) do
 		if want[o.abs] then
@@ -277,7 +277,8 @@ local function summary(file, want, v)
 	local pick, dep = stale[1], nil
 	for _, o in ipairs(stale) do
 		for _, d in ipairs(newer_deps(o)) do
-			if project.join(o.dir, d) == file then
+			local a = project.join(o.dir, d)
+			if a == file or a == real then
 				pick, dep = o, d
 				break
 			end
@@ -385,7 +386,7 @@ local function checked(buf, s, items, v)
 		no_daemon(s.root)
 		set_status(buf, s, 'build: no daemon')
 	else
-		set_status(buf, s, summary(s.file, want, v))
+		set_status(buf, s, summary(s.file, s.real, want, v))
 		local r = roots[s.root]
 		if r and r.timer and not r.job then
 			-- a daemon answers: the watch need not wait
@@ -488,8 +489,13 @@ local function watch_line(r, line)
 			return
 		end
 		for b, s in pairs(bufs) do
-			if s.root == r.root and (s.file == abs or
-			    (s.deps and s.deps[abs])) then
+			if s.root ~= r.root then
+				-- another root's buffer
+			elseif s.running then
+				-- its check may have synced before this write,
+				-- and knows its dependencies only when done
+				s.again = true
+			elseif s.file == abs or (s.deps and s.deps[abs]) then
 				schedule(b)
 			end
 		end
@@ -695,6 +701,14 @@ local function scratch(name, lines)
 	return buf
 end
 
+-- A word as a shell would need it.
+local function quote(w)
+	if w:match('^[%w%%+,./:=@_-]+$') then
+		return w
+	end
+	return vim.fn.shellescape(w)
+end
+
 -- The current buffer's file and project, then, once the project is read
 -- again, go(file, project); or nothing after saying why not.
 local function here(go)
@@ -734,12 +748,11 @@ function M.why()
 			for _, x in ipairs(v.runs or {}) do
 				local argv = { 'depcheck' }
 				for _, a in ipairs(x.args) do
-					argv[#argv + 1] = vim.fn.shellescape(a)
+					argv[#argv + 1] = quote(a)
 				end
 				lines[#lines + 1] = ''
-				lines[#lines + 1] = '$ cd ' ..
-				    vim.fn.shellescape(x.dir) .. ' && ' ..
-				    table.concat(argv, ' ')
+				lines[#lines + 1] = '$ cd ' .. quote(x.dir) ..
+				    ' && ' .. table.concat(argv, ' ')
 				vim.list_extend(lines, x.err)
 			end
 			scratch('depcheck://why', lines)
