@@ -12,8 +12,11 @@
 #  - :DepcheckStale lists exactly the stale objects, :DepcheckWhy and
 #    :DepcheckLog show depcheck's lines; make: up to date again, and
 #    :DepcheckStale lists nothing;
-#  - no daemon: exactly one message naming the root, no error, no trace,
-#    and nothing started.
+#  - no compile_commands.json: the depfiles under build/ are enough;
+#  - the daemon stops: said once; it starts again: the watch comes back;
+#  - make install puts the plugin in share/depcheck/nvim;
+#  - no daemon (that installed copy): exactly one message naming the
+#    root, no error, no trace, and nothing started.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -381,6 +384,29 @@ finish(function()
 	no_error('no error message, no traceback')
 end)
 EOF_LUA
+
+# make install puts the plugin where the README says, all of it: the
+# second run uses that copy (when DEPCHECK_BINDIR is the bin/ of an
+# up-to-date build: nothing is compiled here).
+O=${DEPCHECK_BINDIR%/bin}
+if [ "$O/bin" = "$DEPCHECK_BINDIR" ] && env -i "PATH=$PATH" \
+    make -C "$REPO_DIR" -q "O=$O" all >/dev/null 2>&1; then
+	DEST=$(make_tmpdir)
+	run_cmd env -i "PATH=$PATH" make -C "$REPO_DIR" "O=$O" \
+	    "DESTDIR=$DEST" PREFIX=/usr/local install
+	if [ "$T_RC" -eq 0 ] &&
+	    diff -r "$PLUGIN" "$DEST/usr/local/share/depcheck/nvim" \
+	    >"$SCRATCH/diff" 2>&1; then
+		pass "make install: contrib/nvim in share/depcheck/nvim"
+		PLUGIN=$DEST/usr/local/share/depcheck/nvim
+	else
+		fail "make install: contrib/nvim in share/depcheck/nvim"
+		diag_last
+		diag_file "diff -r" "$SCRATCH/diff"
+	fi
+else
+	skip "DEPCHECK_BINDIR is not the bin/ of an up-to-date build"
+fi
 
 nvim_run nodaemon "$SCRATCH/nodaemon.lua"
 is "$(daemon_pids)" "" "no daemon was started by the plugin"
