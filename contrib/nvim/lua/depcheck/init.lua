@@ -143,14 +143,17 @@ end
 -- gives): one `depcheck check --json --strict --depfile ...` per
 -- directory (per config.chunk depfiles), `check OBJECT SOURCE` for a
 -- built object without a depfile; an object never built is stale without
--- asking.  EXTRA: more options (--why).  done(v): v.results (each decoded
--- object with .dir, its directory, and .abs, its target's path), v.lines
+-- asking.  EXTRA: more options (--why).  done(v): v.results (the decoded
+-- answer of each target that is not up to date, with .dir, its
+-- directory, and .abs, its target's path), v.fresh (abs -> true: the
+-- targets up to date), v.lines
 -- (what the runs said on stderr, in order), v.runs ({dir, args, err}
 -- each), v.no_daemon (a root), v.failed (a run that printed no verdict:
 -- its stderr lines).
 local function verdict(items, extra, done)
 	local groups, order, runs = {}, {}, {}
-	local v = { results = {}, lines = {}, failed = {}, unbuilt = {} }
+	local v = { results = {}, fresh = {}, lines = {}, failed = {},
+	    unbuilt = {} }
 
 	for _, it in ipairs(items) do
 		local e = it.entry
@@ -183,12 +186,11 @@ local function verdict(items, extra, done)
 	end
 	for _, g in ipairs(order) do
 		for i = 1, #g.files, M.config.chunk do
-			local args = { 'check', '--json', '--strict' }
-			vim.list_extend(args, extra)
+			local files = {}
 			for j = i, math.min(i + M.config.chunk - 1, #g.files) do
-				vim.list_extend(args, { '--depfile', g.files[j] })
+				files[#files + 1] = g.files[j]
 			end
-			runs[#runs + 1] = { dir = g.dir, args = args }
+			runs[#runs + 1] = { dir = g.dir, files = files }
 		end
 	end
 
@@ -198,37 +200,90 @@ local function verdict(items, extra, done)
 		vim.schedule(function() done(v) end)
 		return
 	end
-	for _, r in ipairs(runs) do
+	local start
+	local function finish()
+		left = left - 1
+		if left > 0 then
+			return
+		end
+		v.runs = {}
+		vim.list_extend(v.lines, v.unbuilt)
+		for _, x in ipairs(runs) do
+			if not x.split then
+				v.runs[#v.runs + 1] = x
+				vim.list_extend(v.lines, x.err)
+			end
+		end
+		done(v)
+	end
+	local function answered(r, code, out, err)
+		local worst, fresh, results = 0, {}, {}
+		for _, l in ipairs(out) do
+			-- Most answers are "up to date", and of those only the
+			-- target is needed: taken without decoding when the
+			-- name has no escape ("exit" is the object's own key:
+			-- a quote in a name is \").
+			local t = l:match('^{"target":"([^"\\]*)","exit":0,')
+			local ok, o = false, nil
+			if t then
+				fresh[#fresh + 1] = project.join(r.dir, t)
+			else
+				ok, o = pcall(vim.json.decode, l)
+			end
+			if ok and type(o) == 'table' and
+			    type(o.target) == 'string' and
+			    type(o.exit) == 'number' then
+				o.dir = r.dir
+				o.abs = project.join(r.dir, o.target)
+				if o.exit == 0 then
+					fresh[#fresh + 1] = o.abs
+				else
+					results[#results + 1] = o
+				end
+				worst = math.max(worst, o.exit)
+			end
+		end
+		r.err = err
+		local nd = no_daemon_line(err)
+		if nd then
+			v.no_daemon = nd
+		elseif code ~= worst and r.files and #r.files > 1 then
+			-- One depfile that cannot be read (make clean, say)
+			-- or parsed leaves every target of the run without
+			-- an answer: ask for each depfile alone.
+			r.split = true
+			for _, f in ipairs(r.files) do
+				left = left + 1
+				runs[#runs + 1] = { dir = r.dir, files = { f } }
+				start(runs[#runs])
+			end
+		elseif code ~= worst then
+			-- a status the answers do not explain (a bad
+			-- depfile, a crash): none of it is trusted
+			vim.list_extend(v.failed, #err > 0 and err or
+			    { string.format('depcheck exited %d', code) })
+		else
+			for _, a in ipairs(fresh) do
+				v.fresh[a] = true
+			end
+			vim.list_extend(v.results, results)
+		end
+		finish()
+	end
+	start = function(r)
+		if r.args == nil then
+			r.args = { 'check', '--json', '--strict' }
+			vim.list_extend(r.args, extra)
+			for _, f in ipairs(r.files) do
+				vim.list_extend(r.args, { '--depfile', f })
+			end
+		end
 		run(r.args, r.dir, function(code, out, err)
-			local any = false
-			for _, l in ipairs(out) do
-				local ok, o = pcall(vim.json.decode, l)
-				if ok and type(o) == 'table' and
-				    type(o.target) == 'string' then
-					o.dir = r.dir
-					o.abs = project.join(r.dir, o.target)
-					v.results[#v.results + 1] = o
-					any = true
-				end
-			end
-			r.err = err
-			local nd = no_daemon_line(err)
-			if nd then
-				v.no_daemon = nd
-			elseif not any and code ~= 0 then
-				vim.list_extend(v.failed, #err > 0 and err or
-				    { string.format('depcheck exited %d', code) })
-			end
-			left = left - 1
-			if left == 0 then
-				v.runs = runs
-				vim.list_extend(v.lines, v.unbuilt)
-				for _, x in ipairs(runs) do
-					vim.list_extend(v.lines, x.err)
-				end
-				done(v)
-			end
+			answered(r, code, out, err)
 		end)
+	end
+	for i = 1, #runs do
+		start(runs[i])
 	end
 end
 
@@ -271,9 +326,18 @@ local function summary(file, real, want, v)
 		    ')'
 	end
 	if #stale == 0 then
+		for t in pairs(want) do
+			if not v.fresh[t] then
+				-- no answer for it (its depfile changed since
+				-- it was read): the .d's write checks again
+				return 'build: ?'
+			end
+		end
 		return 'build: up to date'
 	end
-	-- Name this file when it is what was written after a target.
+	-- Name this file when it is what was written after a target; the
+	-- first target by name (the runs end in any order).
+	table.sort(stale, function(a, b) return a.abs < b.abs end)
 	local pick, dep = stale[1], nil
 	for _, o in ipairs(stale) do
 		for _, d in ipairs(newer_deps(o)) do
@@ -369,19 +433,13 @@ end
 
 -- Verdict V on ITEMS, the targets of buffer BUF (state S), arrived.
 local function checked(buf, s, items, v)
-	local want, deps = {}, {}
+	local want = {}
 	for _, it in ipairs(items) do
 		for _, t in ipairs(it.targets) do
 			want[t] = true
 		end
 	end
-	for _, o in ipairs(v.results) do
-		deps[o.abs] = true
-		for _, d in ipairs(o.deps or {}) do
-			deps[project.join(o.dir, d.path)] = true
-		end
-	end
-	s.deps = deps
+	s.items, s.want = items, want
 	if v.no_daemon then
 		no_daemon(s.root)
 		set_status(buf, s, 'build: no daemon')
@@ -425,7 +483,8 @@ local function check(buf)
 		local items = proj:dependents(s.file, s.real)
 		if #items == 0 then
 			-- not a prerequisite of anything the build makes
-			s.running, s.checked, s.deps = false, true, {}
+			s.running, s.checked = false, true
+			s.items, s.want = {}, {}
 			set_status(buf, s, '')
 			if s.again then
 				s.again = false
@@ -467,6 +526,22 @@ end
 
 -- ------------------------------------------------------------- watches
 
+-- Does a write of ABS change buffer state S's verdict: is it the file,
+-- one of its targets or a prerequisite of one?  (The depfiles' sets: the
+-- --json answers are not kept.)
+local function concerns(s, abs)
+	if s.file == abs or (s.want and s.want[abs]) then
+		return true
+	end
+	for _, it in ipairs(s.items or {}) do
+		local e = it.entry
+		if (e.set and e.set[abs]) or e.file == abs then
+			return true
+		end
+	end
+	return false
+end
+
 local function watch_line(r, line)
 	local ok, o = pcall(vim.json.decode, line)
 	if not ok or type(o) ~= 'table' then
@@ -495,7 +570,7 @@ local function watch_line(r, line)
 				-- its check may have synced before this write,
 				-- and knows its dependencies only when done
 				s.again = true
-			elseif s.file == abs or (s.deps and s.deps[abs]) then
+			elseif concerns(s, abs) then
 				schedule(b)
 			end
 		end
@@ -841,16 +916,26 @@ local function stale_of(proj)
 				}
 			end
 		end
-		for _, l in ipairs(v.failed) do
-			qf[#qf + 1] = { text = l }
-		end
 		table.sort(qf, function(a, b) return a.text < b.text end)
+		local nstale = #qf
+		for _, l in ipairs(v.failed) do
+			-- "depcheck: FILE:LINE: cause" of a bad depfile
+			local f, n, why = l:match('^depcheck: (.-):(%d+): (.*)$')
+			if f then
+				qf[#qf + 1] = { filename = f, lnum = tonumber(n),
+				    text = why, type = 'E' }
+			else
+				qf[#qf + 1] = { text = strip(l), type = 'E' }
+			end
+		end
 		vim.fn.setqflist({}, ' ', {
 			title = 'depcheck: stale targets of ' .. proj.dir,
 			items = qf,
 		})
-		vim.notify(string.format('depcheck: %d stale target%s in %s',
-		    #qf, #qf == 1 and '' or 's', proj.dir), INFO)
+		vim.notify(string.format('depcheck: %d stale target%s%s in %s',
+		    nstale, nstale == 1 and '' or 's', #qf > nstale and
+		    string.format(', %d error%s', #qf - nstale,
+		    #qf - nstale == 1 and '' or 's') or '', proj.dir), INFO)
 		if #qf > 0 then
 			vim.cmd('botright cwindow')
 		end

@@ -418,7 +418,10 @@ function Project:refresh(limit, done)
 			end
 			i = i + 1
 			if uv.hrtime() - t0 > 10e6 and i <= #entries then
-				vim.schedule(step)	-- the editor's turn
+				-- The editor's turn: a timer, not vim.schedule(),
+				-- whose callbacks run back to back with no
+				-- input read in between.
+				vim.defer_fn(step, 1)
 				return
 			end
 		end
