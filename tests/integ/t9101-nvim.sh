@@ -32,13 +32,14 @@ PLUGIN=$REPO_DIR/contrib/nvim
 mkdir -p src include build
 printf 'int foo(void);\n' >include/foo.h
 printf 'int bar(void);\n' >include/bar.h
+printf 'int extra;\n' >src/extra.c
 printf '#include "foo.h"\nint foo(void) { return 1; }\n' >src/foo.c
 printf '#include "bar.h"\nint bar(void) { return 2; }\n' >src/bar.c
 printf '#include "foo.h"\n#include "bar.h"\nint main(void) { return foo() + bar(); }\n' \
     >src/main.c
 cat >Makefile <<'EOF'
-build/app: build/foo.o build/bar.o build/main.o
-	gcc -o $@ build/foo.o build/bar.o build/main.o
+build/app: build/foo.o build/bar.o build/main.o build/extra.o
+	gcc -o $@ build/foo.o build/bar.o build/main.o build/extra.o
 build/foo.o: src/foo.c
 	gcc -MMD -MP -Iinclude -c src/foo.c -o build/foo.o
 build/bar.o: src/bar.c
@@ -47,9 +48,12 @@ build/bar.o: src/bar.c
 # paths are relative to build/ (make is told its headers by hand)
 build/main.o: src/main.c include/foo.h include/bar.h
 	cd build && gcc -MMD -MP -I../include -c ../src/main.c -o main.o
+# extra.o has no depfile (no -MMD)
+build/extra.o: src/extra.c
+	gcc -c src/extra.c -o build/extra.o
 -include build/foo.d build/bar.d
 EOF
-# The three shapes of an entry: "arguments"; "command"; -MF named.
+# The shapes of an entry: "arguments"; "command"; -MF named; no -MMD.
 python3 - "$ROOT" >build/compile_commands.json <<'EOF_PY'
 import json, sys
 d = sys.argv[1]
@@ -57,6 +61,8 @@ print(json.dumps([
     {"directory": d, "file": "src/foo.c",
      "arguments": ["gcc", "-MMD", "-MP", "-Iinclude", "-c", "src/foo.c",
                    "-o", "build/foo.o"]},
+    {"directory": d, "file": "src/extra.c",
+     "command": "gcc -c src/extra.c -o build/extra.o"},
     {"directory": d, "file": "src/bar.c",
      "command": "gcc -MMD -MP -MF build/bar.d -Iinclude -c src/bar.c -o build/bar.o"},
     {"directory": d + "/build", "file": "../src/main.c",
@@ -147,11 +153,25 @@ function job_count()
 	end
 	return n
 end
+function jobs()
+	local t = {}
+	for _, c in ipairs(vim.api.nvim_list_chans()) do
+		if c.stream == 'job' then
+			t[#t + 1] = table.concat(c.argv or {}, ' ')
+		end
+	end
+	return table.concat(t, '\n')
+end
+-- Run BODY; then the plugin's VimLeavePre must leave no job behind
+-- (and Neovim then has no child to wait for as it exits).
 function finish(body)
 	local good, err = xpcall(body, debug.traceback)
 	if not good then
 		result(false, 'the script raised no error', err)
 	else
+		vim.cmd('doautocmd VimLeavePre')
+		result(wait(3000, function() return job_count() == 0 end),
+		    'VimLeavePre: the watch stopped, no job left', jobs())
 		res:write('done\n')
 	end
 	res:close()
@@ -262,6 +282,24 @@ finish(function()
 	    'within a second (%.0f ms)', ms), dc.status(bar))
 	is(dc.status(bar), 'build: stale (bar.h written after bar.o)',
 	    'bar.c: the header, the object')
+
+	-- A source with no depfile: checked against its object alone.
+	vim.cmd('split ' .. ROOT .. '/src/extra.c')
+	local extra = vim.api.nvim_get_current_buf()
+	good = wait(3000, function()
+		return dc.status(extra) == 'build: up to date'
+	end)
+	result(good, 'extra.c (no depfile): up to date', dc.status(extra))
+	vim.fn.system({ 'sh', '-c', 'echo "int extra2;" >>' .. ROOT ..
+	    '/src/extra.c' })
+	good, ms = wait(1000, function()
+		return dc.status(extra):match('^build: stale') ~= nil
+	end)
+	result(good, string.format('extra.c written outside: stale (%.0f ms)',
+	    ms), dc.status(extra))
+	is(dc.status(extra), 'build: stale (extra.c written after extra.o)',
+	    'extra.c: the source, the object')
+	vim.cmd('close')
 
 	-- Rebuild.
 	local out = vim.fn.system({ 'make', '-C', ROOT })
