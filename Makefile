@@ -312,6 +312,7 @@ check-fuzz: $(addprefix build/fuzz/fuzz-,$(FUZZ_TARGETS))
 bench: all
 	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/bench/run
 	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/bench/news
+	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/bench/firstsight
 
 # demo installs what the build needs first (when it can), so no "all" here.
 demo:

@@ -100,7 +100,9 @@ check_query(struct client *c, struct item *items, int n, int sync,
 			if (recs[k].state == PROTO_UNWATCHED)
 				continue;	/* keep the mtime facts */
 			f->rule = COMPARE_SEQ;
-			f->exists = recs[k].state == PROTO_EXISTS;
+			f->exists = recs[k].state == PROTO_EXISTS ||
+			    recs[k].state == PROTO_FIRST_SIGHT;
+			f->first = recs[k].state == PROTO_FIRST_SIGHT;
 			f->seq = recs[k].seq;
 			f->built_from = recs[k].built_from;
 		}
@@ -115,7 +117,8 @@ check_query(struct client *c, struct item *items, int n, int sync,
 static const char *
 check_rule_name(int rule)
 {
-	return (rule == COMPARE_SEQ ? "seq" : "mtime");
+	return (rule == COMPARE_SEQ ? "seq" : rule == COMPARE_FIRST ?
+	    "first-sight" : "mtime");
 }
 
 static void
@@ -124,6 +127,7 @@ check_why(const struct item *t, const struct item *deps,
 {
 	const struct compare_fact	*tf = &t->fact, *df, *newest = NULL;
 	int				 i, by_mtime = 0, by_seq = 0;
+	int				 by_first = 0;
 
 	if (verdict == EXIT_TROUBLE)
 		return;
@@ -141,10 +145,12 @@ check_why(const struct item *t, const struct item *deps,
 		df = &deps[i].fact;
 		if (!df->exists)
 			continue;	/* said already, by check_paths */
-		if (out[i].rule == COMPARE_MTIME)
-			by_mtime = 1;
-		else
+		if (out[i].rule == COMPARE_SEQ)
 			by_seq = 1;
+		else
+			by_mtime = 1;
+		if (out[i].rule == COMPARE_FIRST)
+			by_first = 1;
 		if (!out[i].newer) {
 			if (newest == NULL || (out[i].rule == COMPARE_SEQ ?
 			    df->seq > newest->seq :
@@ -163,9 +169,11 @@ check_why(const struct item *t, const struct item *deps,
 			    df->seq > tf->seq ? "after it" : "at the same seq",
 			    df->seq, df->seq > tf->seq ? ">" : "=", tf->seq);
 		else
-			cmd_warn("%s is stale: %s not older by mtime"
+			cmd_warn("%s is stale: %s not older by mtime%s"
 			    " (%" PRId64 ".%09" PRId64 " >= %" PRId64 ".%09"
-			    PRId64 ")", tf->arg, df->arg,
+			    PRId64 ")", tf->arg, df->arg, out[i].rule ==
+			    COMPARE_FIRST ? ", both first seen by a crawl" :
+			    "",
 			    df->mtime_ns / 1000000000,
 			    df->mtime_ns % 1000000000,
 			    tf->mtime_ns / 1000000000,
@@ -185,9 +193,10 @@ check_why(const struct item *t, const struct item *deps,
 		    compare_target_seq(tf));
 	else
 		cmd_warn("%s is up to date: %d dependenc%s older by %s"
-		    " (newest %s)", tf->arg, n, n == 1 ? "y" : "ies",
+		    " (newest %s)%s", tf->arg, n, n == 1 ? "y" : "ies",
 		    by_seq ? "seq and mtime" : "mtime",
-		    newest->arg);
+		    newest->arg, by_first ? "; first seen by a crawl, never"
+		    " written since: decided by mtime" : "");
 }
 
 static void
@@ -209,6 +218,7 @@ check_json(const struct item *t, const struct item *deps,
 		printf(",\"target_built_from\":%" PRIu64, t->fact.built_from);
 	else
 		printf(",\"target_built_from\":null");
+	printf(",\"target_first_sight\":%s", t->fact.first ? "true" : "false");
 	printf(",\"rule\":\"%s\",\"deps\":[", check_rule_name(t->fact.rule));
 	for (i = 0; i < n; i++) {
 		printf("%s{", i == 0 ? "" : ",");
@@ -219,7 +229,8 @@ check_json(const struct item *t, const struct item *deps,
 			printf(",\"seq\":%" PRIu64, deps[i].fact.seq);
 		else
 			printf(",\"seq\":null");
-		printf(",\"rule\":\"%s\",\"newer\":%s}",
+		printf(",\"first_sight\":%s,\"rule\":\"%s\",\"newer\":%s}",
+		    deps[i].fact.first ? "true" : "false",
 		    check_rule_name(out[i].rule),
 		    out[i].newer ? "true" : "false");
 	}

@@ -100,7 +100,9 @@ change_json(struct changes_out *o, const struct proto_change *c)
 	if (o->log)
 		printf(",\"time_ns\":%" PRId64, c->wtime_ns);
 	if (what_is_mark(c->what)) {
-		printf(",\"event\":\"%s\"", what_name(c->what));
+		/* log: every entry has a "what"; watch calls them events */
+		printf(",\"%s\":\"%s\"", o->log ? "what" : "event",
+		    what_name(c->what));
 		if (what_cause(c->what) != NULL)
 			printf(",\"cause\":\"%s\"", what_cause(c->what));
 	} else {
@@ -218,21 +220,6 @@ changes_header(struct client *c, const struct changes_out *o)
 		printf("history from seq %" PRIu64 "\n", from);
 }
 
-static void
-changes_connect(struct client *c, char **root)
-{
-	char	*cause;
-
-	if (client_find_root(root, &cause) == -1)
-		cmd_fail("%s", cause);
-	switch (client_open(c, *root, &cause)) {
-	case 1:
-		cmd_fail("no daemon for '%s' (run: depcheck start)", *root);
-	case -1:
-		cmd_fail("%s", cause);
-	}
-}
-
 /* Send b and read the first frame of the answer, printing as for read. */
 static void
 changes_ask(struct client *c, struct pbuf *b, struct changes_out *o,
@@ -337,7 +324,7 @@ cmd_since(int argc, char **argv)
 		    " for everything)" : "one TOKEN only");
 	m.flags = nosync ? 0 : PROTO_CHANGES_SYNC;
 	token_parse(argv[optind], &m.db_id, &m.seq);
-	changes_connect(&c, &root);
+	cmd_connect(&c, &root);
 	pbuf_init(&b);
 	proto_pack_since(&b, &m);
 	changes_ask(&c, &b, &o, &end, client_timeout() * 1000, 0);
@@ -387,7 +374,7 @@ cmd_watch(int argc, char **argv)
 			cmd_badopt("watch", argv, ch);
 		}
 	}
-	changes_connect(&c, &root);
+	cmd_connect(&c, &root);
 	rels = changes_paths(root, argv + optind, argc - optind);
 	pbuf_init(&b);
 	if (proto_pack_watch(&b, &m, rels, (size_t)(argc - optind)) != 0)
@@ -463,7 +450,7 @@ cmd_log(int argc, char **argv)
 			cmd_badopt("log", argv, ch);
 		}
 	}
-	changes_connect(&c, &root);
+	cmd_connect(&c, &root);
 	rels = changes_paths(root, argv + optind, argc - optind);
 	pbuf_init(&b);
 	if (proto_pack_log(&b, PROTO_CHANGES_SYNC, max, rels,

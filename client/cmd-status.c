@@ -15,22 +15,6 @@
 #include "json.h"
 #include "resolve.h"
 
-/* Connect to the daemon of the discovered root, or fail. */
-static void
-status_connect(struct client *c, char **root)
-{
-	char	*cause;
-
-	if (client_find_root(root, &cause) == -1)
-		cmd_fail("%s", cause);
-	switch (client_open(c, *root, &cause)) {
-	case 1:
-		cmd_fail("no daemon for '%s' (run: depcheck start)", *root);
-	case -1:
-		cmd_fail("%s", cause);
-	}
-}
-
 /* One item as "key: value" text, or as a JSON member of its own type. */
 static void
 status_put(const struct proto_status_item *it, int json)
@@ -76,7 +60,7 @@ cmd_status(int argc, char **argv)
 	}
 	if (optind < argc)
 		cmd_usage("status", "unexpected argument '%s'", argv[optind]);
-	status_connect(&c, &root);
+	cmd_connect(&c, &root);
 	items = xcalloc(PROTO_MAX_STATUS, sizeof *items);
 	if ((n = client_status(&c, items, &p, &cause)) == -1)
 		cmd_fail("%s", cause);
@@ -101,6 +85,7 @@ seq_state_name(uint32_t state)
 {
 	switch (state) {
 	case PROTO_EXISTS:	return ("exists");
+	case PROTO_FIRST_SIGHT:	return ("first-sight");
 	case PROTO_MISSING:	return ("missing");
 	}
 	return ("unwatched");
@@ -133,7 +118,7 @@ cmd_seq(int argc, char **argv)
 	if (n > PROTO_MAX_PATHS)
 		cmd_usage("seq", "too many paths (at most %d)",
 		    PROTO_MAX_PATHS);
-	status_connect(&c, &root);
+	cmd_connect(&c, &root);
 	res = xcalloc((size_t)n, sizeof *res);
 	rels = xcalloc((size_t)n, sizeof *rels);
 	recs = xcalloc((size_t)n, sizeof *recs);

@@ -71,6 +71,11 @@ void	 cmd_usage(const char *, const char *, ...)
  */
 void	 cmd_badopt(const char *, char **, int)
 	     __attribute__((noreturn));
+/*
+ * Connect to the daemon of the discovered root (allocated in *root), or
+ * fail: "no daemon for ROOT (run: depcheck start)" when none runs.
+ */
+void	 cmd_connect(struct client *, char **);
 /* DEPCHECK_STRICT=1: --strict for check, run and exec. */
 int	 cmd_strict_env(void);
 /*

@@ -20,7 +20,15 @@ compare_dep(const struct compare_fact *t, const struct compare_fact *d)
 {
 	struct compare_dep	r;
 
-	if (t->rule == COMPARE_SEQ && d->rule == COMPARE_SEQ) {
+	if (t->rule == COMPARE_SEQ && d->rule == COMPARE_SEQ && t->first &&
+	    d->first) {
+		/*
+		 * Nobody saw either written: their order is what their
+		 * mtimes say, as for make (issue 14), but equal is stale.
+		 */
+		r.rule = COMPARE_FIRST;
+		r.newer = d->mtime_ns >= t->mtime_ns;
+	} else if (t->rule == COMPARE_SEQ && d->rule == COMPARE_SEQ) {
 		r.rule = COMPARE_SEQ;
 		r.newer = d->seq >= compare_target_seq(t);
 	} else {

@@ -15,6 +15,8 @@
 enum compare_rule {
 	COMPARE_SEQ,		/* the daemon's seq decides */
 	COMPARE_MTIME,		/* nanosecond mtime decides (equal is stale) */
+	COMPARE_FIRST,		/* both first seen by a crawl, never written
+				   since: mtime decides (equal is stale) */
 };
 
 /* What is known of one path. */
@@ -24,6 +26,8 @@ struct compare_fact {
 	int		 exists;
 	uint64_t	 seq;		/* with COMPARE_SEQ */
 	uint64_t	 built_from;	/* target: its recorded build began */
+	int		 first;		/* with COMPARE_SEQ: the daemon never
+					   saw it written (PROTO_FIRST_SIGHT) */
 	int64_t		 mtime_ns;	/* always, when it exists */
 };
 

@@ -111,6 +111,21 @@ const struct option cmd_json_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+void
+cmd_connect(struct client *c, char **root)
+{
+	char	*cause;
+
+	if (client_find_root(root, &cause) == -1)
+		cmd_fail("%s", cause);
+	switch (client_open(c, *root, &cause)) {
+	case 1:
+		cmd_fail("no daemon for '%s' (run: depcheck start)", *root);
+	case -1:
+		cmd_fail("%s", cause);
+	}
+}
+
 int
 cmd_strict_env(void)
 {

@@ -62,6 +62,7 @@ struct batch {
 	int		  grouping;	/* records wait for it */
 	struct rec	**sorted;	/* batch_write's copy of the dirty */
 	size_t		  sorted_cap;
+	int		  first_sight_saved; /* meta first_sight_ns */
 	struct batch_mark *marks;	/* history entries for the commit */
 	size_t		  nmarks;
 	size_t		  marks_cap;
@@ -361,12 +362,16 @@ batch_write(struct batch *b, struct rec **dirty, size_t n, char **cause)
 	if (rc == 0)
 		rc = db_set_meta(d->db, "observed_ns",
 		    rescan_observed(d->rescan));
+	if (rc == 0 && d->first_sight_ns != 0 && !b->first_sight_saved)
+		rc = db_set_meta(d->db, "first_sight_ns", d->first_sight_ns);
 	/* Not earlier than any time presented so far (publish.c). */
 	if (rc == 0)
 		rc = db_set_meta(d->db, "presented_high", util_now_ns());
 	if (rc == 0) {
-		if ((rc = db_commit(d->db, cause)) == 0)
+		if ((rc = db_commit(d->db, cause)) == 0) {
 			b->commits++;
+			b->first_sight_saved = 1;
+		}
 		return (rc);
 	}
 	xasprintf(cause, "cannot write database '%s': %s", d->dbpath,

@@ -612,14 +612,15 @@ conn_answer_query(struct conn *c)
 		    watch_is_unwatched(d->watch, path))
 			state = PROTO_UNWATCHED;
 		else if (r != NULL && r->exists)
-			state = PROTO_EXISTS;
+			state = r->first ? PROTO_FIRST_SIGHT : PROTO_EXISTS;
 		else
 			state = PROTO_MISSING;
 		recs[i].state = state;
 		recs[i].seq = state != PROTO_UNWATCHED && r != NULL ?
 		    r->seq : 0;
 		recs[i].wtime_ns = r != NULL ? r->wtime_ns : 0;
-		recs[i].built_from = state == PROTO_EXISTS ?
+		recs[i].built_from = state != PROTO_MISSING &&
+		    state != PROTO_UNWATCHED ?
 		    index_built_from(d->index, r) : 0;
 		free(path);
 	}
@@ -702,6 +703,7 @@ conn_answer_status(struct conn *c)
 	conn_status_u64(&st, "watchers", news_watchers(d->news));
 	conn_status_u64(&st, "history_from", db_history_from(d->db));
 	conn_status_u64(&st, "history_max", d->history_max);
+	conn_status_u64(&st, "history_rows", db_history_rows(d->db));
 	conn_status_u64(&st, "syncs_at_once", sync_counts(d->sync)->at_once);
 	conn_status_u64(&st, "syncs_drained", sync_counts(d->sync)->drained);
 	conn_status_u64(&st, "syncs_cookie", sync_counts(d->sync)->cookies);
@@ -852,6 +854,16 @@ conn_free_paths(char **v)
 	free(v);
 }
 
+/* Can the history be read?  If the database fails, say why. */
+static int
+conn_db_ok(struct conn *c)
+{
+	if (!c->d->db_failed)
+		return (1);
+	conn_error(c, PROTO_ERR_INTERNAL, c->d->db_cause, 0);
+	return (0);
+}
+
 /*
  * A since or log answer streams: no request is read until it is out,
  * and a client that stops reading it is closed after the idle timeout.
@@ -869,10 +881,8 @@ conn_answer_since(struct conn *c)
 {
 	struct news_sink	k;
 
-	if (c->d->db_failed) {
-		conn_error(c, PROTO_ERR_INTERNAL, c->d->db_cause, 0);
+	if (!conn_db_ok(c))
 		return;
-	}
 	conn_sink(c, &k);
 	conn_stream_start(c);
 	c->stream = news_since(c->d->news, &k, c->msg.since.db_id,
@@ -886,10 +896,8 @@ conn_answer_log(struct conn *c)
 	struct news_sink	 k;
 	char			**v;
 
-	if (c->d->db_failed) {
-		conn_error(c, PROTO_ERR_INTERNAL, c->d->db_cause, 0);
+	if (!conn_db_ok(c))
 		return;
-	}
 	conn_sink(c, &k);
 	conn_stream_start(c);
 	v = conn_dup_paths(c, m->n);
@@ -904,10 +912,8 @@ conn_answer_watch(struct conn *c)
 	struct news_sink	 k;
 	char			**v;
 
-	if (c->d->db_failed) {
-		conn_error(c, PROTO_ERR_INTERNAL, c->d->db_cause, 0);
+	if (!conn_db_ok(c))
 		return;
-	}
 	conn_sink(c, &k);
 	conn_subscribe(c, CONN_SUB_CAP);
 	v = conn_dup_paths(c, m->n);

@@ -47,6 +47,7 @@ struct daemon {
 	uint64_t	 idle_exit_ms;	/* --idle-exit: 0 never */
 	uint64_t	 history_max;	/* --history: writes the log keeps */
 	int64_t		 started_ns;
+	int64_t		 first_sight_ns; /* the root's first crawl began */
 	int		 starting;	/* stderr still reaches "depcheck start" */
 
 	struct index	*index;

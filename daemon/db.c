@@ -16,7 +16,12 @@
 #include "index.h"
 #include "log.h"
 
-#define DB_SCHEMA_VERSION	2
+#define DB_SCHEMA_VERSION	3
+/*
+ * The history is trimmed at a commit after this many rows were added, or
+ * an eighth of what it keeps if that is less (a small --history), and at
+ * the first commit of a run.
+ */
 #define DB_HISTORY_TRIM_EVERY	4096
 /*
  * Checkpoints (db_checkpoints): one starts in libuv's pool once this many
@@ -40,10 +45,10 @@
  * step, reset and halt of each statement) for the 100k of a first crawl.
  */
 #define DB_ROWS			16
-#define DB_RECORD_COLS		10
+#define DB_RECORD_COLS		11
 #define DB_HISTORY_COLS		5
 
-#define DB_RECORD_ROW		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define DB_RECORD_ROW		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define DB_HISTORY_ROW		"(?, ?, ?, ?, ?)"
 #define DB_ROWS4(row)		row ", " row ", " row ", " row
 #define DB_ROWS16(row)		DB_ROWS4(row) ", " DB_ROWS4(row) ", " \
@@ -59,6 +64,7 @@ enum db_stmt {
 	DB_LOAD_RECORDS,
 	DB_TRIM_HISTORY,
 	DB_HISTORY_CUT,
+	DB_HISTORY_ROWS,
 	DB_PUT_BUILD,
 	DB_LOAD_BUILDS,
 	DB_DROP_RECORD,
@@ -71,10 +77,10 @@ enum db_stmt {
 
 static const char *db_sql[DB_NSTMT] = {
 	[DB_PUT_RECORD] = "INSERT OR REPLACE INTO record (path, seq, present,"
-	    " kind, mtime_ns, ctime_ns, size, ino, dev, wtime_ns)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	    " kind, mtime_ns, ctime_ns, size, ino, dev, wtime_ns, first)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[DB_PUT_RECORDS] = "INSERT OR REPLACE INTO record (path, seq, present,"
-	    " kind, mtime_ns, ctime_ns, size, ino, dev, wtime_ns)"
+	    " kind, mtime_ns, ctime_ns, size, ino, dev, wtime_ns, first)"
 	    " VALUES " DB_ROWS16(DB_RECORD_ROW),
 	[DB_ADD_HISTORY] = "INSERT INTO history (seq, path, present, wtime_ns,"
 	    " what) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -84,11 +90,18 @@ static const char *db_sql[DB_NSTMT] = {
 	    " VALUES (?1, ?2)",
 	[DB_GET_META] = "SELECT value FROM meta WHERE key = ?1",
 	[DB_LOAD_RECORDS] = "SELECT path, seq, present, kind, mtime_ns,"
-	    " ctime_ns, size, ino, dev, wtime_ns FROM record",
+	    " ctime_ns, size, ino, dev, wtime_ns, first FROM record",
 	[DB_TRIM_HISTORY] = "DELETE FROM history WHERE seq <= ?1",
-	/* The seq below which rows go to keep about ?1: ties stay whole. */
-	[DB_HISTORY_CUT] = "SELECT seq FROM history ORDER BY seq DESC"
-	    " LIMIT 1 OFFSET ?1",
+	/*
+	 * The seq up to which rows go to keep about ?1, by rowid (the order
+	 * rows came in, and seq order but for build entries): two lookups
+	 * in the table's tree, not a walk of ?1 index entries.  The rows of
+	 * a seq go together.
+	 */
+	[DB_HISTORY_CUT] = "SELECT seq FROM history WHERE rowid <="
+	    " (SELECT max(rowid) FROM history) - ?1 ORDER BY rowid DESC"
+	    " LIMIT 1",
+	[DB_HISTORY_ROWS] = "SELECT count(*) FROM history",
 	[DB_PUT_BUILD] = "INSERT OR REPLACE INTO build (target, seq_started,"
 	    " seq_finished, wtime_ns) VALUES (?1, ?2, ?3, ?4)",
 	[DB_LOAD_BUILDS] = "SELECT target, seq_started, seq_finished"
@@ -101,7 +114,8 @@ static const char *db_sql[DB_NSTMT] = {
 };
 
 /*
- * Schema version 2.  "build" holds recorded builds (depcheck run): the
+ * Schema version 3.  record.first: found by the root's first crawl and
+ * never seen written since (issue 14).  "build" holds recorded builds (depcheck run): the
  * seq at which a recipe started, per target.  "history" holds the writes
  * (what: enum proto_what) and the entries that are no write (builds,
  * starts, rescans; see proto.h) in seq order; meta "history_from" is the
@@ -113,20 +127,25 @@ static const char db_schema[] =
     "CREATE TABLE record (path BLOB PRIMARY KEY, seq INTEGER NOT NULL,"
     " present INTEGER NOT NULL, kind INTEGER NOT NULL, mtime_ns INTEGER,"
     " ctime_ns INTEGER, size INTEGER, ino INTEGER, dev INTEGER,"
-    " wtime_ns INTEGER) WITHOUT ROWID;"
+    " wtime_ns INTEGER, first INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
     "CREATE TABLE history (seq INTEGER NOT NULL, path BLOB NOT NULL,"
     " present INTEGER NOT NULL, wtime_ns INTEGER,"
     " what INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX history_seq ON history (seq);"
     "CREATE TABLE build (target BLOB PRIMARY KEY, seq_started INTEGER,"
     " seq_finished INTEGER, wtime_ns INTEGER) WITHOUT ROWID;"
-    "PRAGMA user_version = 2;";
+    "PRAGMA user_version = 3;";
 
-/* From version 1: rows were writes; deleted ones say so. */
+/*
+ * From version 1: history rows were writes (deleted ones say so); from
+ * 1 and 2: no record was first seen (their order stays the seqs').
+ */
 static const char db_upgrade_1[] =
     "ALTER TABLE history ADD COLUMN what INTEGER NOT NULL DEFAULT 0;"
-    "UPDATE history SET what = 2 WHERE present = 0;"
-    "PRAGMA user_version = 2;";
+    "UPDATE history SET what = 2 WHERE present = 0;";
+static const char db_upgrade_2[] =
+    "ALTER TABLE record ADD COLUMN first INTEGER NOT NULL DEFAULT 0;"
+    "PRAGMA user_version = 3;";
 
 struct db {
 	int		 is_new;
@@ -300,10 +319,18 @@ db_open(const char *path, int *corrupt, char **cause)
 			goto fail;
 		log_info("database '%s' created (schema %d)", log_esc(path),
 		    DB_SCHEMA_VERSION);
-	} else if (version == 1) {
-		if (sqlite3_exec(db->conn, db_upgrade_1, NULL, NULL, &err) !=
-		    SQLITE_OK)
+	} else if (version == 1 || version == 2) {
+		if (sqlite3_exec(db->conn, "BEGIN", NULL, NULL, &err) !=
+		    SQLITE_OK || (version == 1 && sqlite3_exec(db->conn,
+		    db_upgrade_1, NULL, NULL, &err) != SQLITE_OK) ||
+		    sqlite3_exec(db->conn, db_upgrade_2, NULL, NULL, &err) !=
+		    SQLITE_OK ||
+		    sqlite3_exec(db->conn, "COMMIT", NULL, NULL, &err) !=
+		    SQLITE_OK) {
+			(void)sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL,
+			    NULL);
 			goto fail;
+		}
 		log_info("database '%s' upgraded to schema %d", log_esc(path),
 		    DB_SCHEMA_VERSION);
 	} else if (version != DB_SCHEMA_VERSION) {
@@ -318,6 +345,7 @@ db_open(const char *path, int *corrupt, char **cause)
 			goto fail;
 	}
 	db->history_max = DB_HISTORY_DEFAULT;
+	db->history_adds = DB_HISTORY_TRIM_EVERY;	/* trim at the first */
 	db->history_from = (uint64_t)db_get_meta(db, "history_from", 0);
 	if ((db->id = (uint64_t)db_get_meta(db, "db_id", 0)) == 0 &&
 	    db_new_id(db) != 0)
@@ -437,6 +465,7 @@ db_load(struct db *db, struct index *ix, uint64_t floor, int *corrupt,
 		r->ino = (uint64_t)sqlite3_column_int64(s, 7);
 		index_set_dev(r, (uint64_t)sqlite3_column_int64(s, 8));
 		r->wtime_ns = sqlite3_column_int64(s, 9);
+		r->first = sqlite3_column_int(s, 10) != 0;
 		if (r->seq > max)
 			max = r->seq;
 	}
@@ -486,6 +515,29 @@ db_begin(struct db *db)
 	return (0);
 }
 
+static unsigned
+db_trim_every(const struct db *db)
+{
+	uint64_t	n = db->history_max / 8;
+
+	if (n < 1)
+		n = 1;
+	return (n < DB_HISTORY_TRIM_EVERY ? (unsigned)n :
+	    DB_HISTORY_TRIM_EVERY);
+}
+
+uint64_t
+db_history_rows(struct db *db)
+{
+	sqlite3_stmt	*s = db->stmt[DB_HISTORY_ROWS];
+	uint64_t	 n = 0;
+
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = (uint64_t)sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return (n);
+}
+
 /*
  * Keep about history_max rows: those of the seqs before the cut go, a
  * seq's rows together, and history_from says where the rest begins.
@@ -521,7 +573,7 @@ db_commit(struct db *db, char **cause)
 	uint64_t	cut = 0;
 
 	assert(db->in_txn);
-	if (db->history_adds >= DB_HISTORY_TRIM_EVERY &&
+	if (db->history_adds >= db_trim_every(db) &&
 	    db_trim_history(db, &cut) != 0)
 		goto fail;
 	if (db_run(db, DB_COMMIT) != 0)
@@ -563,6 +615,7 @@ db_bind_record(sqlite3_stmt *s, int i, const struct rec *r)
 	sqlite3_bind_int64(s, i + 8, (int64_t)r->ino);
 	sqlite3_bind_int64(s, i + 9, (int64_t)index_dev(r));
 	sqlite3_bind_int64(s, i + 10, r->wtime_ns);
+	sqlite3_bind_int(s, i + 11, r->first);
 }
 
 /* Bind r as the history row whose first parameter is i + 1. */

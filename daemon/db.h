@@ -41,6 +41,8 @@ uint64_t	 db_id(struct db *);
 /* The history keeps about this many rows (DESIGN section 6). */
 #define DB_HISTORY_DEFAULT	1000000
 void		 db_set_history_max(struct db *, uint64_t);
+/* Rows in the history now (a count: for depcheck status). */
+uint64_t	 db_history_rows(struct db *);
 /* The history holds every write after this seq (0: all since created). */
 uint64_t	 db_history_from(struct db *);
 

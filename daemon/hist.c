@@ -78,7 +78,11 @@ hist_under(char *const *prefixes, size_t n, const char *path, size_t len)
 	return (0);
 }
 
-/* depcheck_under(path, what): hist_under for the query; entries always pass. */
+/*
+ * depcheck_under(path, what): hist_under for the query; a start or a
+ * rescan (no path) is under every path, the root's own writes only under
+ * the root.
+ */
 static void
 hist_sql_under(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -87,8 +91,9 @@ hist_sql_under(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	size_t		 len = (size_t)sqlite3_value_bytes(argv[0]);
 
 	(void)argc;
-	sqlite3_result_int(ctx, len == 0 || hist_under(h->req.prefixes,
-	    h->req.nprefixes, path != NULL ? path : "", len));
+	sqlite3_result_int(ctx, sqlite3_value_int(argv[1]) >= PROTO_START ||
+	    hist_under(h->req.prefixes, h->req.nprefixes,
+	    path != NULL ? path : "", len));
 }
 
 static int64_t

@@ -44,6 +44,10 @@ struct rec {
 					   (batch.c need not stat it) */
 	unsigned	 what:3;	/* enum proto_what of the last write */
 	unsigned	 wasnew:1;	/* did not exist before this batch */
+	unsigned	 first:1;	/* found by the root's first crawl and
+					   never seen written since (issue 14):
+					   against another such record, mtimes
+					   decide */
 	char		 path[];
 } __attribute__((packed, aligned(8)));
 

@@ -800,7 +800,12 @@ main(int argc, char **argv)
 	daemon_wire(&d, cookies, &clock);
 	/* In the history, the reconciliation's writes follow a start. */
 	batch_mark(d.batch, PROTO_START);
+	/* A new database: nothing found now was seen written (issue 14). */
+	stamp_first_sight(d.stamp, db_is_new(d.db));
+	d.first_sight_ns = db_is_new(d.db) ? util_now_ns() :
+	    db_get_meta(d.db, "first_sight_ns", 0);
 	found = daemon_crawl(&d, observed_ns);
+	stamp_first_sight(d.stamp, 0);
 	if ((d.publish = publish_new(&d, first_seq, presented_high,
 	    &cause)) == NULL) {
 		daemon_say(&d, "%s; depcheck exec falls back to real mtimes",

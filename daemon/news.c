@@ -9,9 +9,10 @@
  * so no commit falls between the replay and the live stream, and none is
  * in both.  Live, every commit's writes (and the starts and rescans it
  * holds, batch_marks) go to each watcher whose paths they are under, in
- * seq order.  A watcher that leaves more than its cap unread gets one
- * CHANGES_END overrun with the seq up to which it got everything, and is
- * dropped: no reader makes the daemon hold more than the cap for it.
+ * seq order.  A watcher that has more than its cap unread when a commit
+ * comes gets one CHANGES_END overrun with the seq up to which it got
+ * everything (a whole commit), and is dropped: no reader makes the daemon
+ * hold more than the cap and one commit for it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -300,53 +301,56 @@ struct news_out {
 	uint64_t		 last;		/* seq of the last change in b */
 };
 
-/*
- * Send what out holds; resume: every change up to it is then sent.  -1
- * when the watcher fell behind (it got its overrun end instead).
- */
-static int
+/* Send what out holds; resume: every change up to it is then sent. */
+static void
 news_out_flush(struct news_out *o, uint64_t resume)
 {
 	struct news_stream	*s = o->s;
-	struct pbuf		 end;
 
 	if (o->n == 0)
-		return (0);
+		return;
 	proto_changes_end(&o->b, o->off, o->n);
 	o->n = 0;
-	if (o->b.len > s->sink.room(s->sink.arg)) {
-		log_warn("a watcher fell behind (more than its cap unread):"
-		    " ending its watch at seq %llu",
-		    (unsigned long long)s->high);
-		pbuf_free(&o->b);
-		s->state = NEWS_DONE;
-		news_unlist(s);
-		news_end_frame(s, &end, PROTO_END_OVERRUN, s->high);
-		s->sink.finish(s->sink.arg, &end, 1);
-		return (-1);
-	}
 	s->sink.push(s->sink.arg, &o->b);
 	s->high = resume;
 	pbuf_init(&o->b);
-	return (0);
+}
+
+/*
+ * Is the watcher more than its cap behind when a commit comes?  Then it
+ * gets its overrun end, with the seq of the last commit it got whole,
+ * and goes.  (A commit's frames all go to one that keeps up: what is
+ * held for a watcher is its cap and one commit at most.)
+ */
+static int
+news_fell_behind(struct news_stream *s)
+{
+	struct pbuf	end;
+
+	if (s->sink.room(s->sink.arg) > 0)
+		return (0);
+	log_warn("a watcher fell behind (more than its cap unread):"
+	    " ending its watch at seq %llu", (unsigned long long)s->high);
+	s->state = NEWS_DONE;
+	news_unlist(s);
+	news_end_frame(s, &end, PROTO_END_OVERRUN, s->high);
+	s->sink.finish(s->sink.arg, &end, 1);
+	return (1);
 }
 
 /*
  * Add a change.  A frame ends between two seqs once it holds HIST_FRAME
- * bytes, so that a watcher cut off after it resumes after a whole seq;
+ * bytes, so that a client that stops after it resumes after a whole seq;
  * only a seq whose changes pass PROTO_MAX_MSG is cut inside.
  */
-static int
+static void
 news_out_add(struct news_out *o, const struct proto_change *c)
 {
 	size_t	len = o->n == 0 ? 0 : o->b.len - o->off - PROTO_HDR_LEN;
 
 	if (o->n > 0 && ((len >= HIST_FRAME && c->seq != o->last) ||
-	    len + PROTO_CHANGE_FIXED + c->pathlen + 4 > PROTO_MAX_MSG)) {
-		if (news_out_flush(o, c->seq != o->last ? o->last :
-		    o->last - 1) != 0)
-			return (-1);
-	}
+	    len + PROTO_CHANGE_FIXED + c->pathlen + 4 > PROTO_MAX_MSG))
+		news_out_flush(o, c->seq != o->last ? o->last : o->last - 1);
 	if (o->n == 0) {
 		pbuf_init(&o->b);
 		o->off = proto_changes_begin(&o->b);
@@ -354,7 +358,6 @@ news_out_add(struct news_out *o, const struct proto_change *c)
 	proto_changes_add(&o->b, c);
 	o->n++;
 	o->last = c->seq;
-	return (0);
 }
 
 static int
@@ -377,6 +380,8 @@ news_push(struct news_stream *s, struct rec *const *w, size_t nw,
 	struct proto_change	c;
 	size_t			i = 0, j = 0;
 
+	if (news_fell_behind(s))
+		return;
 	memset(&o, 0, sizeof o);
 	o.s = s;
 	while (i < nw || j < nm) {
@@ -399,11 +404,10 @@ news_push(struct news_stream *s, struct rec *const *w, size_t nw,
 			    c.path, c.pathlen))
 				continue;
 		}
-		if (news_out_add(&o, &c) != 0)
-			return;
+		news_out_add(&o, &c);
 	}
-	if (news_out_flush(&o, high) == 0)
-		s->high = high;
+	news_out_flush(&o, high);
+	s->high = high;
 }
 
 /* A commit: what it wrote goes to every live watcher. */

@@ -29,6 +29,14 @@
  * built in the second in which its source was then rewritten while the
  * daemon was down is rebuilt (tests/integ/t7008-exec-coarse-make.sh).
  *
+ * A file found by the root's first crawl and never seen written since
+ * (r->first) is presented at its own mtime, capped at the moment the
+ * first crawl began (meta "first_sight_ns"): nobody saw its order, and
+ * the first build under exec then decides as plain make does on the
+ * same tree, where ctime order would rebuild every copied or restored
+ * tree (issue 14).  Every write seen later is presented after that
+ * moment, so after any of them.
+ *
  * The image is rebuilt from the index at every start, so nothing in it
  * needs to survive a crash; a table that fills up is copied into one
  * larger (or smaller, when deletions emptied it), renamed over the old
@@ -193,7 +201,7 @@ publish_put(struct image_hdr *h, const struct rec *r, int64_t p)
  */
 static int
 publish_list_put(struct image_hdr *h, struct publish_list *l,
-    uint64_t first_seq, int64_t floor_ns)
+    uint64_t first_seq, int64_t floor_ns, int64_t first_sight_ns)
 {
 	int64_t	p, last = h->max_presented;
 	size_t	i;
@@ -203,6 +211,22 @@ publish_list_put(struct image_hdr *h, struct publish_list *l,
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
 	qsort(l->recs, l->n, sizeof *l->recs, publish_cmp);
 	for (i = 0; i < l->n; i++) {
+		if (l->recs[i]->first) {
+			/*
+			 * Never seen written: its own mtime, no later than
+			 * when observation began, so that the first build
+			 * decides as plain make would; what is seen written
+			 * later is presented after that (issue 14).
+			 */
+			p = l->recs[i]->mtime_ns;
+			if (first_sight_ns > 0 && p > first_sight_ns)
+				p = first_sight_ns;
+			if (publish_put(h, l->recs[i], p) != 0)
+				return (-1);
+			if (p > last)
+				last = p;
+			continue;
+		}
 		if (l->recs[i]->seq >= first_seq && last < floor_ns)
 			last = floor_ns;
 		p = l->recs[i]->wtime_ns > last ? l->recs[i]->wtime_ns :
@@ -267,7 +291,8 @@ publish_new(struct daemon *d, uint64_t first_seq, int64_t floor_ns,
 	xasprintf(&tmp, "%s/image.new", d->statedir);
 	index_foreach(d->index, publish_gather_cb, &l);
 	h = publish_create(tmp, publish_slots_for(l.n, 3, 2), &size, cause);
-	if (h == NULL || publish_list_put(h, &l, first_seq, floor_ns) != 0) {
+	if (h == NULL || publish_list_put(h, &l, first_seq, floor_ns,
+	    pb->d->first_sight_ns) != 0) {
 		if (h != NULL) {
 			xasprintf(cause, "cannot fill '%s' with %zu entries:"
 			    " its table is full", tmp, l.n);
@@ -382,7 +407,8 @@ publish_batch(struct publish *pb, struct rec *const *dirty, size_t n)
 		    e->owner == r->hash)
 			e->ctime_ns = r->ctime_ns;
 	}
-	while (publish_list_put(pb->hdr, &l, 0, 0) != 0) {
+	while (publish_list_put(pb->hdr, &l, 0, 0, pb->d->first_sight_ns) !=
+	    0) {
 		image_write_end(pb->hdr);
 		if (publish_resize(pb, 0, &cause) != 0) {
 			/*

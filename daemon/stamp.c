@@ -62,6 +62,7 @@ struct stamp {
 	size_t		  cap;
 	uint64_t	  order;
 	int		  crawled;	/* a crawl ran in this drain */
+	int		  first_sight;	/* the root's first crawl runs */
 	uint64_t	  ties;		/* see stamp_ties */
 };
 
@@ -99,6 +100,12 @@ stamp_ctime_at(void *arg, const char *relpath, int64_t *ctime_ns)
 		return (-1);
 	*ctime_ns = util_ts_ns(&sb.st_ctim);
 	return (0);
+}
+
+void
+stamp_first_sight(struct stamp *st, int on)
+{
+	st->first_sight = on != 0;
 }
 
 void
@@ -153,6 +160,7 @@ stamp_write(struct stamp *st, struct rec *r, int exists, int crawled,
 
 	e = stamp_log(st, r, exists, crawled, not_before);
 	index_set_what(r, crawled);
+	r->first = 0;		/* seen written (or gone) */
 	/* Written after what a crawl saw: its ctime and facts are old. */
 	e->found = 0;
 	r->fresh = 0;
@@ -166,6 +174,7 @@ stamp_found(struct stamp *st, struct rec *r, int crawled, int64_t not_before,
 
 	e = stamp_log(st, r, 1, crawled, not_before);
 	index_set_what(r, crawled);
+	r->first = st->first_sight && crawled;
 	e->found = 1;
 	e->ctime_ns = ctime_ns;
 }

@@ -42,6 +42,15 @@ void		 stamp_write(struct stamp *, struct rec *, int, int,
 void		 stamp_found(struct stamp *, struct rec *, int, int64_t,
 		     int64_t);
 /*
+ * While on, what a crawl finds was never seen written: the root's first
+ * crawl (a new or rebuilt database).  Such a record keeps r->first until
+ * it is written; the client compares two of them by mtime (issue 14).
+ * What is found later without a record appeared after observation began
+ * (a new directory, one moved in, a file created while no daemon ran)
+ * and is ordered after what was seen before it, as ever.
+ */
+void		 stamp_first_sight(struct stamp *, int);
+/*
  * The queue was read empty: this drain's writes are final.  If a crawl
  * ran, restamp them by ctime first.
  */

@@ -277,7 +277,7 @@ proto_unpack_records(const uint8_t *payload, size_t len, uint64_t *seq,
 			return (-1);
 		}
 		recs[i].wtime_ns = (int64_t)v;
-		if (recs[i].state > PROTO_UNWATCHED) {
+		if (recs[i].state > PROTO_FIRST_SIGHT) {
 			*cause = "records reply has an unknown state";
 			return (-1);
 		}

@@ -103,6 +103,10 @@ enum proto_state {
 	PROTO_MISSING = 0,	/* known not to exist (seq: when it went) */
 	PROTO_EXISTS = 1,	/* exists, last written at seq */
 	PROTO_UNWATCHED = 2,	/* the daemon cannot vouch: use mtime rules */
+	PROTO_FIRST_SIGHT = 3,	/* exists, found by the first crawl of the
+				   root and never seen written since: against
+				   another such file, mtimes decide (equal is
+				   stale); against any other, seqs */
 };
 
 /* ERROR codes */

@@ -108,7 +108,7 @@ for how in garbage half empty; do
 	    1 depcheck tgt dep
 	run_cmd depcheck seq src/f1.c src/sub/g300.h
 	like "$(cut -d ' ' -f 2,4 "$T_OUT" | tr '\n' ' ')" \
-	    '^exists src/f1.c exists src/sub/g300.h $' \
+	    '^first-sight src/f1.c first-sight src/sub/g300.h $' \
 	    "$how: after the rebuild, files of the crawl are recorded" ||
 	    diag_last
 	echo "t $how again" >tgt

@@ -41,7 +41,7 @@ cp "$T_OUT" "$SCRATCH/seq"
 diag_file "depcheck seq" "$SCRATCH/seq"
 unwatched=$(awk '$2 == "unwatched" { sub("/f$", "", $4); print $4 }' \
     "$SCRATCH/seq")
-watched=$(awk '$2 == "exists" { sub("/f$", "", $4); print $4 }' \
+watched=$(awk '$2 == "exists" || $2 == "first-sight" { sub("/f$", "", $4); print $4 }' \
     "$SCRATCH/seq")
 is "$(printf '%s\n' "$unwatched" | grep -c .)" "$unw" \
     "as many files in unwatched directories as status counts"

@@ -124,7 +124,7 @@ else
 fi
 # At once, with no retry: the socket answers and pre.c is recorded.
 run_cmd depcheck seq src/pre.c
-if [ "$T_RC" -eq 0 ] && grep -q '^[0-9][0-9]* exists ' "$T_OUT"; then
+if [ "$T_RC" -eq 0 ] && grep -qE '^[0-9]+ first-sight ' "$T_OUT"; then
 	pass "right after READY=1 the daemon answers, and a file created before the start is recorded"
 else
 	fail "right after READY=1 the daemon answers, and a file created before the start is recorded"

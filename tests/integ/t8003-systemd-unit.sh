@@ -145,7 +145,7 @@ else
 		skip "$(val skip)" 9
 	else
 		is "$(val start)" 0 "systemctl --user start depcheckd@$inst_name.service"
-		like "$(val seq)" "^0 [0-9]+ exists " \
+		like "$(val seq)" "^0 [0-9]+ first-sight " \
 		    "when start returns (READY=1), the daemon answers and pre.c is recorded"
 		is "$(val root)" "$tree" "the daemon's root is %f: the path, space and all"
 		is "$(val active)" "active running" "the unit is active (running)"

@@ -386,3 +386,56 @@ compare_built_from_mtime_rule_unaffected(void)
 	CHECK_EQ_INT(compare_check(&t, &d, 1, out), EXIT_FRESH);
 	CHECK_EQ_INT(out[0].rule, COMPARE_MTIME);
 }
+
+/* Found by the first crawl, never written since (issue 14). */
+static struct compare_fact
+fact_first(const char *arg, uint64_t seq, int64_t mtime_ns)
+{
+	struct compare_fact	f;
+
+	f = fact_seq(arg, seq, mtime_ns);
+	f.first = 1;
+	return (f);
+}
+
+/* Both first seen: mtimes decide, whatever the seqs (ctime order) say. */
+void
+compare_first_sight_mtime_decides(void)
+{
+	struct compare_fact	t, d;
+	struct compare_dep	r;
+
+	/* A copy's ctimes put the object first: by seq, stale. */
+	t = fact_first("obj.o", 5, 200);
+	d = fact_first("src.c", 9, 100);
+	r = compare_dep(&t, &d);
+	CHECK_EQ_INT(r.rule, COMPARE_FIRST);
+	CHECK_EQ_INT(r.newer, 0);
+	/* Equal mtimes: stale, both ways. */
+	d.mtime_ns = 200;
+	CHECK_EQ_INT(compare_dep(&t, &d).newer, 1);
+	CHECK_EQ_INT(compare_dep(&d, &t).newer, 1);
+	/* Seqs say fresh, mtimes stale: the mtimes. */
+	t = fact_first("obj.o", 9, 100);
+	d = fact_first("src.c", 5, 200);
+	CHECK_EQ_INT(compare_dep(&t, &d).newer, 1);
+}
+
+/* One side seen written: seqs decide, as ever. */
+void
+compare_first_sight_against_written(void)
+{
+	struct compare_fact	t, d;
+	struct compare_dep	r;
+
+	t = fact_first("obj.o", 5, 900);
+	d = fact_seq("src.c", 9, 100);		/* written while watched */
+	r = compare_dep(&t, &d);
+	CHECK_EQ_INT(r.rule, COMPARE_SEQ);
+	CHECK_EQ_INT(r.newer, 1);
+	t = fact_seq("obj.o", 9, 100);		/* rebuilt while watched */
+	d = fact_first("src.c", 5, 900);
+	r = compare_dep(&t, &d);
+	CHECK_EQ_INT(r.rule, COMPARE_SEQ);
+	CHECK_EQ_INT(r.newer, 0);
+}

@@ -882,7 +882,7 @@ proto_records_truncated_rejected(void)
 void
 proto_records_unknown_state_rejected(void)
 {
-	static const uint32_t	 bad[] = { PROTO_UNWATCHED + 1, 0x100,
+	static const uint32_t	 bad[] = { PROTO_FIRST_SIGHT + 1, 0x100,
 				     UINT32_MAX };
 	struct proto_record	 recs[2];
 	struct pbuf		 b;

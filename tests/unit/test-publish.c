@@ -370,3 +370,31 @@ publish_skips_ineligible(void)
 	CHECK_EQ_INT(PRESENTED(ok), 60 * SEC);
 	pub_teardown(pb);
 }
+
+/*
+ * First seen by the crawl, never written (issue 14): presented at its own
+ * mtime, capped at when the first crawl began; a write seen later is
+ * presented after every such file.
+ */
+void
+publish_first_sight_real_mtime(void)
+{
+	struct publish	*pb;
+	struct rec	*o, *c, *f, *w;
+
+	pub_setup();
+	pub_daemon.first_sight_ns = 100 * SEC;
+	o = pub_rec("obj.o", 11, 1, 60 * SEC, 20 * SEC);
+	c = pub_rec("src.c", 12, 2, 60 * SEC, 10 * SEC);
+	f = pub_rec("future.c", 13, 3, 60 * SEC, 500 * SEC);
+	w = pub_rec("seen.c", 14, 4, 101 * SEC, 30 * SEC);
+	o->first = c->first = f->first = 1;
+	pb = pub_new();
+	CHECK_EQ_INT(PRESENTED(o), 20 * SEC);
+	CHECK_EQ_INT(PRESENTED(c), 10 * SEC);	/* older, as make sees it */
+	CHECK_EQ_INT(PRESENTED(f), 100 * SEC);	/* never past the start */
+	CHECK_EQ_INT(PRESENTED(w), 101 * SEC);
+	CHECK(PRESENTED(w) > PRESENTED(f));
+	pub_daemon.first_sight_ns = 0;
+	pub_teardown(pb);
+}
