@@ -207,8 +207,8 @@ finish(function()
 		    dc.status(bar) == 'build: up to date' and
 		    dc.status(foo_h) == 'build: up to date'
 	end)
-	result(good, 'set up: main.c, bar.c and foo.h are up to date',
-	    dc.status(main) .. ' / ' .. dc.status(bar) .. ' / ' ..
+	result(good, string.format('set up: main.c, bar.c and foo.h are up ' ..
+	    'to date (%.0f ms)', ms), dc.status(main) .. ' / ' .. dc.status(bar) .. ' / ' ..
 	    dc.status(foo_h))
 	result(wait(2000, function() return job_count() == 1 end),
 	    'one watch job for the root', job_count() .. ' jobs')
@@ -234,9 +234,9 @@ finish(function()
 	    'b:depcheck_status says the same')
 
 	vim.cmd('DepcheckStale')
-	good = wait(3000, function()
+	result(wait(3000, function()
 		return vim.fn.getqflist({ title = 0 }).title:match('depcheck')
-	end)
+	end), ':DepcheckStale filled the quickfix list')
 	local got = {}
 	for _, q in ipairs(vim.fn.getqflist()) do
 		got[#got + 1] = q.text
@@ -251,9 +251,9 @@ finish(function()
 
 	vim.api.nvim_set_current_buf(main)
 	vim.cmd('DepcheckWhy')
-	good = wait(3000, function()
+	result(wait(3000, function()
 		return vim.fn.bufname():match('depcheck://why') ~= nil
-	end)
+	end), ':DepcheckWhy opened its buffer')
 	local why = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false),
 	    '\n')
 	like(why, 'depcheck: main%.o is stale: %.%./include/foo%.h written ' ..
@@ -262,9 +262,9 @@ finish(function()
 
 	vim.api.nvim_set_current_buf(foo_h)
 	vim.cmd('DepcheckLog')
-	good = wait(3000, function()
+	result(wait(3000, function()
 		return vim.fn.bufname():match('depcheck://log') ~= nil
-	end)
+	end), ':DepcheckLog opened its buffer')
 	local log = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false),
 	    '\n')
 	like(log, '\n%d+ [-0-9T:.]+Z %a+ include/foo%.h\n',

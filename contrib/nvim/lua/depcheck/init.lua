@@ -564,13 +564,11 @@ local function watch_line(r, line)
 			return
 		end
 		for b, s in pairs(bufs) do
-			if s.root ~= r.root then
-				-- another root's buffer
-			elseif s.running then
+			if s.root == r.root and s.running then
 				-- its check may have synced before this write,
 				-- and knows its dependencies only when done
 				s.again = true
-			elseif concerns(s, abs) then
+			elseif s.root == r.root and concerns(s, abs) then
 				schedule(b)
 			end
 		end
