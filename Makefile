@@ -22,6 +22,8 @@ SYSTEMDUSERUNITDIR ?= $(or $(shell pkg-config \
 # The git fsmonitor hook (contrib/git): share/, not a git hooks directory;
 # git runs it where core.fsmonitor says.
 GITHOOKDIR ?= $(PREFIX)/share/depcheck/git
+# The Neovim plugin (contrib/nvim): a runtimepath directory of its own.
+NVIMDIR	?= $(PREFIX)/share/depcheck/nvim
 DESTDIR	?=
 
 CC	?= cc
@@ -329,6 +331,11 @@ install: all
 	install -m 644 contrib/make/depcheck.mk $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 client/depcheck.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 daemon/depcheckd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(NVIMDIR)/lua/depcheck $(DESTDIR)$(NVIMDIR)/plugin
+	install -m 644 contrib/nvim/README $(DESTDIR)$(NVIMDIR)/
+	install -m 644 contrib/nvim/lua/depcheck/*.lua \
+	    $(DESTDIR)$(NVIMDIR)/lua/depcheck/
+	install -m 644 contrib/nvim/plugin/depcheck.lua $(DESTDIR)$(NVIMDIR)/plugin/
 	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SYSTEMDUSERUNITDIR)
 	install -m 644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/depcheck
 	sed 's|@BINDIR@|$(BINDIR)|g' contrib/systemd/depcheckd@.service.in \
