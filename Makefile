@@ -168,7 +168,7 @@ $(UNIT): $(UNIT_OBJS) $(UNIT_LINK)
 # reports go to files (the daemon's stderr is /dev/null once it runs in the
 # background): any report fails the check.
 SAN_REPORTS = $(CURDIR)/build-san/reports
-VALGRIND_TESTS = t1001 t1003 t1004 t1007 t3002 t7004
+VALGRIND_TESTS = t1001 t1003 t1004 t1007 t3002 t7004 t9003 t9005 t9010
 
 MANPAGES = client/depcheck.1 daemon/depcheckd.8
 
