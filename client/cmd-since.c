@@ -153,6 +153,37 @@ change_print(void *arg, const struct proto_change *c)
 }
 
 /*
+ * One frame of an answer (its payload p is freed): print a CHANGES, or
+ * take the CHANGES_END into *end and return 1.
+ */
+static int
+changes_take(struct client *c, struct changes_out *o,
+    struct proto_changes_end *end, uint32_t type, uint8_t *p, uint32_t len,
+    int flush)
+{
+	const char	*why;
+
+	if (type == PROTO_MSG_CHANGES_END) {
+		if (proto_unpack_changes_end(p, len, end, &why) != 0)
+			cmd_fail("bad reply from the daemon for '%s': %s",
+			    c->root, why);
+		free(p);
+		o->db_id = end->db_id;
+		o->resume = end->seq;
+		return (1);
+	}
+	if (type != PROTO_MSG_CHANGES || proto_unpack_changes(p, len,
+	    change_print, o, &why) < 0)
+		cmd_fail("bad reply from the daemon for '%s': %s", c->root,
+		    type != PROTO_MSG_CHANGES ? proto_msg_name(type) : why);
+	free(p);
+	o->resume = o->last;
+	if (flush)
+		cmd_flush();
+	return (0);
+}
+
+/*
  * Read and print the answer's frames up to its CHANGES_END (returned in
  * *end).  A watch waits for ever; flush: after every frame.
  */
@@ -160,12 +191,11 @@ static void
 changes_read(struct client *c, struct changes_out *o,
     struct proto_changes_end *end, int timeout_ms, int flush)
 {
-	const char	*why;
 	char		*cause;
 	uint8_t		*p;
 	uint32_t	 type, len;
 
-	for (;;) {
+	do {
 		if (client_read(c, &type, &p, &len, timeout_ms, &cause) != 0) {
 			if (o->db_id != 0 && !o->since && !o->log)
 				cmd_fail("%s; the watch ended (resume with"
@@ -173,25 +203,7 @@ changes_read(struct client *c, struct changes_out *o,
 				    o->resume));
 			cmd_fail("%s", cause);
 		}
-		if (type == PROTO_MSG_CHANGES_END) {
-			if (proto_unpack_changes_end(p, len, end, &why) != 0)
-				cmd_fail("bad reply from the daemon for '%s':"
-				    " %s", c->root, why);
-			free(p);
-			o->db_id = end->db_id;
-			o->resume = end->seq;
-			return;
-		}
-		if (type != PROTO_MSG_CHANGES || proto_unpack_changes(p, len,
-		    change_print, o, &why) < 0)
-			cmd_fail("bad reply from the daemon for '%s': %s",
-			    c->root, type != PROTO_MSG_CHANGES ?
-			    proto_msg_name(type) : why);
-		free(p);
-		o->resume = o->last;
-		if (flush)
-			cmd_flush();
-	}
+	} while (!changes_take(c, o, end, type, p, len, flush));
 }
 
 /* log's first line: where the kept history begins (the status says). */
@@ -225,30 +237,14 @@ static void
 changes_ask(struct client *c, struct pbuf *b, struct changes_out *o,
     struct proto_changes_end *end, int timeout_ms, int flush)
 {
-	const char	*why;
 	char		*cause;
 	uint8_t		*p;
 	uint32_t	 type, len;
 
 	if (client_request(c, b, &type, &p, &len, &cause) != 0)
 		cmd_fail("%s", cause);
-	if (type == PROTO_MSG_CHANGES_END) {
-		if (proto_unpack_changes_end(p, len, end, &why) != 0)
-			cmd_fail("bad reply from the daemon for '%s': %s",
-			    c->root, why);
-		free(p);
-		o->db_id = end->db_id;
-		o->resume = end->seq;
-		return;
-	}
-	if (type != PROTO_MSG_CHANGES || proto_unpack_changes(p, len,
-	    change_print, o, &why) < 0)
-		cmd_fail("bad reply from the daemon for '%s': %s", c->root,
-		    type != PROTO_MSG_CHANGES ? proto_msg_name(type) : why);
-	free(p);
-	if (flush)
-		cmd_flush();
-	changes_read(c, o, end, timeout_ms, flush);
+	if (!changes_take(c, o, end, type, p, len, flush))
+		changes_read(c, o, end, timeout_ms, flush);
 }
 
 /* The paths a watch or log is limited to, as relpaths ("" the root). */
@@ -424,11 +420,6 @@ cmd_watch(int argc, char **argv)
 	}
 }
 
-static const struct option log_opts[] = {
-	{ "json", no_argument, NULL, 'j' },
-	{ NULL, 0, NULL, 0 }
-};
-
 int
 cmd_log(int argc, char **argv)
 {
@@ -444,7 +435,7 @@ cmd_log(int argc, char **argv)
 	o.log = 1;
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":n:", log_opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":n:", cmd_json_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			o.json = 1;

@@ -62,6 +62,7 @@ struct batch {
 	int		  grouping;	/* records wait for it */
 	struct rec	**sorted;	/* batch_write's copy of the dirty */
 	size_t		  sorted_cap;
+	size_t		  nwritten;	/* sorted[0..): the written, by seq */
 	int		  first_sight_saved; /* meta first_sight_ns */
 	struct batch_mark *marks;	/* history entries for the commit */
 	size_t		  nmarks;
@@ -156,6 +157,13 @@ batch_mark(struct batch *b, uint32_t what)
 	m->seq = index_peek_seq(b->d->index) - 1;
 	m->what = what;
 	m->wtime_ns = util_now_ns();
+}
+
+struct rec *const *
+batch_written(struct batch *b, size_t *n)
+{
+	*n = b->nwritten;
+	return (b->sorted);
 }
 
 const struct batch_mark *
@@ -350,6 +358,7 @@ batch_write(struct batch *b, struct rec **dirty, size_t n, char **cause)
 	if (nw > 0)
 		/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
 		qsort(b->sorted, nw, sizeof *b->sorted, batch_seq_cmp);
+	b->nwritten = nw;
 	if (rc == 0 && db_add_histories(d->db, b->sorted, nw) != 0)
 		rc = -1;
 	for (i = 0; rc == 0 && i < b->nmarks; i++)
@@ -398,6 +407,7 @@ batch_commit(struct batch *b)
 		b->grouping = 0;
 	}
 	dirty = index_dirty(d->index, &n);
+	b->nwritten = 0;
 	if (n == 0 && b->nmarks == 0) {
 		batch_tell(b, NULL, 0, d->db_failed ? d->db_cause : NULL, 0);
 		return;

@@ -77,6 +77,11 @@ struct batch_mark {
 	int64_t		 wtime_ns;
 };
 void		 batch_mark(struct batch *, uint32_t);
+/*
+ * The records the commit being told gave a new seq, in seq order (then
+ * path order), as its history has them (BATCH_COMMITTED subscribers).
+ */
+struct rec *const *batch_written(struct batch *, size_t *);
 /* The entries of the commit being told (BATCH_COMMITTED subscribers). */
 const struct batch_mark *batch_marks(struct batch *, size_t *);
 /* Transactions committed since the start (depcheck status). */

@@ -35,8 +35,6 @@ struct news {
 	struct news_stream	*watchers;	/* live or replaying */
 	size_t			 nwatchers;
 	uint64_t		 committed;	/* every seq up to it is */
-	struct rec		**sorted;	/* a commit's writes, by seq */
-	size_t			 sorted_cap;
 };
 
 enum news_state {
@@ -83,7 +81,6 @@ news_free(struct news *n)
 	if (n == NULL)
 		return;
 	/* The connections went first (server_free): no watcher is left. */
-	free(n->sorted);
 	free(n);
 }
 
@@ -365,17 +362,6 @@ news_out_add(struct news_out *o, const struct proto_change *c)
 	o->last = c->seq;
 }
 
-static int
-news_seq_cmp(const void *a, const void *b)
-{
-	const struct rec	*ra = *(struct rec *const *)a;
-	const struct rec	*rb = *(struct rec *const *)b;
-
-	if (ra->seq != rb->seq)
-		return (ra->seq < rb->seq ? -1 : 1);
-	return (strcmp(ra->path, rb->path));
-}
-
 /* One live watcher's part of a commit: nw writes, nm marks. */
 static void
 news_push(struct news_stream *s, struct rec *const *w, size_t nw,
@@ -422,34 +408,22 @@ news_batch_cb(void *arg, struct rec *const *recs, size_t n, const char *cause)
 	struct news		*nw = arg;
 	struct news_stream	*s, *next;
 	const struct batch_mark	*marks;
-	size_t			 i, k, nm;
+	struct rec *const	*written;
+	size_t			 k, nm;
 
+	(void)recs;
+	(void)n;
 	if (cause != NULL)
 		return;
 	nw->committed = index_peek_seq(nw->d->index) - 1;
 	marks = batch_marks(nw->d->batch, &nm);
-	for (s = nw->watchers; s != NULL; s = s->next) {
-		if (s->state == NEWS_LIVE)
-			break;
-	}
-	if (s == NULL || (n == 0 && nm == 0))
+	/* In seq order already: the history's order (batch.c). */
+	written = batch_written(nw->d->batch, &k);
+	if (k == 0 && nm == 0)
 		return;
-	if (n > nw->sorted_cap) {
-		nw->sorted_cap = n;
-		/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
-		nw->sorted = xreallocarray(nw->sorted, n, sizeof *nw->sorted);
-	}
-	for (i = k = 0; i < n; i++) {
-		if (recs[i]->dirty == INDEX_WRITTEN)
-			nw->sorted[k++] = recs[i];
-	}
-	if (k > 0)
-		/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
-		qsort(nw->sorted, k, sizeof *nw->sorted, news_seq_cmp);
 	for (s = nw->watchers; s != NULL; s = next) {
 		next = s->next;
 		if (s->state == NEWS_LIVE)
-			news_push(s, nw->sorted, k, marks, nm,
-			    nw->committed);
+			news_push(s, written, k, marks, nm, nw->committed);
 	}
 }
