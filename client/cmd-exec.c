@@ -144,20 +144,32 @@ exec_image_ok(const char *root, char **cause)
 }
 
 /*
- * Make sure a daemon watches root and publishes an image; -1 with an
- * allocated cause.
+ * Make sure a daemon watches root and publishes an image (the daemon
+ * makes it on the first IMAGE request); -1 with an allocated cause.
  */
 static int
 exec_prepare(char *root, char **cause)
 {
-	struct client	c;
-	int		rc;
+	struct client	 c;
+	uint8_t		*payload;
+	uint32_t	 len;
+	int		 rc;
 
-	rc = client_connect(&c, root, cause);
+	/* The HELLO goes out with the IMAGE: one round trip. */
+	rc = client_open(&c, root, cause);
+	if (rc == 1) {
+		client_close(&c);
+		if (exec_start(root, cause) != 0)
+			return (-1);
+		rc = client_open(&c, root, cause);
+		if (rc == 1)
+			xasprintf(cause, "the daemon for '%s' is gone", root);
+	}
+	if (rc == 0 && (rc = client_simple(&c, PROTO_MSG_IMAGE,
+	    PROTO_MSG_SYNC_OK, &payload, &len, cause)) == 0)
+		free(payload);
 	client_close(&c);
-	if (rc == -1)
-		return (-1);
-	if (rc == 1 && exec_start(root, cause) != 0)
+	if (rc != 0)
 		return (-1);
 	return (exec_image_ok(root, cause));
 }

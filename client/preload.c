@@ -305,7 +305,7 @@ preload_hdr(uint64_t *retired, uint64_t *max_seq, int64_t *max_presented)
 	return (-1);
 }
 
-/* One SYNC on the kept connection; -1 with an allocated cause. */
+/* One IMAGE on the kept connection; -1 with an allocated cause. */
 static int
 preload_sync_once(char **cause)
 {
@@ -331,7 +331,8 @@ preload_sync_once(char **cause)
 		}
 		pl.conn_pid = getpid();
 	}
-	if (client_simple(&pl.c, PROTO_MSG_SYNC, PROTO_MSG_SYNC_OK, &payload,
+	/* IMAGE: a sync that also has the daemon publish the image. */
+	if (client_simple(&pl.c, PROTO_MSG_IMAGE, PROTO_MSG_SYNC_OK, &payload,
 	    &len, cause) != 0) {
 		client_close(&pl.c);
 		return (-1);

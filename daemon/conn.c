@@ -25,6 +25,7 @@
 #include "life.h"
 #include "log.h"
 #include "news.h"
+#include "publish.h"
 #include "rescan.h"
 #include "stamp.h"
 #include "sync.h"
@@ -138,6 +139,7 @@ static void	 conn_answer_log(struct conn *);
 static void	 conn_answer_hello(struct conn *);
 static void	 conn_answer_query(struct conn *);
 static void	 conn_answer_sync(struct conn *);
+static void	 conn_answer_image(struct conn *);
 static void	 conn_answer_ping(struct conn *);
 static void	 conn_answer_run_done(struct conn *);
 static void	 conn_answer_status(struct conn *);
@@ -152,6 +154,8 @@ static const struct conn_req conn_reqs[] = {
 	  conn_answer_sync },
 	{ PROTO_MSG_PING, CONN_READY, CONN_NOW, conn_unpack_empty,
 	  conn_answer_ping },
+	{ PROTO_MSG_IMAGE, CONN_READY, CONN_SYNCED, conn_unpack_empty,
+	  conn_answer_image },
 	{ PROTO_MSG_RUN_DONE, CONN_READY, CONN_SYNCED, conn_unpack_run_done,
 	  conn_answer_run_done },
 	{ PROTO_MSG_STATUS, CONN_READY, CONN_NOW, conn_unpack_empty,
@@ -701,6 +705,10 @@ conn_answer_status(struct conn *c)
 	conn_status_u64(&st, "ties", stamp_ties(d->stamp));
 	conn_status_u64(&st, "commits", batch_commits(d->batch));
 	conn_status_u64(&st, "watchers", news_watchers(d->news));
+	/* Made when exec first asks (publish_open). */
+	conn_status_text(&st, "image", d->publish != NULL ? "yes" :
+	    d->publish_failed ? "failed" : "no");
+	conn_status_u64(&st, "image_entries", publish_entries(d->publish));
 	conn_status_u64(&st, "history_from", db_history_from(d->db));
 	conn_status_u64(&st, "history_max", d->history_max);
 	conn_status_u64(&st, "history_rows", db_history_rows(d->db));
@@ -753,6 +761,20 @@ conn_answer_sync(struct conn *c)
 {
 	conn_reply_value(c, PROTO_MSG_SYNC_OK,
 	    index_peek_seq(c->d->index) - 1);
+}
+
+/* A sync that also makes sure the image for exec is published. */
+static void
+conn_answer_image(struct conn *c)
+{
+	char	*cause;
+
+	if (publish_open(c->d, &cause) != 0) {
+		conn_error(c, PROTO_ERR_INTERNAL, cause, 0);
+		free(cause);
+		return;
+	}
+	conn_answer_sync(c);
 }
 
 static void

@@ -60,6 +60,9 @@ struct daemon {
 	struct sync	*sync;
 	struct server	*server;
 	struct publish	*publish;	/* the image for exec, or NULL */
+	uint64_t	 publish_from;	/* seq of this start's first stamp */
+	int64_t		 publish_floor_ns; /* meta presented_high at start */
+	int		 publish_failed; /* the last try to publish failed */
 	struct news	*news;		/* since, log, watch */
 	struct prune	*prune;		/* forgets deleted paths, or NULL */
 	struct life	*life;		/* state directory, registry, idle */

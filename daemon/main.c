@@ -745,8 +745,7 @@ main(int argc, char **argv)
 	struct scan_clock clock;
 	uv_loop_t	 loop;
 	char		*cause, *cookies;
-	int64_t		 observed_ns, presented_high;
-	uint64_t	 first_seq;
+	int64_t		 observed_ns;
 	size_t		 found;
 
 #ifdef __GLIBC__
@@ -789,8 +788,10 @@ main(int argc, char **argv)
 	db_set_history_max(d.db, d.history_max);
 	d.prune = prune_new(d.index, d.db);
 	observed_ns = db_get_meta(d.db, "observed_ns", 0);
-	presented_high = db_get_meta(d.db, "presented_high", 0);
-	first_seq = index_peek_seq(d.index);
+	/* For the image, made when exec first asks (publish_open). */
+	d.publish_floor_ns = db_get_meta(d.db, "presented_high", 0);
+	d.publish_from = index_peek_seq(d.index);
+	publish_clear(&d);
 	daemon_probe_clock(&d, &clock);
 
 	d.stamp = stamp_new(d.index, d.rootfd);
@@ -806,14 +807,6 @@ main(int argc, char **argv)
 	    db_get_meta(d.db, "first_sight_ns", 0);
 	found = daemon_crawl(&d, observed_ns);
 	stamp_first_sight(d.stamp, 0);
-	if ((d.publish = publish_new(&d, first_seq, presented_high,
-	    &cause)) == NULL) {
-		daemon_say(&d, "%s; depcheck exec falls back to real mtimes",
-		    cause);
-		free(cause);
-	} else
-		batch_subscribe(d.batch, BATCH_COMMITTED, publish_refresh_cb,
-		    publish_batch_cb, d.publish);
 	if (watch_start(d.watch, batch_events_cb, d.batch, &cause) != 0)
 		start_fail(2, "%s", cause);
 	if ((d.server = server_new(&d, d.sockpath, &cause)) == NULL)

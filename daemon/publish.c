@@ -60,6 +60,7 @@
 
 #include "xmalloc.h"
 #include "image.h"
+#include "batch.h"
 #include "daemon.h"
 #include "ignore.h"
 #include "index.h"
@@ -309,6 +310,52 @@ publish_new(struct daemon *d, uint64_t first_seq, int64_t floor_ns,
 	publish_install(pb, tmp, h, size);
 	free(tmp);
 	return (pb);
+}
+
+int
+publish_open(struct daemon *d, char **cause)
+{
+	if (d->publish != NULL)
+		return (0);
+	/* Only committed facts are published (publish_batch_cb). */
+	batch_flush(d->batch);
+	if (d->db_failed) {
+		xasprintf(cause, "cannot publish the image of '%s': %s",
+		    d->root, d->db_cause != NULL ? d->db_cause :
+		    "the database cannot be written");
+		return (-1);
+	}
+	if ((d->publish = publish_new(d, d->publish_from,
+	    d->publish_floor_ns, cause)) == NULL) {
+		if (!d->publish_failed)
+			log_warn("%s; depcheck exec falls back to real mtimes",
+			    *cause);
+		d->publish_failed = 1;
+		return (-1);
+	}
+	if (d->publish_failed)
+		log_info("image '%s' published", d->publish->path);
+	d->publish_failed = 0;
+	batch_subscribe(d->batch, BATCH_COMMITTED, publish_refresh_cb,
+	    publish_batch_cb, d->publish);
+	return (0);
+}
+
+void
+publish_clear(struct daemon *d)
+{
+	char	*path;
+
+	xasprintf(&path, "%s/image", d->statedir);
+	if (unlink(path) != 0 && errno != ENOENT)
+		log_warn("cannot remove '%s': %s", path, strerror(errno));
+	free(path);
+}
+
+uint64_t
+publish_entries(const struct publish *pb)
+{
+	return (pb != NULL && !pb->failed ? pb->hdr->count : 0);
 }
 
 void

@@ -1,7 +1,8 @@
 /*
  * Publishing the index into the shared image (proto/image.h) that
  * `depcheck exec` tools read, and the presented modification times it
- * carries (DESIGN section 10).  Owned by main.c; a subscriber of the batch
+ * carries (DESIGN section 10).  Made on first use (publish_open, for an
+ * IMAGE request), freed by main.c at shutdown; a subscriber of the batch
  * (batch.h): publish_refresh_cb and publish_batch_cb.
  */
 #ifndef PUBLISH_H
@@ -24,6 +25,20 @@ struct rec;
  * exec tools fall back to real mtimes).
  */
 struct publish	*publish_new(struct daemon *, uint64_t, int64_t, char **);
+/*
+ * The image on first use (an IMAGE request: `depcheck exec` and its
+ * preload library ask for it): create it from the committed index, as
+ * publish_new, and subscribe it to the batch, unless it exists.  0, or -1
+ * with an allocated cause.
+ */
+int		 publish_open(struct daemon *, char **);
+/*
+ * Remove an image a killed daemon left (at start, holding the root's
+ * lock): no tool may map it, and publish_open makes the next one.
+ */
+void		 publish_clear(struct daemon *);
+/* Live entries in the image, 0 when there is none. */
+uint64_t	 publish_entries(const struct publish *);
 /* Unmap and remove the image (at shutdown). */
 void		 publish_free(struct publish *);
 /*

@@ -35,6 +35,7 @@ static const struct msg_kind {
 	{ "sync-ok", "sync-ok is not one u64", PROTO_MSG_SYNC_OK, MSG_VALUE },
 	{ "ping", "ping has a payload", PROTO_MSG_PING, MSG_EMPTY },
 	{ "pong", "pong has a payload", PROTO_MSG_PONG, MSG_EMPTY },
+	{ "image", "image has a payload", PROTO_MSG_IMAGE, MSG_EMPTY },
 	{ "run-done", NULL, PROTO_MSG_RUN_DONE, MSG_OWN },
 	{ "run-recorded", "run-recorded is not one u64",
 	    PROTO_MSG_RUN_RECORDED, MSG_VALUE },

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 /* bump when any message below changes */
-#define PROTO_VERSION		5
+#define PROTO_VERSION		6
 
 /* A frame is an 8-byte header (type, payload length; big-endian) + payload. */
 #define PROTO_HDR_LEN		8
@@ -36,6 +36,8 @@ enum proto_msg {
 	PROTO_MSG_SYNC_OK = 203,	/* u64 seq */
 	PROTO_MSG_PING = 204,		/* (empty) */
 	PROTO_MSG_PONG = 205,		/* (empty) */
+	PROTO_MSG_IMAGE = 206,		/* (empty): sync, and publish the
+					   image; answered by SYNC_OK */
 	PROTO_MSG_RUN_DONE = 210,	/* bytes target, u64 started, u32 status */
 	PROTO_MSG_RUN_RECORDED = 211,	/* u64 finished */
 

@@ -52,6 +52,7 @@ static const struct {
 	{ fuzz_value, PROTO_MSG_SYNC_OK },
 	{ fuzz_empty, PROTO_MSG_PING },
 	{ fuzz_empty, PROTO_MSG_PONG },
+	{ fuzz_empty, PROTO_MSG_IMAGE },
 	{ fuzz_run_done, PROTO_MSG_RUN_DONE },
 	{ fuzz_value, PROTO_MSG_RUN_RECORDED },
 	{ fuzz_empty, PROTO_MSG_STATUS },

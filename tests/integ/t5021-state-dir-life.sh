@@ -61,6 +61,8 @@ expect_exit -m "start right after: exit 0" 0 depcheck start
 gone_within "$old" "the old daemon is gone"
 the_one "one daemon for the root, the new one"
 ok "its socket is there" test -S .depcheck/sock
+ok "no exec image until exec asks for one" test ! -e .depcheck/image
+expect_exit -m "exec asks for the image" 0 depcheck exec true
 ok "its exec image is there" test -f .depcheck/image
 echo c >a.c
 echo o >a.o
@@ -142,12 +144,14 @@ wait "$holder" 2>/dev/null
 # it first); let go, it notices and exits: the new socket and image stay.
 start_daemon
 old=$(status_field pid)
+expect_exit -m "the old daemon publishes its image" 0 depcheck exec true
 kill -STOP "$old"
 at_exit eval "kill -CONT $old 2>/dev/null"
 rm -rf .depcheck
 DEPCHECK_RUNTIME_DIR=$SCRATCH/run2 expect_exit -m "a new daemon beside a stopped old one" \
     0 depcheck start
 new=$(status_field pid)
+expect_exit -m "the new daemon publishes its image" 0 depcheck exec true
 kill -CONT "$old"
 gone_within "$old" "the old daemon exits once it runs again"
 ok "the new daemon's socket is still there" test -S .depcheck/sock

@@ -1193,6 +1193,7 @@ proto_empty_round_trip(void)
 		{ PROTO_MSG_SYNC, "sync has a payload" },
 		{ PROTO_MSG_PING, "ping has a payload" },
 		{ PROTO_MSG_PONG, "pong has a payload" },
+		{ PROTO_MSG_IMAGE, "image has a payload" },
 		{ PROTO_MSG_STATUS, "status has a payload" },
 		{ PROTO_MSG_STOP, "stop has a payload" },
 	};
@@ -1495,6 +1496,7 @@ proto_msg_name_every_type(void)
 		{ PROTO_MSG_SYNC_OK, "sync-ok" },
 		{ PROTO_MSG_PING, "ping" },
 		{ PROTO_MSG_PONG, "pong" },
+		{ PROTO_MSG_IMAGE, "image" },
 		{ PROTO_MSG_RUN_DONE, "run-done" },
 		{ PROTO_MSG_RUN_RECORDED, "run-recorded" },
 		{ PROTO_MSG_STATUS, "status" },
