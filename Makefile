@@ -175,9 +175,17 @@ MANPAGES = client/depcheck.1 daemon/depcheckd.8
 check: all $(UNIT) check-man check-static
 	$(UNIT)
 	$(MAKE) check-fuzz
-	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin tests/integ/run
+	DEPCHECK_BINDIR=$(CURDIR)/$(O)/bin PROVE_FLAGS="$(INTEG_PROVE)" \
+	    tests/integ/run
 	$(MAKE) check-valgrind
 	$(MAKE) check-san
+
+# The integration tests run two at a time (each has its own root and
+# daemon, and waits on syncs, not on the clock): on 2 cores the suite
+# takes 3.5 minutes instead of 6, 4.5 under the sanitizers instead of
+# 7.5.  INTEG_JOBS=1 runs them one by one.
+INTEG_JOBS ?= 2
+INTEG_PROVE = -j$(INTEG_JOBS) $(PROVE_FLAGS)
 
 VALGRIND = valgrind -q --leak-check=full \
 	   --errors-for-leak-kinds=definite,indirect --error-exitcode=99
@@ -251,7 +259,8 @@ check-san:
 	build-san/bin/unit
 	ASAN_OPTIONS=detect_leaks=1:log_path=$(SAN_REPORTS)/asan \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(SAN_REPORTS)/ubsan \
-	DEPCHECK_BINDIR=$(CURDIR)/build-san/bin tests/integ/run
+	DEPCHECK_BINDIR=$(CURDIR)/build-san/bin PROVE_FLAGS="$(INTEG_PROVE)" \
+	    tests/integ/run
 	@if [ -n "$$(ls -A $(SAN_REPORTS))" ]; then cat $(SAN_REPORTS)/*; \
 	    echo "check-san: sanitizer reports above" >&2; exit 1; fi
 
