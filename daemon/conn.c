@@ -706,8 +706,7 @@ conn_answer_status(struct conn *c)
 	conn_status_u64(&st, "commits", batch_commits(d->batch));
 	conn_status_u64(&st, "watchers", news_watchers(d->news));
 	/* Made when exec first asks (publish_open). */
-	conn_status_text(&st, "image", d->publish != NULL ? "yes" :
-	    d->publish_failed ? "failed" : "no");
+	conn_status_text(&st, "image", publish_state(d));
 	conn_status_u64(&st, "image_entries", publish_entries(d->publish));
 	conn_status_u64(&st, "history_from", db_history_from(d->db));
 	conn_status_u64(&st, "history_max", d->history_max);

@@ -37,8 +37,11 @@
  * tree (issue 14).  Every write seen later is presented after that
  * moment, so after any of them.
  *
- * The image is rebuilt from the index at every start, so nothing in it
- * needs to survive a crash; a table that fills up is copied into one
+ * The image is built from the index once per run, when exec first asks
+ * for it (publish_open), and kept until the daemon stops: never rebuilt
+ * in the middle of a run, which would recompute presented times a tool
+ * may have kept.  Nothing in it needs to survive a crash (a start removes
+ * what a killed daemon left); a table that fills up is copied into one
  * larger (or smaller, when deletions emptied it), renamed over the old
  * one, and the old one is retired.
  * What must survive is an upper bound of every time presented so far
@@ -356,6 +359,14 @@ uint64_t
 publish_entries(const struct publish *pb)
 {
 	return (pb != NULL && !pb->failed ? pb->hdr->count : 0);
+}
+
+const char *
+publish_state(const struct daemon *d)
+{
+	if (d->publish != NULL)
+		return (d->publish->failed ? "failed" : "yes");
+	return (d->publish_failed ? "failed" : "no");
 }
 
 void

@@ -18,7 +18,7 @@ struct rec;
 
 /*
  * Create ROOT/.depcheck/image from the whole index.  Records of seq
- * first_seq and above (stamped by this start's crawl) are presented after
+ * first_seq and above (stamped since this start) are presented after
  * floor_ns, the latest time an earlier run may have presented (a build
  * tool may have kept it: ninja's .ninja_log).  Returns the publisher, or
  * NULL with an allocated cause (the daemon then runs without an image and
@@ -39,6 +39,8 @@ int		 publish_open(struct daemon *, char **);
 void		 publish_clear(struct daemon *);
 /* Live entries in the image, 0 when there is none. */
 uint64_t	 publish_entries(const struct publish *);
+/* "no" (none yet), "yes", or "failed" (none or retired for want of room). */
+const char	*publish_state(const struct daemon *);
 /* Unmap and remove the image (at shutdown). */
 void		 publish_free(struct publish *);
 /*
