@@ -183,7 +183,10 @@ is "$(status_field history_from)" "$HIST_FROM" "status history_from says so"
 first=$(head -n 1 "$SCRATCH/entries" | cut -d ' ' -f 1)
 ok "every entry is after history from ($first > $HIST_FROM)" \
     test "${first:-0}" -gt "$HIST_FROM"
-is "$(entries_of hist/f001999)" created "the newest write is kept"
+# burst.py opens with O_CREAT, writes and closes: a drain that falls
+# between the create and the close (a loaded machine) sees two writes.
+like "$(entries_of hist/f001999)" '^created( written)?$' \
+    "the newest write is kept"
 h1=$HIST_FROM
 burst hist2 1000
 log_ok "1,000 more: well-formed"
