@@ -86,7 +86,9 @@ rm x
 depcheck_nowrap seq x >/dev/null
 t1=$(date +%s)
 log_ok "after a create, a write, a delete: well-formed"
-is "$(entries_of x)" "created written deleted" \
+# (a drain between a create and its close, or a truncate and its write,
+# on a loaded machine, logs one more write: never fewer)
+like "$(entries_of x)" '^created (written )+deleted$' \
     "created, written, deleted, newest last"
 tm=$(grep -E "^[0-9]+ [^ ]+ deleted x\$" "$SCRATCH/log" | cut -d ' ' -f 2)
 tm_s=$(date -d "$tm" +%s 2>/dev/null)
