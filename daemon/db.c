@@ -65,6 +65,7 @@ enum db_stmt {
 	DB_TRIM_HISTORY,
 	DB_HISTORY_CUT,
 	DB_HISTORY_ROWS,
+	DB_RECORD_ROWS,
 	DB_PUT_BUILD,
 	DB_LOAD_BUILDS,
 	DB_DROP_RECORD,
@@ -102,6 +103,7 @@ static const char *db_sql[DB_NSTMT] = {
 	    " (SELECT max(rowid) FROM history) - ?1 ORDER BY rowid DESC"
 	    " LIMIT 1",
 	[DB_HISTORY_ROWS] = "SELECT count(*) FROM history",
+	[DB_RECORD_ROWS] = "SELECT count(*) FROM record",
 	[DB_PUT_BUILD] = "INSERT OR REPLACE INTO build (target, seq_started,"
 	    " seq_finished, wtime_ns) VALUES (?1, ?2, ?3, ?4)",
 	[DB_LOAD_BUILDS] = "SELECT target, seq_started, seq_finished"
@@ -445,6 +447,11 @@ db_load(struct db *db, struct index *ix, uint64_t floor, int *corrupt,
 	uint64_t	 max = 0, reserved;
 	int		 rc;
 
+	/* The table at its final size: no rehash of what is loaded. */
+	if (sqlite3_step(db->stmt[DB_RECORD_ROWS]) == SQLITE_ROW)
+		index_presize(ix, (size_t)sqlite3_column_int64(
+		    db->stmt[DB_RECORD_ROWS], 0));
+	sqlite3_reset(db->stmt[DB_RECORD_ROWS]);
 	/* One buffer for every path: 100k rows are 100k allocations less. */
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		len = (size_t)sqlite3_column_bytes(s, 0);

@@ -143,11 +143,12 @@ index_slot(struct rec **slots, size_t nslots, const char *path, uint32_t h)
 	return (&slots[i]);
 }
 
+/* Rehash into nslots slots (a power of two, above the count). */
 static void
-index_grow(struct index *ix)
+index_resize(struct index *ix, size_t nslots)
 {
 	struct rec	**slots, **s;
-	size_t		  nslots = ix->nslots * 2, i;
+	size_t		  i;
 
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
 	slots = xcalloc(nslots, sizeof *slots);
@@ -161,6 +162,26 @@ index_grow(struct index *ix)
 	free(ix->slots);
 	ix->slots = slots;
 	ix->nslots = nslots;
+}
+
+/* Slots enough for n records below the 70% load the table grows at. */
+static size_t
+index_slots_for(size_t n)
+{
+	size_t	nslots = 1024;
+
+	while (n * 10 > nslots * 7)
+		nslots *= 2;
+	return (nslots);
+}
+
+void
+index_presize(struct index *ix, size_t n)
+{
+	size_t	nslots = index_slots_for(n);
+
+	if (nslots > ix->nslots)
+		index_resize(ix, nslots);
 }
 
 struct rec *
@@ -180,7 +201,7 @@ index_get(struct index *ix, const char *path)
 	if (*s != NULL)
 		return (*s);
 	if ((ix->count + 1) * 10 > ix->nslots * 7) {
-		index_grow(ix);
+		index_resize(ix, ix->nslots * 2);
 		s = index_slot(ix->slots, ix->nslots, path, h);
 	}
 	len = strlen(path);

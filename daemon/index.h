@@ -64,6 +64,12 @@ struct rec	*index_find(struct index *, const char *);
 /* The record for relpath, created (missing, seq 0) if new.  Borrowed. */
 struct rec	*index_get(struct index *, const char *);
 size_t		 index_count(struct index *);
+/*
+ * Size the table for n records at once (db_load knows how many it will
+ * add): one table instead of a doubling per power of two, each of them
+ * rehashing every record.
+ */
+void		 index_presize(struct index *, size_t);
 /* Call fn for every record. */
 void		 index_foreach(struct index *, void (*)(struct rec *, void *),
 		     void *);

@@ -74,6 +74,36 @@ index_grow_keeps_every_record(void)
 }
 
 void
+index_presize_keeps_every_record(void)
+{
+	struct index	*ix = index_new();
+	struct rec	*r;
+	char		 path[64];
+	int		 i;
+
+	/*
+	 * db_load sizes the table for every row before it adds them: a
+	 * table already holding records is rehashed into the larger one,
+	 * and a size below the current one changes nothing.
+	 */
+	ix_fill(ix, IX_MANY / 4);
+	index_presize(ix, IX_MANY);
+	index_presize(ix, 10);
+	CHECK_EQ_UINT(index_count(ix), IX_MANY / 4);
+	ix_fill(ix, IX_MANY);
+	CHECK_EQ_UINT(index_count(ix), IX_MANY);
+	for (i = 0; i < IX_MANY; i++) {
+		ix_path(path, sizeof path, i);
+		r = index_find(ix, path);
+		if (r == NULL)
+			unit_fail(__FILE__, __LINE__, "'%s' (record %d) lost"
+			    " after presizing", path, i);
+		CHECK_EQ_UINT(r->ino, (uint64_t)i + 1);
+	}
+	index_free(ix);
+}
+
+void
 index_no_removal_deleted_kept(void)
 {
 	struct index	*ix = index_new();

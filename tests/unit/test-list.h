@@ -141,6 +141,7 @@ TEST(notify_unreachable_survives)
 
 /* test-index.c */
 TEST(index_grow_keeps_every_record)
+TEST(index_presize_keeps_every_record)
 TEST(index_no_removal_deleted_kept)
 TEST(index_foreach_visits_each_once)
 TEST(index_seq_counts_up)
