@@ -273,20 +273,29 @@ db_open(const char *path, int *corrupt, char **cause)
 
 	*corrupt = 0;
 	db = xcalloc(1, sizeof *db);
+	/*
+	 * The loop's thread is the only one to use this connection (the
+	 * pool's checkpoints have their own): no mutex around each call.
+	 */
 	if (sqlite3_open_v2(path, &db->conn, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
+	    NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_extended_result_codes(db->conn, 1);
 	sqlite3_busy_timeout(db->conn, 5000);
 	/*
 	 * WAL, synced at checkpoints; checkpoints every 1 MiB of WAL and the
 	 * WAL cut back to 1 MiB after each, so that a small disk that filled
-	 * up once does not stay full of WAL.
+	 * up once does not stay full of WAL.  A page cache of 512 KiB, not
+	 * sqlite's 2 MiB: the records are read once, at start, and writes go
+	 * to the WAL; at 100k files the larger cache was 15 bytes a record
+	 * of RSS for no measurable speed (issue 11).
 	 */
 	if ((rc = sqlite3_exec(db->conn, "PRAGMA journal_mode = WAL;"
 	    "PRAGMA synchronous = NORMAL;"
 	    "PRAGMA wal_autocheckpoint = 256;"
-	    "PRAGMA journal_size_limit = 1048576;", NULL, NULL,
+	    "PRAGMA journal_size_limit = 1048576;"
+	    "PRAGMA cache_size = -512;", NULL, NULL,
 	    &err)) != SQLITE_OK) {
 		*corrupt = db_is_corrupt(rc);
 		goto fail;
