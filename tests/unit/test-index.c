@@ -18,6 +18,7 @@
 
 static void	 ix_path(char *, size_t, int);
 static void	 ix_fill(struct index *, int);
+static void	 ix_find_all(struct index *, int, const char *);
 static void	 ix_count_cb(struct rec *, void *);
 
 /* The relpath of the i-th test record: spread over directories. */
@@ -46,28 +47,39 @@ ix_fill(struct index *ix, int n)
 	}
 }
 
-void
-index_grow_keeps_every_record(void)
+/*
+ * Records 0..n-1 (ix_fill) are all there, once each, after what the
+ * table went through.
+ */
+static void
+ix_find_all(struct index *ix, int n, const char *after)
 {
-	struct index	*ix = index_new();
 	struct rec	*r;
 	char		 path[64];
 	int		 i;
 
-	ix_fill(ix, IX_MANY);
-	CHECK_EQ_UINT(index_count(ix), IX_MANY);
-	for (i = 0; i < IX_MANY; i++) {
+	CHECK_EQ_UINT(index_count(ix), (size_t)n);
+	for (i = 0; i < n; i++) {
 		ix_path(path, sizeof path, i);
 		r = index_find(ix, path);
 		if (r == NULL)
 			unit_fail(__FILE__, __LINE__, "'%s' (record %d) lost"
-			    " after growing", path, i);
+			    " after %s", path, i, after);
 		CHECK_EQ_STR(r->path, path);
 		CHECK_EQ_UINT(r->ino, (uint64_t)i + 1);
 		/* The same record, not a second one. */
 		CHECK(index_get(ix, path) == r);
 	}
-	CHECK_EQ_UINT(index_count(ix), IX_MANY);
+	CHECK_EQ_UINT(index_count(ix), (size_t)n);
+}
+
+void
+index_grow_keeps_every_record(void)
+{
+	struct index	*ix = index_new();
+
+	ix_fill(ix, IX_MANY);
+	ix_find_all(ix, IX_MANY, "growing");
 	CHECK(index_find(ix, "d0/sub0/nosuch.c") == NULL);
 	CHECK(index_find(ix, "") == NULL);
 	index_free(ix);
@@ -77,9 +89,6 @@ void
 index_presize_keeps_every_record(void)
 {
 	struct index	*ix = index_new();
-	struct rec	*r;
-	char		 path[64];
-	int		 i;
 
 	/*
 	 * db_load sizes the table for every row before it adds them: a
@@ -91,15 +100,7 @@ index_presize_keeps_every_record(void)
 	index_presize(ix, 10);
 	CHECK_EQ_UINT(index_count(ix), IX_MANY / 4);
 	ix_fill(ix, IX_MANY);
-	CHECK_EQ_UINT(index_count(ix), IX_MANY);
-	for (i = 0; i < IX_MANY; i++) {
-		ix_path(path, sizeof path, i);
-		r = index_find(ix, path);
-		if (r == NULL)
-			unit_fail(__FILE__, __LINE__, "'%s' (record %d) lost"
-			    " after presizing", path, i);
-		CHECK_EQ_UINT(r->ino, (uint64_t)i + 1);
-	}
+	ix_find_all(ix, IX_MANY, "presizing");
 	index_free(ix);
 }
 
