@@ -60,6 +60,8 @@ struct batch {
 	uint64_t	  commits;	/* transactions committed */
 	uv_timer_t	 *group;	/* the group commit's wait */
 	int		  grouping;	/* records wait for it */
+	uint64_t	  committed_high; /* the high-water seq committed */
+	uint64_t	  early;	/* see batch_count_early */
 	struct rec	**sorted;	/* batch_write's copy of the dirty */
 	size_t		  sorted_cap;
 	size_t		  nwritten;	/* sorted[0..): the written, by seq */
@@ -76,6 +78,7 @@ batch_new(struct daemon *d)
 
 	b = xcalloc(1, sizeof *b);
 	b->d = d;
+	b->committed_high = index_peek_seq(d->index) - 1;
 	b->apply.rootfd = d->rootfd;
 	b->apply.root = d->root;
 	b->apply.index = d->index;
@@ -409,6 +412,8 @@ batch_commit(struct batch *b)
 	dirty = index_dirty(d->index, &n);
 	b->nwritten = 0;
 	if (n == 0 && b->nmarks == 0) {
+		if (!d->db_failed)
+			b->committed_high = index_peek_seq(d->index) - 1;
 		batch_tell(b, NULL, 0, d->db_failed ? d->db_cause : NULL, 0);
 		return;
 	}
@@ -425,6 +430,7 @@ batch_commit(struct batch *b)
 	if (d->db_failed)
 		log_info("database writes work again");
 	d->db_failed = 0;
+	b->committed_high = index_peek_seq(d->index) - 1;
 	/* The image before the syncs are answered: a synced tool sees it. */
 	batch_tell(b, dirty, n, NULL, 0);
 	b->nmarks = 0;
@@ -461,13 +467,16 @@ batch_group_cb(uv_timer_t *h)
  * unsettled and drains and commits (batch_drained_cb), and every other
  * request commits first (batch_flush).
  */
-void
-batch_events_cb(void *arg)
+/*
+ * After a drain: commit what it wrote now (nothing waits, too much waits,
+ * or commits fail and are retried at once, as ever), or let it wait for
+ * the group's timer.
+ */
+static void
+batch_group(struct batch *b)
 {
-	struct batch	*b = arg;
-	size_t		 n;
+	size_t	n;
 
-	(void)batch_drain(b);
 	(void)index_dirty(b->d->index, &n);
 	if (n == 0 || n >= BATCH_GROUP_MAX || b->d->db_failed) {
 		batch_commit(b);
@@ -480,19 +489,57 @@ batch_events_cb(void *arg)
 }
 
 void
+batch_events_cb(void *arg)
+{
+	struct batch	*b = arg;
+
+	(void)batch_drain(b);
+	batch_group(b);
+}
+
+void
 batch_flush(struct batch *b)
 {
 	if (b != NULL && b->grouping)	/* NULL: conn.c's unit tests */
 		batch_commit(b);
 }
 
+uint64_t
+batch_high(struct batch *b)
+{
+	size_t	n;
+
+	(void)index_dirty(b->d->index, &n);
+	return (n > 0 || b->nmarks > 0 || b->d->db_failed ?
+	    b->committed_high : index_peek_seq(b->d->index) - 1);
+}
+
+int
+batch_waiting(struct batch *b)
+{
+	return (b != NULL && b->grouping);
+}
+
+void
+batch_count_early(struct batch *b)
+{
+	b->early++;
+}
+
+uint64_t
+batch_early(struct batch *b)
+{
+	return (b->early);
+}
+
 /*
  * The slow path of a sync without a cookie (sync.c, sync_check_cb): the
  * requests were read before this drain began, so every write they wait
  * for was queued before it and is read by it (the queue is read until
- * it is empty).  Once that is committed, and no rescan is owed for
- * events lost on the way, they can be answered; what arrived since
- * does not matter to them.
+ * it is empty).  Once no rescan is owed for events lost on the way, they
+ * can be answered; what arrived since does not matter to them.  What the
+ * drain wrote may wait for the group commit: each answer commits first
+ * unless it carries no seq that waits (conn.c, conn_commit_for).
  */
 int
 batch_drained_cb(void *arg)
@@ -502,7 +549,7 @@ batch_drained_cb(void *arg)
 	int		 read_all;
 
 	read_all = batch_drain(b) == 0;
-	batch_commit(b);
+	batch_group(b);
 	return (read_all && !rescan_pending(d->rescan) && !d->db_failed);
 }
 
@@ -588,6 +635,6 @@ batch_settled(void *arg)
 	struct batch	*b = arg;
 	struct daemon	*d = b->d;
 
-	return (!b->grouping && !rescan_pending(d->rescan) &&
-	    !d->db_failed && watch_queue_empty(d->watch));
+	return (!rescan_pending(d->rescan) && !d->db_failed &&
+	    watch_queue_empty(d->watch));
 }

@@ -67,6 +67,20 @@ void		 batch_events_cb(void *);
 /* Commit what waits for a group commit, if anything (before a reply). */
 void		 batch_flush(struct batch *);
 /*
+ * The high-water seq of what is committed: every seq up to it is in the
+ * database, and none after it is (records waiting for the group commit
+ * hold seqs above it).
+ */
+uint64_t	 batch_high(struct batch *);
+/* Do records wait for the group commit? (0 for a NULL batch.) */
+int		 batch_waiting(struct batch *);
+/*
+ * An answer went out while records waited, none of them its own
+ * (conn.c): counted for status (queries_early).
+ */
+void		 batch_count_early(struct batch *);
+uint64_t	 batch_early(struct batch *);
+/*
  * An entry of the history that is no write (enum proto_what: a start, a
  * rescan), at the seq reached so far; the writes it explains follow.  It
  * goes with the next commit.
@@ -89,8 +103,9 @@ uint64_t	 batch_commits(struct batch *);
 /* batch_end(arg), for a callback (watch_start, rescan_set_end). */
 void		 batch_end_cb(void *);
 /*
- * Is everything written so far applied and committed: queue empty, no
- * rescan owed, commits working?  (sync_now: answer without a cookie.)
+ * Is everything written so far applied: queue empty, no rescan owed,
+ * commits working?  (sync_now: answer at once.  What waits for the group
+ * commit is committed before an answer that could carry its seqs.)
  */
 int		 batch_settled(void *);
 /*

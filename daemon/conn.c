@@ -629,8 +629,8 @@ conn_answer_query(struct conn *c)
 		free(path);
 	}
 	pbuf_init(&b);
-	if (proto_pack_records(&b, index_peek_seq(d->index) - 1, recs,
-	    q->n) != 0)
+	if (proto_pack_records(&b, d->batch != NULL ? batch_high(d->batch) :
+	    index_peek_seq(d->index) - 1, recs, q->n) != 0)
 		fatalx("%u records in one reply", q->n);
 	conn_send(c, &b);
 }
@@ -704,6 +704,7 @@ conn_answer_status(struct conn *c)
 	conn_status_u64(&st, "rescans", rescan_count(d->rescan));
 	conn_status_u64(&st, "ties", stamp_ties(d->stamp));
 	conn_status_u64(&st, "commits", batch_commits(d->batch));
+	conn_status_u64(&st, "queries_early", batch_early(d->batch));
 	conn_status_u64(&st, "watchers", news_watchers(d->news));
 	/* Made when exec first asks (publish_open). */
 	conn_status_text(&st, "image", publish_state(d));
@@ -998,6 +999,51 @@ conn_answer_run_done(struct conn *c)
 }
 
 /*
+ * Does every path of c's QUERY have its record committed (or none)?  Its
+ * answer then carries no seq that waits for the group commit: the
+ * records' seqs are committed, and the high-water seq is the committed
+ * one (batch_high).
+ */
+static int
+conn_query_committed(struct conn *c)
+{
+	const struct conn_query	*q = &c->msg.query;
+	struct rec		*r;
+	uint32_t		 i;
+	char			*path;
+
+	for (i = 0; i < q->n; i++) {
+		path = xstrndup((const char *)q->paths[i], q->lens[i]);
+		r = index_find(c->d->index, path);
+		free(path);
+		if (r != NULL && r->dirty)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * Before an answer, commit what waits for the group commit: no reply
+ * carries an uncommitted seq.  A QUERY none of whose records waits need
+ * not: under a writer, the check of a build's target and prerequisites
+ * does not wait for a transaction of other files (issue 11).
+ */
+static void
+conn_commit_for(struct conn *c)
+{
+	struct batch	*b = c->d->batch;
+
+	if (!batch_waiting(b))
+		return;
+	if (c->req->type == PROTO_MSG_QUERY && !c->d->db_failed &&
+	    conn_query_committed(c)) {
+		batch_count_early(b);
+		return;
+	}
+	batch_flush(b);
+}
+
+/*
  * The cookie of a parked request was seen (or the sync failed): answer
  * it, drop its frame, and read on.
  */
@@ -1009,8 +1055,10 @@ conn_sync_cb(void *arg, const char *cause)
 	c->waiter = NULL;
 	if (cause != NULL)
 		conn_error(c, PROTO_ERR_SYNC, cause, 0);
-	else
+	else {
+		conn_commit_for(c);
 		c->req->answer(c);
+	}
 	c->req = NULL;
 	if (c->state == CONN_CLOSING)
 		return;
@@ -1132,7 +1180,7 @@ conn_dispatch(struct conn *c, uint32_t type, const uint8_t *p, size_t len)
 	 */
 	if (req->when == CONN_NOW || (req->when == CONN_IF_ASKED &&
 	    rc == 0) || sync_now(c->d->sync)) {
-		batch_flush(c->d->batch);
+		conn_commit_for(c);
 		req->answer(c);
 		c->req = NULL;
 		return;

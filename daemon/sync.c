@@ -145,10 +145,11 @@ sync_free(struct sync *s)
  * makes the write (a write, a rename, the last close of a file in
  * exit(2), before the parent can reap the writer), so once a request
  * has been read, every write that completed before it was sent is in the
- * queue or was read from it.  The loop applies what it reads and commits
- * it in the same callback (watch_read_cb, batch_end): an empty
- * queue, seen from a connection's callback, means all of it is applied
- * and committed.  A cookie is needed only while events wait in the queue
+ * queue or was read from it.  The loop applies what it reads in the same
+ * callback (watch_read_cb, batch_events_cb): an empty queue, seen from a
+ * connection's callback, means all of it is applied; what waits for the
+ * group commit is committed before an answer that could carry its seqs
+ * (conn.c, conn_commit_for).  A cookie is needed only while events wait in the queue
  * (or a rescan is owed, or commits fail).  One round trip, no file
  * created: what a build tool pays after each child it reaps under
  * depcheck exec (t3001 races writes against checks through both paths).

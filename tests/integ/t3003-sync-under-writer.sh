@@ -3,9 +3,11 @@
 # pause, so that events wait in the inotify queue whenever a request
 # arrives.  The daemon then proves the sync by draining the queue and
 # committing before it answers, with no cookie file (daemon/sync.c,
-# sync_check_cb; issue 11).  Every answer must be right, and `depcheck
-# status` must show that syncs were proved that way (syncs_drained), or
-# this test did not test it.  DEPCHECK_TEST_ROUNDS sets the rounds (300;
+# sync_check_cb; issue 11); a check none of whose files was written
+# meanwhile is answered without waiting for that commit (conn.c,
+# conn_commit_for).  Every answer must be right, and `depcheck status`
+# must show that syncs were proved that way (syncs_drained) and checks
+# answered early (queries_early), or this test did not test it.  DEPCHECK_TEST_ROUNDS sets the rounds (300;
 # 50 under DEPCHECK_TEST_WRAP).
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -45,10 +47,28 @@ cd "$ROOT" || exit 1
 echo 0 >dep
 echo 0 >target
 write_check_rounds "$rounds" put
+
+# Checks of files not written meanwhile, under the same writer: their
+# answers need not wait for the commit of the writer's files, and are
+# counted (queries_early) when they did not.
+early0=$(status_field queries_early)
+echo 1 >dep
+echo 1 >target
+wrong=0
+unwritten=$((rounds / 3))
+for ((i = 0; i < unwritten; i++)); do
+	depcheck target dep >/dev/null 2>&1 || wrong=$((wrong + 1))
+	depcheck dep target >/dev/null 2>&1
+	[ $? -eq 1 ] || wrong=$((wrong + 1))
+done
 : >"$stop"
 wait "$noise_pid"
 is "$WTC_WRONG" 0 "$rounds write-then-check rounds under a writer: wrong answers"
 [ "$WTC_WRONG" -eq 0 ] || diag_log
+is "$wrong" 0 "$((2 * unwritten)) checks of unwritten files under a writer: wrong answers"
+early=$(status_field queries_early)
+ok "checks answered while the writer's files waited for their commit: $((early - early0)) (> 0)" \
+    test "$((early - early0))" -gt 0
 
 drained=$(status_field syncs_drained)
 diag "syncs: $(status_field syncs_at_once) at once, $drained by a drain, $(
