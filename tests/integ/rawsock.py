@@ -25,6 +25,8 @@ Actions, one argument each, run in order on one connection:
                     (a u32 length and the bytes), query(flags, paths),
                     hello(v=VERSION, name=b"rawsock"), and the message
                     types by name (PING for PROTO_MSG_PING, ...)
+  write:PATH        write PATH (created or truncated, one line), as a
+                    writer would just before it asks
   read              read one frame and print it
   eof[:SECS]        read (and drop) until EOF or SECS (default: -t); print
                     how long it took
@@ -241,6 +243,11 @@ def run_actions(s, actions, timeout):
                 s.sendall(hello(int(arg) if arg else VERSION))
             elif word == "send":
                 s.sendall(eval(arg, env))
+            elif word == "write":
+                fd = os.open(arg, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                             0o644)
+                os.write(fd, b"w\n")
+                os.close(fd)
             elif word == "read":
                 s.settimeout(timeout)
                 print(read_frame(s), flush=True)
