@@ -461,16 +461,11 @@ batch_group_cb(uv_timer_t *h)
 }
 
 /*
- * The queue is readable.  What the drain wrote waits (group commit, see
- * BATCH_GROUP_MS) unless commits fail (retried at once, as ever) or
- * enough waits.  Nothing replies meanwhile: a sync finds the batch
- * unsettled and drains and commits (batch_drained_cb), and every other
- * request commits first (batch_flush).
- */
-/*
  * After a drain: commit what it wrote now (nothing waits, too much waits,
  * or commits fail and are retried at once, as ever), or let it wait for
- * the group's timer.
+ * the group's timer (group commit, see BATCH_GROUP_MS).  Meanwhile every
+ * answer that could carry one of its seqs commits it first (batch_flush,
+ * from conn.c's conn_commit_for).
  */
 static void
 batch_group(struct batch *b)
@@ -488,6 +483,7 @@ batch_group(struct batch *b)
 	}
 }
 
+/* The queue is readable. */
 void
 batch_events_cb(void *arg)
 {
