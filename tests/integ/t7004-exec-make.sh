@@ -487,6 +487,19 @@ $OLD" "(f) ... cp -p and tar x still wrote a's real mtime"
 EXT=$SCRATCH/ext.h
 HDR=/usr/include/stdio.h
 
+# g_explain: after an exec -- make -q of (g) that said stale when it
+# should not have (seen once in CI, at -j2, never reproduced), what exec
+# presented, what is on disk, and what --why says.
+g_explain()
+{
+	diag "presented: $(pt ext.o "$EXT" 2>&1 | tr '\n' ' ')"
+	diag "on disk (mtime ctime inode): $(stat -c '%n %.9Y %.9Z %i' \
+	    ext.o "$EXT" | tr '\n' ' ')"
+	run_cmd dx --why -- make -q ext.o
+	diag "--why: exit $T_RC: $(tr '\n' ' ' <"$T_ERR")"
+	diag "image entries: $(status_field image_entries)"
+}
+
 part_g()
 {
 	local i p
@@ -503,7 +516,7 @@ part_g()
 	expect_exit -m "(g) outside dependency older: plain make -q: 0" \
 	    0 plain make -q ext.o
 	expect_exit -m "(g) outside dependency older: exec -- make -q: 0" \
-	    0 dx -- make -q ext.o
+	    0 dx -- make -q ext.o || g_explain
 	# Newer: written after the build, and (file times come from a clock
 	# that lags by up to a tick) later than ext.o's presented time.
 	p=$(ns "$(pt ext.o)")
@@ -520,7 +533,7 @@ part_g()
 	expect_exit -m "(g) exec -- make ext.o: rebuilt" 0 dx -- make ext.o
 	is "$(cat ext.o)" e2 "(g) ext.o has the new ext.h"
 	expect_exit -m "(g) exec -- make -q ext.o: up to date" \
-	    0 dx -- make -q ext.o
+	    0 dx -- make -q ext.o || g_explain
 	expect_exit -m "(g) plain make -q ext.o: up to date" \
 	    0 plain make -q ext.o
 	if [ -f "$HDR" ]; then
