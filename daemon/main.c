@@ -453,6 +453,15 @@ daemon_clean_cookies(const char *path)
 	closedir(dir);
 }
 
+/* A crawl found a file on a new inode: the image forgets the old one. */
+static void
+daemon_moved_cb(void *arg, const struct rec *r, const struct stat *st)
+{
+	struct daemon	*d = arg;
+
+	publish_moved(d->publish, r, st);
+}
+
 /*
  * Create the event path and wire it up.  The calls go one way: batch.c
  * calls apply.c, rescan.c and watch.c; apply.c and rescan.c call scan.c;
@@ -476,6 +485,7 @@ daemon_wire(struct daemon *d, const char *cookies,
 		start_fail(2, "%s", cause);
 	d->scan = scan_new(d->rootfd, d->root, d->index, d->stamp, d->watch,
 	    d->ignore, clock);
+	scan_set_moved(d->scan, daemon_moved_cb, d);
 	/* Writes from here on are either crawled or queued as events. */
 	d->rescan = rescan_new(d->loop, d->root, d->scan, d->watch, d->sync,
 	    util_now_ns());

@@ -43,6 +43,8 @@ struct scan {
 	int		  tty;		/* show progress on stderr */
 	int		  notify;	/* and to the service manager */
 	size_t		  crawled;
+	scan_moved_fn	  moved;
+	void		 *moved_arg;
 };
 
 /*
@@ -93,6 +95,13 @@ void
 scan_free(struct scan *s)
 {
 	free(s);
+}
+
+void
+scan_set_moved(struct scan *s, scan_moved_fn fn, void *arg)
+{
+	s->moved = fn;
+	s->moved_arg = arg;
 }
 
 void
@@ -151,6 +160,9 @@ scan_add(struct crawl *s, const char *relpath, const struct stat *st)
 	    scan_floor(&sc->clock, st->st_dev, s->observed_ns) ||
 	    (s->force != NULL && index_covers(s->force, r->path)));
 	/* The facts now; scan_stamp stamps what is kept. */
+	if (sc->moved != NULL && (r->ino != 0 || index_dev(r) != 0) &&
+	    (r->ino != st->st_ino || index_dev(r) != st->st_dev))
+		sc->moved(sc->moved_arg, r, st);
 	index_set_facts(r, st);
 	if (!changed && !suspect)
 		return;

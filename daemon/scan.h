@@ -37,6 +37,17 @@ struct scan	*scan_new(int, const char *, struct index *, struct stamp *,
 		     struct watch *, char *const *, const struct scan_clock *);
 void		 scan_free(struct scan *);
 /*
+ * Called when a crawl finds a record's file on another inode than the
+ * one it recorded, before the record takes the new facts: the shared
+ * image must drop the old inode's entry (publish_moved), which a file
+ * that reuses the inode number, in the tree or outside it, would
+ * otherwise match.  (A write seen as an event is refreshed by the
+ * commit's stat instead, batch.c.)
+ */
+typedef void	(*scan_moved_fn)(void *, const struct rec *,
+		     const struct stat *);
+void		 scan_set_moved(struct scan *, scan_moved_fn, void *);
+/*
  * Show crawl progress every 10000 entries: on stderr (tty) and to the
  * service manager (notify).
  */

@@ -14,7 +14,13 @@
 #  (d) an image a killed daemon left is removed by the next start;
 #  (e) the image cannot be made (image.new is a directory): exec says so
 #      in one line and runs CMD with real mtimes, --strict exits 2, and
-#      status says "image: failed"; once the cause is gone, exec gets it.
+#      status says "image: failed"; once the cause is gone, exec gets it;
+#  (f) a directory replaced, while the daemon is stopped, by one moved in
+#      (so a crawl, not an event, finds its files on new inodes): the
+#      image keeps no entry for the old inodes.  Such an entry would
+#      match a file that reuses the inode number, in the tree or outside
+#      it, and present that file as newer than everything (seen in CI:
+#      t7004's outside header, made stale).
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -102,5 +108,25 @@ dx -- make -q out
 is "$T_RC" 1 "(e) with image.new gone, exec decides by write order again"
 is "$(grep -c . "$T_ERR")" 0 "(e) and says nothing"
 is "$(status_field image)" "yes" "(e) status: image: yes"
+
+# ---------------------------------------------------------- (f)
+mkdir -p mv/sub
+echo 1 >mv/sub/f
+echo 1 >mv/g
+dx -- true
+is "$T_RC" 0 "(f) exec true"
+before=$(status_field image_entries)
+pid=$(status_field pid)
+kill -STOP "$pid"
+mkdir new new/sub
+echo 2 >new/sub/f
+echo 2 >new/g
+rm -r mv
+mv new mv
+kill -CONT "$pid"
+dx -- true
+is "$T_RC" 0 "(f) exec true after the move"
+is "$(status_field image_entries)" "$before" \
+    "(f) image entries: as many as before (the old inodes' are gone)"
 
 done_testing
