@@ -13,8 +13,6 @@
 . "$(dirname "$0")/lib.sh"
 
 rounds=${DEPCHECK_TEST_ROUNDS:-300}
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3	# starts 5x faster than a shim
 [ -n "$DEPCHECK_TEST_WRAP" ] && [ -z "$DEPCHECK_TEST_ROUNDS" ] && rounds=50
 
 mkdir "$ROOT/noise"

@@ -14,9 +14,8 @@ command -v setpriv >/dev/null || skip_all "no setpriv (util-linux)"
 NUID=$(id -u nobody 2>/dev/null) || skip_all "no user nobody"
 NGID=$(id -g nobody)
 NOBODY=(setpriv "--reuid=$NUID" "--regid=$NGID" --clear-groups)
-# nobody cannot use a python under /root (a pyenv shim): take the system's
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3)
+# nobody cannot use a python under /root (a pyenv shim): lib.sh's PY is
+# the system's
 "${NOBODY[@]}" "$PY" -c pass 2>/dev/null ||
     skip_all "nobody cannot run $PY"
 RAWSOCK=$TEST_DIR/rawsock.py
