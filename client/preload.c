@@ -61,7 +61,7 @@ struct preload_seen {		/* --why: what the tool saw so far */
 	uint64_t	 ino;
 	int64_t		 real_ns;
 	int64_t		 presented_ns;
-	uint64_t	 seq;
+	int		 tied;		/* IMAGE_TIED */
 	char		*path;
 };
 
@@ -454,7 +454,7 @@ preload_time(int64_t ns, char *buf, size_t len)
  */
 static void
 preload_why(const char *path, uint64_t dev, uint64_t ino, int64_t real,
-    int64_t pres, uint64_t seq)
+    int64_t pres, int tied)
 {
 	struct preload_seen	*s;
 	char			 t1[64];
@@ -474,18 +474,21 @@ preload_why(const char *path, uint64_t dev, uint64_t ino, int64_t real,
 		s = &pl.seen[i];
 		if (pres <= s->presented_ns || real > s->real_ns)
 			continue;
-		if (seq == s->seq)
-			preload_say("'%s' and '%s' were found together by a"
-			    " crawl (seq %llu) with equal mtimes: nobody saw"
-			    " which came last; ordered by inode", path,
-			    s->path, (unsigned long long)seq);
+		/*
+		 * Both in crawls' groups of equal ctimes: their order is
+		 * the crawl's guess (ctime, then in one group mtime and
+		 * inode), not a write anybody saw.  The image keeps no
+		 * seqs; depcheck seq PATH shows them.
+		 */
+		if (tied && s->tied)
+			preload_say("'%s' and '%s' were found by a crawl%s:"
+			    " nobody saw which came last; ordered by ctime,"
+			    " then inode", path, s->path, real == s->real_ns ?
+			    " with equal mtimes" : "");
 		else
-			preload_say("'%s' was written after '%s' (seq %llu >"
-			    " %llu), but its mtime %s is %s: write order"
-			    " decides", path, s->path,
-			    (unsigned long long)seq,
-			    (unsigned long long)s->seq,
-			    preload_time(real, t1, sizeof t1),
+			preload_say("'%s' was written after '%s', but its"
+			    " mtime %s is %s: write order decides", path,
+			    s->path, preload_time(real, t1, sizeof t1),
 			    real == s->real_ns ? "the same" : "earlier");
 		break;
 	}
@@ -498,14 +501,14 @@ preload_why(const char *path, uint64_t dev, uint64_t ino, int64_t real,
 	s->ino = ino;
 	s->real_ns = real;
 	s->presented_ns = pres;
-	s->seq = seq;
+	s->tied = tied;
 	s->path = xstrdup(path);
 }
 
 /* The presented time of dev/ino, or 0 to leave the real one. */
 static int64_t
 preload_presented(uint64_t dev, uint64_t ino, int64_t ctime_ns,
-    int64_t real, uint64_t *seq)
+    int64_t real, int *tied)
 {
 	struct image_ent e;
 	uint64_t	 retired, max_seq;
@@ -521,7 +524,7 @@ preload_presented(uint64_t dev, uint64_t ino, int64_t ctime_ns,
 		goto bad;
 	if (!found)
 		return (0);
-	*seq = e.seq;
+	*tied = (e.tag & IMAGE_TIED) != 0;
 	if (e.ctime_ns == ctime_ns)
 		return (e.presented_ns - pl.shift);
 	/* A write the image does not have yet: sync once, look again. */
@@ -537,7 +540,7 @@ preload_presented(uint64_t dev, uint64_t ino, int64_t ctime_ns,
 			goto bad;
 		if (!found)
 			return (0);
-		*seq = e.seq;
+		*tied = (e.tag & IMAGE_TIED) != 0;
 		if (e.ctime_ns == ctime_ns)
 			return (e.presented_ns - pl.shift);
 	}
@@ -545,7 +548,7 @@ preload_presented(uint64_t dev, uint64_t ino, int64_t ctime_ns,
 	if (preload_hdr(&retired, &max_seq, &max_p) != 0)
 		goto bad;
 	p = max_p + 1 - pl.shift;
-	*seq = max_seq + 1;
+	*tied = 0;
 	return (real > p ? real : p);
 
 bad:
@@ -563,7 +566,7 @@ preload_present(const char *path, mode_t mode, uint64_t dev, uint64_t ino,
     const struct timespec *ctim, struct timespec *mtim)
 {
 	int64_t		p, real;
-	uint64_t	seq = 0;
+	int		tied = 0;
 
 	if (pl_busy || !preload_on())
 		return;
@@ -571,11 +574,11 @@ preload_present(const char *path, mode_t mode, uint64_t dev, uint64_t ino,
 	pthread_mutex_lock(&pl_lock);
 	real = (int64_t)mtim->tv_sec * 1000000000 + mtim->tv_nsec;
 	p = preload_presented(dev, ino,
-	    (int64_t)ctim->tv_sec * 1000000000 + ctim->tv_nsec, real, &seq);
+	    (int64_t)ctim->tv_sec * 1000000000 + ctim->tv_nsec, real, &tied);
 	if (p > 0) {
 		/* Directories change with every entry: no evidence. */
 		if (pl.why && path != NULL && !S_ISDIR(mode))
-			preload_why(path, dev, ino, real, p, seq);
+			preload_why(path, dev, ino, real, p, tied);
 		mtim->tv_sec = p / 1000000000;
 		mtim->tv_nsec = p % 1000000000;
 	}

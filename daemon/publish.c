@@ -114,6 +114,7 @@ static int
 publish_eligible(struct daemon *d, const struct rec *r)
 {
 	return (r->exists && r->seq != 0 && (r->ino != 0 || index_dev(r) != 0) &&
+	    index_dev(r) <= UINT32_MAX &&
 	    !ignore_match(d->ignore, r->path) &&
 	    (d->watch == NULL || !watch_is_unwatched(d->watch, r->path)));
 }
@@ -177,19 +178,21 @@ publish_slots_for(uint64_t count, uint64_t num, uint64_t den)
 	return (n < PUBLISH_MIN_SLOTS ? PUBLISH_MIN_SLOTS : n);
 }
 
-/* Put r with its presented time p; -1 when the table is full. */
+/*
+ * Put r with its presented time p, tied when another record put with it
+ * has its seq; -1 when the table is full.
+ */
 static int
-publish_put(struct image_hdr *h, const struct rec *r, int64_t p)
+publish_put(struct image_hdr *h, const struct rec *r, int64_t p, int tied)
 {
 	struct image_ent	e;
 
 	memset(&e, 0, sizeof e);
-	e.dev = index_dev(r);
+	e.dev = (uint32_t)index_dev(r);	/* publish_eligible: it fits */
 	e.ino = r->ino;
 	e.ctime_ns = r->ctime_ns;
 	e.presented_ns = p;
-	e.seq = r->seq;
-	e.owner = r->hash;
+	e.tag = IMAGE_OWNER(r->hash) | (tied ? IMAGE_TIED : 0);
 	if (image_put(h, &e) != 0)
 		return (-1);
 	if (r->seq > h->max_seq)
@@ -209,12 +212,15 @@ publish_list_put(struct image_hdr *h, struct publish_list *l,
 {
 	int64_t	p, last = h->max_presented;
 	size_t	i;
+	int	tied;
 
 	if (l->n == 0)
 		return (0);
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
 	qsort(l->recs, l->n, sizeof *l->recs, publish_cmp);
 	for (i = 0; i < l->n; i++) {
+		tied = (i > 0 && l->recs[i - 1]->seq == l->recs[i]->seq) ||
+		    (i + 1 < l->n && l->recs[i + 1]->seq == l->recs[i]->seq);
 		if (l->recs[i]->first) {
 			/*
 			 * Never seen written: its own mtime, no later than
@@ -225,7 +231,7 @@ publish_list_put(struct image_hdr *h, struct publish_list *l,
 			p = l->recs[i]->mtime_ns;
 			if (first_sight_ns > 0 && p > first_sight_ns)
 				p = first_sight_ns;
-			if (publish_put(h, l->recs[i], p) != 0)
+			if (publish_put(h, l->recs[i], p, tied) != 0)
 				return (-1);
 			if (p > last)
 				last = p;
@@ -235,7 +241,7 @@ publish_list_put(struct image_hdr *h, struct publish_list *l,
 			last = floor_ns;
 		p = l->recs[i]->wtime_ns > last ? l->recs[i]->wtime_ns :
 		    last + 1;
-		if (publish_put(h, l->recs[i], p) != 0)
+		if (publish_put(h, l->recs[i], p, tied) != 0)
 			return (-1);
 		last = p;
 	}
@@ -409,7 +415,7 @@ publish_resize(struct publish *pb, int shrink, char **cause)
 		return (-1);
 	}
 	for (i = 0; i < old->nslots; i++) {
-		if (s[i].flags & IMAGE_LIVE)
+		if (s[i].tag & IMAGE_LIVE)
 			(void)image_put(h, &s[i]);
 		/*
 		 * The old table's pages copied are not needed (the file
@@ -462,7 +468,7 @@ publish_batch(struct publish *pb, struct rec *const *dirty, size_t n)
 		if (r->dirty == INDEX_WRITTEN)
 			publish_list_add(&l, r);
 		else if ((e = image_slot(pb->hdr, index_dev(r), r->ino)) != NULL &&
-		    e->owner == r->hash)
+		    IMAGE_OWNER(e->tag) == IMAGE_OWNER(r->hash))
 			e->ctime_ns = r->ctime_ns;
 	}
 	while (publish_list_put(pb->hdr, &l, 0, 0, pb->d->first_sight_ns) !=

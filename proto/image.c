@@ -57,9 +57,9 @@ image_slot(struct image_hdr *h, uint64_t dev, uint64_t ino)
 
 	i = image_hash(dev, ino) % h->nslots;
 	for (n = 0; n < h->nslots; n++, i = i + 1 == h->nslots ? 0 : i + 1) {
-		if (s[i].flags == 0)
+		if (s[i].tag == 0)
 			return (NULL);
-		if ((s[i].flags & IMAGE_LIVE) && s[i].dev == dev &&
+		if ((s[i].tag & IMAGE_LIVE) && s[i].dev == dev &&
 		    s[i].ino == ino)
 			return (&s[i]);
 	}
@@ -74,33 +74,36 @@ image_put(struct image_hdr *h, const struct image_ent *e)
 
 	if ((t = image_slot(h, e->dev, e->ino)) != NULL) {
 		*t = *e;
-		t->flags = IMAGE_LIVE;
+		t->tag = (e->tag & ~(uint32_t)(IMAGE_LIVE | IMAGE_TOMB)) |
+		    IMAGE_LIVE;
 		return (0);
 	}
 	/* Keep a quarter empty: probes of absent keys stay short. */
 	if ((h->used + 1) * 4 > h->nslots * 3)
 		return (-1);
 	i = image_hash(e->dev, e->ino) % h->nslots;
-	while (s[i].flags & IMAGE_LIVE)
+	while (s[i].tag & IMAGE_LIVE)
 		i = i + 1 == h->nslots ? 0 : i + 1;
-	if (s[i].flags == 0)
+	if (s[i].tag == 0)
 		h->used++;
 	s[i] = *e;
-	s[i].flags = IMAGE_LIVE;
+	s[i].tag = (e->tag & ~(uint32_t)(IMAGE_LIVE | IMAGE_TOMB)) |
+	    IMAGE_LIVE;
 	h->count++;
 	return (0);
 }
 
 void
 image_remove(struct image_hdr *h, uint64_t dev, uint64_t ino,
-    uint32_t owner)
+    uint32_t hash)
 {
 	struct image_ent	*t;
 
-	if ((t = image_slot(h, dev, ino)) == NULL || t->owner != owner)
+	if ((t = image_slot(h, dev, ino)) == NULL ||
+	    IMAGE_OWNER(t->tag) != IMAGE_OWNER(hash))
 		return;
 	memset(t, 0, sizeof *t);
-	t->flags = IMAGE_TOMB;
+	t->tag = IMAGE_TOMB;
 	h->count--;
 }
 
@@ -140,9 +143,7 @@ image_copy(const struct image_ent *s, struct image_ent *out)
 	out->ino = LOAD(&s->ino);
 	out->ctime_ns = LOAD(&s->ctime_ns);
 	out->presented_ns = LOAD(&s->presented_ns);
-	out->seq = LOAD(&s->seq);
-	out->owner = LOAD(&s->owner);
-	out->flags = LOAD(&s->flags);
+	out->tag = LOAD(&s->tag);
 }
 
 /* One attempt at a lookup, with the generation it started at. */
@@ -159,9 +160,9 @@ image_probe(const struct image_hdr *h, size_t size, uint64_t dev,
 	i = image_hash(dev, ino) % nslots;
 	for (n = 0; n < nslots; n++, i = i + 1 == nslots ? 0 : i + 1) {
 		image_copy(&s[i], out);
-		if (out->flags == 0)
+		if (out->tag == 0)
 			return (IMAGE_ABSENT);
-		if ((out->flags & IMAGE_LIVE) && out->dev == dev &&
+		if ((out->tag & IMAGE_LIVE) && out->dev == dev &&
 		    out->ino == ino)
 			return (IMAGE_FOUND);
 	}

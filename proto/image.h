@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 /* bump when the layout below changes */
-#define IMAGE_VERSION		2
+#define IMAGE_VERSION		3
 #define IMAGE_MAGIC		"DCIMAGE\0"
 
 struct image_hdr {
@@ -41,19 +41,28 @@ struct image_hdr {
 	uint64_t	reserved[6];
 };
 
-/* An entry; a slot with ino and dev 0 and no flags is empty. */
+/*
+ * An entry, 32 bytes; a slot whose tag is 0 is empty.  dev is the
+ * kernel's dev_t, which is 32 bits (st_dev of a larger value is never
+ * published).  tag holds the IMAGE_* flags in its low bits and, above
+ * them, the hash of the relpath that put the entry (its owner: of two
+ * hard links, only the one that put an entry removes it).
+ */
 struct image_ent {
-	uint64_t	dev;
+	uint32_t	dev;
+	uint32_t	tag;		/* IMAGE_* | owner hash */
 	uint64_t	ino;
 	int64_t		ctime_ns;	/* the record's, guards against news */
 	int64_t		presented_ns;	/* modification time to present */
-	uint64_t	seq;
-	uint32_t	owner;		/* hash of the relpath that put it */
-	uint32_t	flags;		/* IMAGE_* */
 };
 
 #define IMAGE_LIVE		0x1	/* an entry */
 #define IMAGE_TOMB		0x2	/* was an entry: probes go past it */
+#define IMAGE_TIED		0x4	/* shares its seq with another entry:
+					   a crawl's group of equal ctimes */
+#define IMAGE_FLAGS		0x7
+/* The owner part of a tag for a relpath hash. */
+#define IMAGE_OWNER(hash)	((uint32_t)(hash) & ~(uint32_t)IMAGE_FLAGS)
 
 /* The size of a file holding nslots entries. */
 #define IMAGE_SIZE(nslots)	(sizeof(struct image_hdr) + \
@@ -69,12 +78,13 @@ uint64_t	 image_hash(uint64_t, uint64_t);
 void		 image_write_begin(struct image_hdr *);
 void		 image_write_end(struct image_hdr *);
 /*
- * Put e into the table (replacing the entry of the same dev and ino).
- * Returns 0, or -1 when the table is too full (more than 3/4 used): the
- * caller then builds a larger one.
+ * Put e, whose tag holds its owner and flags but IMAGE_LIVE and
+ * IMAGE_TOMB, into the table (replacing the entry of the same dev and
+ * ino).  Returns 0, or -1 when the table is too full (more than 3/4
+ * used): the caller then builds a larger one.
  */
 int		 image_put(struct image_hdr *, const struct image_ent *);
-/* Remove the entry of dev and ino if its owner is owner. */
+/* Remove the entry of dev and ino if its owner is IMAGE_OWNER(hash). */
 void		 image_remove(struct image_hdr *, uint64_t, uint64_t,
 		     uint32_t);
 /* The writer's own lookup (no seqlock); NULL when absent. */

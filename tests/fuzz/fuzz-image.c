@@ -35,9 +35,9 @@ fuzz_walk(const struct image_hdr *h, uint64_t dev, uint64_t ino,
 
 	i = image_hash(dev, ino) % h->nslots;
 	for (n = 0; n < h->nslots; n++, i = i + 1 == h->nslots ? 0 : i + 1) {
-		if (s[i].flags == 0)
+		if (s[i].tag == 0)
 			return (IMAGE_ABSENT);
-		if ((s[i].flags & IMAGE_LIVE) && s[i].dev == dev &&
+		if ((s[i].tag & IMAGE_LIVE) && s[i].dev == dev &&
 		    s[i].ino == ino) {
 			*found = &s[i];
 			return (IMAGE_FOUND);
@@ -100,7 +100,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s = (const struct image_ent *)(h + 1);
 	nslots = h->nslots;
 	for (i = 0, nkeys = 0; i < nslots && nkeys < FUZZ_TABLE_KEYS; i++) {
-		if (s[i].flags != 0) {
+		if (s[i].tag != 0) {
 			fuzz_lookup(h, size, s[i].dev, s[i].ino);
 			nkeys++;
 		}

@@ -16,7 +16,7 @@
 #define DEV	2049	/* any device number */
 
 static struct image_hdr	*img_new(uint64_t, size_t *);
-static struct image_ent	 ent(uint64_t, uint64_t, uint64_t, uint32_t);
+static struct image_ent	 ent(uint32_t, uint64_t, uint64_t, uint32_t);
 static uint64_t		 ino_at(uint64_t, uint64_t, uint64_t *);
 static void		 check_found(const char *, int,
 			     const struct image_hdr *, size_t,
@@ -49,19 +49,21 @@ img_new(uint64_t nslots, size_t *size)
 	return (h);
 }
 
-/* An entry with every field set from its key and seq. */
+/* A relpath hash whose owner part is n. */
+#define OWN(n)	((uint32_t)(n) << 3)
+
+/* An entry with every field set from its key and n, put by OWN(owner). */
 static struct image_ent
-ent(uint64_t dev, uint64_t ino, uint64_t seq, uint32_t owner)
+ent(uint32_t dev, uint64_t ino, uint64_t n, uint32_t owner)
 {
 	struct image_ent	e;
 
 	memset(&e, 0, sizeof e);
 	e.dev = dev;
 	e.ino = ino;
-	e.seq = seq;
-	e.ctime_ns = 1000000 + (int64_t)seq;
-	e.presented_ns = 2000000 + (int64_t)seq;
-	e.owner = owner;
+	e.ctime_ns = 1000000 + (int64_t)n;
+	e.presented_ns = 2000000 + (int64_t)n;
+	e.tag = IMAGE_OWNER(OWN(owner));
 	return (e);
 }
 
@@ -95,11 +97,8 @@ check_found(const char *file, int line, const struct image_hdr *h,
 	    e->ctime_ns);
 	unit_check_int(file, line, "out.presented_ns", "presented_ns",
 	    out.presented_ns, e->presented_ns);
-	unit_check_uint(file, line, "out.seq", "seq", out.seq, e->seq);
-	unit_check_uint(file, line, "out.owner", "owner", out.owner,
-	    e->owner);
-	unit_check_uint(file, line, "out.flags", "IMAGE_LIVE", out.flags,
-	    IMAGE_LIVE);
+	unit_check_uint(file, line, "out.tag", "e->tag | IMAGE_LIVE", out.tag,
+	    (e->tag & ~(uint32_t)IMAGE_TOMB) | IMAGE_LIVE);
 }
 
 static void
@@ -161,11 +160,10 @@ image_put_replaces_same_key(void)
 	e = ent(DEV, 40, 1, 7);
 	CHECK_EQ_INT(image_put(h, &e), 0);
 	e = ent(DEV, 40, 9, 8);
-	e.flags = IMAGE_TOMB;	/* the writer's flags are its own */
+	e.tag |= IMAGE_TOMB;	/* the writer's flags are its own */
 	CHECK_EQ_INT(image_put(h, &e), 0);
 	CHECK_EQ_UINT(h->count, 1);
 	CHECK_EQ_UINT(h->used, 1);
-	e.flags = IMAGE_LIVE;
 	CHECK_FOUND(h, size, &e);
 	free(h);
 }
@@ -182,15 +180,56 @@ image_remove_matching_owner(void)
 	CHECK_EQ_INT(image_put(h, &e), 0);
 	s = image_slot(h, DEV, 40);
 	CHECK(s != NULL);
-	image_remove(h, DEV, 40, 7);
+	image_remove(h, DEV, 40, OWN(7));
 	CHECK_ABSENT(h, size, DEV, 40);
 	CHECK(image_slot(h, DEV, 40) == NULL);
-	CHECK_EQ_UINT(s->flags, IMAGE_TOMB);
+	CHECK_EQ_UINT(s->tag, IMAGE_TOMB);
 	CHECK_EQ_UINT(h->count, 0);
 	CHECK_EQ_UINT(h->used, 1);	/* a tombstone still takes a slot */
 	/* Removing it again changes nothing. */
-	image_remove(h, DEV, 40, 7);
+	image_remove(h, DEV, 40, OWN(7));
 	CHECK_EQ_UINT(h->count, 0);
+	free(h);
+}
+
+/*
+ * The tag: the writer's IMAGE_TIED is kept; the owner is the hash but
+ * for its low bits, so a relpath whose hash differs only there owns it.
+ */
+void
+image_tag_tied_and_owner(void)
+{
+	struct image_hdr	*h;
+	struct image_ent	 e;
+	size_t			 size;
+	uint32_t		 hash = 0xdeadbee7u;
+
+	h = img_new(8, &size);
+	e = ent(DEV, 40, 1, 0);
+	e.tag = IMAGE_OWNER(hash) | IMAGE_TIED;
+	CHECK_EQ_INT(image_put(h, &e), 0);
+	CHECK_FOUND(h, size, &e);
+	image_remove(h, DEV, 40, hash + IMAGE_FLAGS + 1);
+	CHECK_FOUND(h, size, &e);
+	image_remove(h, DEV, 40, IMAGE_OWNER(hash));
+	CHECK_ABSENT(h, size, DEV, 40);
+	free(h);
+}
+
+/* A device wider than the entry's 32 bits is never found. */
+void
+image_wide_dev_absent(void)
+{
+	struct image_hdr	*h;
+	struct image_ent	 e;
+	size_t			 size;
+
+	h = img_new(8, &size);
+	e = ent(DEV, 40, 1, 7);
+	CHECK_EQ_INT(image_put(h, &e), 0);
+	CHECK_FOUND(h, size, &e);
+	CHECK_ABSENT(h, size, ((uint64_t)1 << 32) | DEV, 40);
+	CHECK(image_slot(h, ((uint64_t)1 << 32) | DEV, 40) == NULL);
 	free(h);
 }
 
@@ -204,11 +243,11 @@ image_remove_other_owner_kept(void)
 	h = img_new(8, &size);
 	e = ent(DEV, 40, 1, 7);
 	CHECK_EQ_INT(image_put(h, &e), 0);
-	image_remove(h, DEV, 40, 8);
+	image_remove(h, DEV, 40, OWN(8));
 	CHECK_FOUND(h, size, &e);
 	CHECK_EQ_UINT(h->count, 1);
 	/* Nor does a key that is not there remove anything. */
-	image_remove(h, DEV, 41, 7);
+	image_remove(h, DEV, 41, OWN(7));
 	CHECK_FOUND(h, size, &e);
 	CHECK_EQ_UINT(h->count, 1);
 	free(h);
@@ -230,18 +269,18 @@ image_tombstone_probed_past(void)
 	CHECK_EQ_INT(image_put(h, &a), 0);
 	CHECK_EQ_INT(image_put(h, &b), 0);
 	CHECK_EQ_INT(image_put(h, &c), 0);
-	image_remove(h, b.dev, b.ino, b.owner);
+	image_remove(h, b.dev, b.ino, b.tag);
 	CHECK_ABSENT(h, size, b.dev, b.ino);
 	CHECK_FOUND(h, size, &a);
 	CHECK_FOUND(h, size, &c);
 	CHECK(image_slot(h, c.dev, c.ino) != NULL);
 	/* Putting c again updates it past the tombstone, not in it. */
-	c.seq = 30;
+	c.presented_ns = 2000030;
 	CHECK_EQ_INT(image_put(h, &c), 0);
 	CHECK_FOUND(h, size, &c);
 	CHECK_EQ_UINT(h->count, 2);
 	CHECK(image_slot(h, c.dev, c.ino) == (struct image_ent *)(h + 1) + 7);
-	CHECK_EQ_UINT(((struct image_ent *)(h + 1))[6].flags, IMAGE_TOMB);
+	CHECK_EQ_UINT(((struct image_ent *)(h + 1))[6].tag, IMAGE_TOMB);
 	free(h);
 }
 
@@ -262,7 +301,7 @@ image_tombstone_reused(void)
 	CHECK_EQ_INT(image_put(h, &a), 0);
 	CHECK_EQ_INT(image_put(h, &b), 0);
 	CHECK_EQ_INT(image_put(h, &c), 0);
-	image_remove(h, b.dev, b.ino, b.owner);
+	image_remove(h, b.dev, b.ino, b.tag);
 	CHECK_EQ_UINT(h->used, 3);
 	/* d's probe passes a and stops in b's tombstone. */
 	CHECK_EQ_INT(image_put(h, &d), 0);
@@ -536,7 +575,7 @@ image_lookup_full_table_ends(void)
 	s = (struct image_ent *)(h + 1);
 	for (i = 0; i < 8; i++) {
 		s[i] = ent(DEV, 200 + i, i + 1, 0);
-		s[i].flags = i % 2 == 0 ? IMAGE_LIVE : IMAGE_TOMB;
+		s[i].tag = i % 2 == 0 ? IMAGE_LIVE : IMAGE_TOMB;
 	}
 	CHECK_EQ_INT(image_lookup(h, size, DEV, 199, &out), IMAGE_ABSENT);
 	/* A tombstone's key is not found, even when it is still there. */
@@ -546,7 +585,7 @@ image_lookup_full_table_ends(void)
 	free(h);
 }
 
-/* An empty slot and a tombstone are all zeros but for flags. */
+/* An empty slot and a tombstone are all zeros but for the tag's flags. */
 void
 image_lookup_zero_key_absent(void)
 {
@@ -558,7 +597,7 @@ image_lookup_zero_key_absent(void)
 	CHECK_ABSENT(h, size, 0, 0);
 	e = ent(DEV, 40, 1, 7);
 	CHECK_EQ_INT(image_put(h, &e), 0);
-	image_remove(h, DEV, 40, 7);
+	image_remove(h, DEV, 40, OWN(7));
 	CHECK_ABSENT(h, size, 0, 0);
 	CHECK(image_slot(h, 0, 0) == NULL);
 	free(h);
