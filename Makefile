@@ -95,7 +95,8 @@ PRELOAD_SRCS = client/preload.c client/client.c proto/proto.c proto/msg.c \
 UNIT_SRCS   = $(wildcard tests/unit/*.c)
 # Issue 10: the daemon's core split into modules that take what they use.
 DAEMON_SRCS += daemon/ignore.c daemon/wdmap.c daemon/apply.c daemon/rescan.c \
-	       daemon/batch.c daemon/prune.c daemon/hist.c daemon/news.c
+	       daemon/batch.c daemon/prune.c daemon/hist.c daemon/news.c \
+	       daemon/slab.c
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 PROTO_OBJS  = $(call obj,$(PROTO_SRCS))

@@ -1,6 +1,7 @@
 /*
  * The in-memory index (see index.h): an open-addressing hash table of
- * records, FNV-1a hashed, linear probing, grown at 70% load.  Removal
+ * records, FNV-1a hashed, linear probing, grown at 70% load.  A slot holds
+ * a record's 32-bit slab id (slab.h), not a pointer: half the table.  Removal
  * shifts the entries after the hole back, so no tombstones are needed.
  * Called by apply.c, scan.c, stamp.c, batch.c, conn.c, db.c, prune.c.
  */
@@ -12,6 +13,7 @@
 #include "xmalloc.h"
 #include "log.h"
 #include "index.h"
+#include "slab.h"
 #include "util.h"
 
 /* Seqs are reserved in the database this far ahead of use. */
@@ -27,7 +29,8 @@ struct index_build {
 };
 
 struct index {
-	struct rec	**slots;
+	struct slab	  slab;		/* the records' memory */
+	uint32_t	 *slots;	/* slab ids, 0 empty */
 	size_t		  nslots;	/* a power of two */
 	size_t		  count;
 	uint64_t	  next_seq;
@@ -52,6 +55,13 @@ static size_t	  index_ndevs;
 
 static void	 index_build_drop(struct index *, const struct rec *);
 
+/* The record a slot names; the slot must not be empty. */
+static inline struct rec *
+index_rec(const struct index *ix, uint32_t id)
+{
+	return (slab_ptr(&ix->slab, id));
+}
+
 static uint32_t
 index_hash(const char *s)
 {
@@ -70,8 +80,8 @@ index_new(void)
 	struct index	*ix;
 
 	ix = xcalloc(1, sizeof *ix);
+	slab_init(&ix->slab);
 	ix->nslots = 1024;
-	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
 	ix->slots = xcalloc(ix->nslots, sizeof *ix->slots);
 	ix->next_seq = 1;
 	ix->reserved = 1;
@@ -81,12 +91,9 @@ index_new(void)
 void
 index_free(struct index *ix)
 {
-	size_t	i;
-
 	if (ix == NULL)
 		return;
-	for (i = 0; i < ix->nslots; i++)
-		free(ix->slots[i]);
+	slab_fini(&ix->slab);
 	free(ix->slots);
 	free(ix->dirty);
 	free(ix->builds);
@@ -130,13 +137,17 @@ index_set_dev(struct rec *r, uint64_t dev)
 	r->devno = (uint16_t)(i + 1);
 }
 
-static struct rec **
-index_slot(struct rec **slots, size_t nslots, const char *path, uint32_t h)
+/* The slot of path (hash h) in slots, or the empty one it would take. */
+static uint32_t *
+index_slot(const struct index *ix, uint32_t *slots, size_t nslots,
+    const char *path, uint32_t h)
 {
-	size_t	i = h & (nslots - 1);
+	struct rec	*r;
+	size_t		 i = h & (nslots - 1);
 
-	while (slots[i] != NULL) {
-		if (slots[i]->hash == h && strcmp(slots[i]->path, path) == 0)
+	while (slots[i] != 0) {
+		r = index_rec(ix, slots[i]);
+		if (r->hash == h && strcmp(r->path, path) == 0)
 			break;
 		i = (i + 1) & (nslots - 1);
 	}
@@ -147,16 +158,16 @@ index_slot(struct rec **slots, size_t nslots, const char *path, uint32_t h)
 static void
 index_resize(struct index *ix, size_t nslots)
 {
-	struct rec	**slots, **s;
-	size_t		  i;
+	uint32_t	*slots, *s;
+	struct rec	*r;
+	size_t		 i;
 
-	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
 	slots = xcalloc(nslots, sizeof *slots);
 	for (i = 0; i < ix->nslots; i++) {
-		if (ix->slots[i] == NULL)
+		if (ix->slots[i] == 0)
 			continue;
-		s = index_slot(slots, nslots, ix->slots[i]->path,
-		    ix->slots[i]->hash);
+		r = index_rec(ix, ix->slots[i]);
+		s = index_slot(ix, slots, nslots, r->path, r->hash);
 		*s = ix->slots[i];
 	}
 	free(ix->slots);
@@ -187,28 +198,31 @@ index_presize(struct index *ix, size_t n)
 struct rec *
 index_find(struct index *ix, const char *path)
 {
-	return (*index_slot(ix->slots, ix->nslots, path, index_hash(path)));
+	uint32_t	id;
+
+	id = *index_slot(ix, ix->slots, ix->nslots, path, index_hash(path));
+	return (id != 0 ? index_rec(ix, id) : NULL);
 }
 
 struct rec *
 index_get(struct index *ix, const char *path)
 {
-	struct rec	**s, *r;
-	uint32_t	  h = index_hash(path);
-	size_t		  len;
+	struct rec	*r;
+	uint32_t	*s, h = index_hash(path);
+	size_t		 len;
 
-	s = index_slot(ix->slots, ix->nslots, path, h);
-	if (*s != NULL)
-		return (*s);
+	s = index_slot(ix, ix->slots, ix->nslots, path, h);
+	if (*s != 0)
+		return (index_rec(ix, *s));
 	if ((ix->count + 1) * 10 > ix->nslots * 7) {
 		index_resize(ix, ix->nslots * 2);
-		s = index_slot(ix->slots, ix->nslots, path, h);
+		s = index_slot(ix, ix->slots, ix->nslots, path, h);
 	}
 	len = strlen(path);
-	r = xcalloc(1, offsetof(struct rec, path) + len + 1);
+	*s = slab_alloc(&ix->slab, offsetof(struct rec, path) + len + 1);
+	r = index_rec(ix, *s);
 	memcpy(r->path, path, len + 1);
 	r->hash = h;
-	*s = r;
 	ix->count++;
 	return (r);
 }
@@ -225,8 +239,8 @@ index_foreach(struct index *ix, void (*fn)(struct rec *, void *), void *arg)
 	size_t	i;
 
 	for (i = 0; i < ix->nslots; i++) {
-		if (ix->slots[i] != NULL)
-			fn(ix->slots[i], arg);
+		if (ix->slots[i] != 0)
+			fn(index_rec(ix, ix->slots[i]), arg);
 	}
 }
 
@@ -421,8 +435,10 @@ index_gone(struct index *ix, size_t keep, size_t *n, size_t *left)
 	size_t		  i, ngone = 0, cap = 0;
 
 	for (i = 0; i < ix->nslots; i++) {
-		if ((r = ix->slots[i]) == NULL || r->exists || r->dirty ||
-		    r->inlog)
+		if (ix->slots[i] == 0)
+			continue;
+		r = index_rec(ix, ix->slots[i]);
+		if (r->exists || r->dirty || r->inlog)
 			continue;
 		if (ngone == cap) {
 			cap = cap == 0 ? 256 : cap * 2;
@@ -447,31 +463,32 @@ index_gone(struct index *ix, size_t keep, size_t *n, size_t *left)
 void
 index_remove(struct index *ix, struct rec *r)
 {
-	struct rec	**slots = ix->slots;
-	size_t		  mask = ix->nslots - 1, i, j, k;
+	uint32_t	*slots = ix->slots, id;
+	size_t		 mask = ix->nslots - 1, i, j, k;
 
 	i = r->hash & mask;
-	while (slots[i] != r) {
-		if (slots[i] == NULL)
+	while (slots[i] == 0 || index_rec(ix, slots[i]) != r) {
+		if (slots[i] == 0)
 			return;
 		i = (i + 1) & mask;
 	}
+	id = slots[i];
 	/*
 	 * Move back every entry after the hole, up to the next empty slot,
 	 * whose probe starts at or before the hole: its probe must not stop
 	 * at the hole.
 	 */
-	for (j = (i + 1) & mask; slots[j] != NULL; j = (j + 1) & mask) {
-		k = slots[j]->hash & mask;
+	for (j = (i + 1) & mask; slots[j] != 0; j = (j + 1) & mask) {
+		k = index_rec(ix, slots[j])->hash & mask;
 		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
 			continue;
 		slots[i] = slots[j];
 		i = j;
 	}
-	slots[i] = NULL;
+	slots[i] = 0;
 	ix->count--;
 	index_build_drop(ix, r);
-	free(r);
+	slab_release(&ix->slab, id);
 }
 
 int
