@@ -202,7 +202,7 @@ batch_route(struct batch *b, const struct inotify_event *ev, int flags)
  * Read and apply events until the queue is empty.  Lost events are
  * rescanned (or the rescan deferred) and the queue read again, so that
  * when this returns every write made before its last read was seen: the
- * window of any crawl closes (scan.c, scan_stamp).
+ * window of any crawl closes (scan.c, scan_found).
  */
 static int
 batch_drain(struct batch *b)
@@ -302,7 +302,7 @@ batch_seq_cmp(const void *a, const void *b)
 /*
  * Write the dirty records in one transaction.  -1 with a cause.  The
  * stat facts of what was written are taken now, after the write was
- * seen, except those a crawl of this batch took (fresh: see scan_stamp),
+ * seen, except those a crawl of this batch took (fresh: see scan_found),
  * after the write it found, and that no event has written since.  The
  * refresh subscribers are not called for those: they would be handed the
  * facts the record holds already, and publish_moved does nothing unless
@@ -440,7 +440,15 @@ batch_commit(struct batch *b)
 	/*
 	 * A crawl's batch or forgotten records: what they freed goes back,
 	 * not only the heap's top, and sqlite's cache of what they wrote.
+	 * So does the crawl's copy of its records (8 bytes a file, held
+	 * until the next crawl otherwise).
 	 */
+	if (b->sorted_cap >= BATCH_TRIM_AFTER) {
+		free(b->sorted);
+		b->sorted = NULL;
+		b->sorted_cap = 0;
+		b->nwritten = 0;
+	}
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif

@@ -26,12 +26,6 @@
 /* Timestamp granularity assumed off the root's file system (FAT: 2 s). */
 #define SCAN_GRAN_MAX		2000000000LL
 
-/* A changed entry: its record holds the facts the crawl's stat gave. */
-struct found {
-	struct rec	*rec;
-	int64_t		 ctime_ns;
-};
-
 struct scan {
 	int		  rootfd;
 	const char	 *root;
@@ -57,18 +51,20 @@ struct crawl_dir {
 };
 
 /*
- * One crawl: what it found changed (or suspect), how many entries it
- * found in all, and the directories still to list.
+ * One crawl: how many entries it found changed (or suspect) and in all,
+ * and the directories still to list.  What changed is stamped as it is
+ * found (scan_found), but for a new directory's own record, held until a
+ * second entry shows the directory was not found empty (see scan_tree).
  */
 struct crawl {
 	struct scan	 *s;
 	enum scan_mode	  mode;
 	int64_t		  observed_ns;	/* see scan_tree */
 	struct index	 *force;
-	struct found	 *found;
+	int64_t		  not_before;	/* see scan_tree */
+	struct rec	 *held;
 	size_t		  nchanged;
 	size_t		  nfound;
-	size_t		  cap;
 	struct crawl_dir *stack;
 	size_t		  nstack;
 	size_t		  stack_cap;
@@ -130,11 +126,27 @@ scan_push_dir(struct crawl *s, const char *relpath, dev_t dev)
 }
 
 /*
- * Record a found entry, and keep it to be stamped if it changed.  What is
- * kept though its facts match (racily clean, or below a lost watch) is
+ * Stamp what a crawl found changed (stamp.c orders it when the drain
+ * ends).  crawled is 0 only for a record whose write an event reported,
+ * so its place in the order is known (a new directory found empty by its
+ * own crawl).  The crawl's stat gave the facts (scan_add), the ctime
+ * with them; it was taken after the watch was added, so a later write is an event,
+ * which clears fresh (stamp_write): until then the commit need not stat
+ * again (batch.c).
+ */
+static void
+scan_found(struct crawl *s, struct rec *r, int crawled)
+{
+	r->fresh = 1;
+	stamp_found(s->s->stamp, r, crawled, s->not_before);
+}
+
+/*
+ * Record a found entry, and stamp it if it changed.  What is stamped
+ * though its facts match (racily clean, or below a lost watch) is
  * marked: it may well be unchanged, and exec presents it before what
  * surely changed in its ctime group (publish.c).  What did not change is
- * not kept: a restart on an unchanged tree keeps nothing.
+ * not stamped: a restart on an unchanged tree stamps nothing.
  */
 static void
 scan_add(struct crawl *s, const char *relpath, const struct stat *st)
@@ -153,13 +165,14 @@ scan_add(struct crawl *s, const char *relpath, const struct stat *st)
 		    sc->crawled, NOTIFY_EXTEND_USEC);
 	}
 	r = index_get(sc->index, relpath);
-	r->seen = 1;
+	if (s->mode == SCAN_RECONCILE)
+		r->seen = 1;	/* not gone (scan_gone_cb) */
 	changed = s->mode == SCAN_NEW || !r->exists || r->seq == 0 ||
 	    index_facts_differ(r, st);
 	suspect = !changed && (util_ts_ns(&st->st_ctim) >=
 	    scan_floor(&sc->clock, st->st_dev, s->observed_ns) ||
 	    (s->force != NULL && index_covers(s->force, r->path)));
-	/* The facts now; scan_stamp stamps what is kept. */
+	/* The facts now; what changed is stamped below. */
 	if (sc->moved != NULL && (r->ino != 0 || index_dev(r) != 0) &&
 	    (r->ino != st->st_ino || index_dev(r) != st->st_dev))
 		sc->moved(sc->moved_arg, r, st);
@@ -167,12 +180,15 @@ scan_add(struct crawl *s, const char *relpath, const struct stat *st)
 	if (!changed && !suspect)
 		return;
 	r->racy = suspect != 0;
-	if (s->nchanged == s->cap) {
-		s->cap = s->cap == 0 ? 256 : s->cap * 2;
-		s->found = xreallocarray(s->found, s->cap, sizeof *s->found);
+	if (s->nchanged++ == 0 && s->mode == SCAN_NEW) {
+		s->held = r;	/* the new directory itself */
+		return;
 	}
-	s->found[s->nchanged].rec = r;
-	s->found[s->nchanged++].ctime_ns = util_ts_ns(&st->st_ctim);
+	if (s->held != NULL) {
+		scan_found(s, s->held, 1);
+		s->held = NULL;
+	}
+	scan_found(s, r, 1);
 }
 
 /*
@@ -270,30 +286,6 @@ scan_gone_cb(struct rec *r, void *arg)
 	g->count++;
 }
 
-/*
- * Stamp what a crawl found changed (stamp.c orders it when the drain
- * ends).  evented: a record whose write an event reported, so its place
- * in the order is known (a new directory found empty by its own crawl).
- * The crawl's stat gave the facts (scan_add) and the ctime; it was taken
- * after the watch was added, so a later write is an event, which clears
- * fresh (stamp_write): until then the commit need not stat again
- * (batch.c).
- */
-static void
-scan_stamp(struct scan *sc, struct found *f, size_t n,
-    const struct rec *evented, int64_t not_before)
-{
-	struct rec	*r;
-	size_t		 i;
-
-	for (i = 0; i < n; i++) {
-		r = f[i].rec;
-		r->fresh = 1;
-		stamp_found(sc->stamp, r, r != evented, not_before,
-		    f[i].ctime_ns);
-	}
-}
-
 size_t
 scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
     int64_t observed_ns, struct index *force)
@@ -301,8 +293,6 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 	struct crawl	 s;
 	struct scan_gone g;
 	struct stat	 st;
-	size_t		 i;
-	const struct rec *top;
 	struct crawl_dir dir;
 
 	memset(&s, 0, sizeof s);
@@ -317,8 +307,16 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 	}
 	if (!S_ISDIR(st.st_mode))
 		return (0);
+	/*
+	 * What a new or moved-in directory holds was written, for this
+	 * root, when the directory arrived: no earlier than its own ctime
+	 * (rename sets it), though the files' ctimes may be days older.  By
+	 * their own ctimes a restamp would put them before a target written
+	 * just before the mv, in the same drain (t2002).
+	 */
+	if (mode == SCAN_NEW)
+		s.not_before = util_ts_ns(&st.st_ctim);
 	scan_add(&s, relpath, &st);
-	top = index_find(sc->index, relpath);
 	scan_push_dir(&s, relpath, st.st_dev);
 	while (s.nstack > 0) {
 		dir = s.stack[--s.nstack];
@@ -331,17 +329,10 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 	 * the crawl found nothing is as well ordered as any event: do not let
 	 * it tie the whole drain by ctime (mkdir -p, all the time, in
 	 * kbuild).  If the crawl found entries in it, made before its watch,
-	 * its place is unknown again.
+	 * its place is unknown again (scan_add stamped it crawled, first).
 	 */
-	/*
-	 * What a new or moved-in directory holds was written, for this
-	 * root, when the directory arrived: no earlier than its own ctime
-	 * (rename sets it), though the files' ctimes may be days older.  By
-	 * their own ctimes a restamp would put them before a target written
-	 * just before the mv, in the same drain (t2002).
-	 */
-	scan_stamp(sc, s.found, s.nchanged, mode == SCAN_NEW && s.nfound == 1 ?
-	    top : NULL, mode == SCAN_NEW ? util_ts_ns(&st.st_ctim) : 0);
+	if (s.held != NULL)
+		scan_found(&s, s.held, 0);
 
 	/* Records below relpath that were not found are gone. */
 	if (mode == SCAN_RECONCILE) {
@@ -351,14 +342,9 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 		index_foreach(sc->index, scan_gone_cb, &g);
 		log_info("reconciled '%s': %zu entries, %zu changed, %zu gone",
 		    log_esc(relpath), s.nfound, s.nchanged, g.count);
-	} else {
-		for (i = 0; i < s.nchanged; i++)
-			s.found[i].rec->seen = 0;
 	}
-	i = s.nfound;
-	free(s.found);
 	free(s.stack);
-	return (i);
+	return (s.nfound);
 }
 
 /* The timestamp granularity of device dev. */

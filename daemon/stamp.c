@@ -42,11 +42,18 @@
 /* A log longer than this is freed when its drain ends. */
 #define STAMP_KEEP	4096
 
+/*
+ * 24 bytes: a crawl logs one per changed entry, 100,000 at once.  A
+ * find's ctime is its record's (the crawl's stat set the facts); another
+ * write's is read when the drain ends.  Then t, until then the highest
+ * not_before, becomes the time the entry is sorted by.
+ */
 struct stamp_ent {
 	struct rec	*rec;
-	uint64_t	 order;		/* of the record's last write */
-	int64_t		 ctime_ns;	/* if found, the crawl's */
-	int64_t		 not_before;	/* see stamp_write */
+	int64_t		 t;		/* not_before (see stamp_write), then
+					   max(ctime, not_before) */
+	uint32_t	 order;		/* of the record's last write in
+					   this drain */
 	uint8_t		 found;		/* by a crawl; no event since */
 	uint8_t		 crawled;
 	uint8_t		 gone;
@@ -60,7 +67,7 @@ struct stamp {
 	struct stamp_ent *ents;
 	size_t		  n;
 	size_t		  cap;
-	uint64_t	  order;
+	uint32_t	  order;	/* from 1 in each drain */
 	int		  crawled;	/* a crawl ran in this drain */
 	int		  first_sight;	/* the root's first crawl runs */
 	uint64_t	  ties;		/* see stamp_ties */
@@ -133,8 +140,8 @@ stamp_log(struct stamp *st, struct rec *r, int exists, int crawled,
 		e = &st->ents[r->logpos];
 		e->order = ++st->order;
 		e->crawled |= crawled != 0;
-		if (not_before > e->not_before)
-			e->not_before = not_before;
+		if (not_before > e->t)
+			e->t = not_before;
 		return (e);
 	}
 	if (st->n == st->cap) {
@@ -146,7 +153,7 @@ stamp_log(struct stamp *st, struct rec *r, int exists, int crawled,
 	e->rec = r;
 	e->order = ++st->order;
 	e->crawled = crawled != 0;
-	e->not_before = not_before;
+	e->t = not_before;
 	r->inlog = 1;
 	r->logpos = (uint32_t)st->n++;
 	return (e);
@@ -167,8 +174,7 @@ stamp_write(struct stamp *st, struct rec *r, int exists, int crawled,
 }
 
 void
-stamp_found(struct stamp *st, struct rec *r, int crawled, int64_t not_before,
-    int64_t ctime_ns)
+stamp_found(struct stamp *st, struct rec *r, int crawled, int64_t not_before)
 {
 	struct stamp_ent	*e;
 
@@ -176,18 +182,16 @@ stamp_found(struct stamp *st, struct rec *r, int crawled, int64_t not_before,
 	index_set_what(r, crawled);
 	r->first = st->first_sight && crawled;
 	e->found = 1;
-	e->ctime_ns = ctime_ns;
 }
 
+/* By gone, then the time sorted by, then the order of the last write. */
 static int
-stamp_cmp(const void *a, const void *b)
+stamp_cmp(const struct stamp_ent *ea, const struct stamp_ent *eb)
 {
-	const struct stamp_ent	*ea = a, *eb = b;
-
 	if (ea->gone != eb->gone)
 		return (ea->gone - eb->gone);
-	if (ea->ctime_ns != eb->ctime_ns)
-		return (ea->ctime_ns < eb->ctime_ns ? -1 : 1);
+	if (ea->t != eb->t)
+		return (ea->t < eb->t ? -1 : 1);
 	if (ea->order != eb->order)
 		return (ea->order < eb->order ? -1 : 1);
 	return (0);
@@ -204,8 +208,8 @@ stamp_cmp(const void *a, const void *b)
 static void
 stamp_when(const struct stamp_ent *e)
 {
-	if (!e->gone && e->ctime_ns > 0 && e->ctime_ns < e->rec->wtime_ns)
-		e->rec->wtime_ns = e->ctime_ns;
+	if (!e->gone && e->t > 0 && e->t < e->rec->wtime_ns)
+		e->rec->wtime_ns = e->t;
 }
 
 /*
@@ -222,7 +226,7 @@ stamp_restamp(struct index *ix, struct stamp_ent *ents, size_t n)
 	for (i = 0; i < n; i = j) {
 		crawled = 0;
 		for (j = i; j < n && ents[j].gone == ents[i].gone &&
-		    (ents[i].gone || ents[j].ctime_ns == ents[i].ctime_ns);
+		    (ents[i].gone || ents[j].t == ents[i].t);
 		    j++)
 			crawled |= ents[j].crawled;
 		/* Gone now: when exactly is unknown; last, together. */
@@ -244,12 +248,54 @@ stamp_restamp(struct index *ix, struct stamp_ent *ents, size_t n)
 	return (ties);
 }
 
+/* Sift ents[i] down the max-heap of ents[0..n). */
+static void
+stamp_sift(struct stamp_ent *ents, size_t i, size_t n)
+{
+	struct stamp_ent	tmp = ents[i];
+	size_t			c;
+
+	while ((c = 2 * i + 1) < n) {
+		if (c + 1 < n && stamp_cmp(&ents[c], &ents[c + 1]) < 0)
+			c++;
+		if (stamp_cmp(&tmp, &ents[c]) >= 0)
+			break;
+		ents[i] = ents[c];
+		i = c;
+	}
+	ents[i] = tmp;
+}
+
+/*
+ * Sort the log by stamp_cmp, in place: a heapsort.  A crawl's log holds
+ * an entry per changed file, and qsort (a merge sort in glibc) takes a
+ * buffer as large as what it sorts, at the moment the drain holds the
+ * most memory (issue 11: the peak after an overflow).  The order is
+ * total (no two entries share an order), so stability does not matter.
+ */
+static void
+stamp_sort(struct stamp_ent *ents, size_t n)
+{
+	struct stamp_ent	tmp;
+	size_t			i;
+
+	for (i = n / 2; i-- > 0;)
+		stamp_sift(ents, i, n);
+	for (i = n; i-- > 1;) {
+		tmp = ents[0];
+		ents[0] = ents[i];
+		ents[i] = tmp;
+		stamp_sift(ents, 0, i);
+	}
+}
+
 void
 stamp_close(struct stamp *st)
 {
 	struct stamp_ent	*e;
 	struct rec		*r;
 	size_t			 i;
+	int64_t			 ctime_ns;
 
 	for (i = 0; i < st->n; i++) {
 		e = &st->ents[i];
@@ -258,17 +304,20 @@ stamp_close(struct stamp *st)
 		if (!st->crawled)
 			continue;
 		/* A crawl's find keeps the ctime it saw (see the top). */
+		ctime_ns = r->ctime_ns;
 		if (!r->exists || (!e->found &&
-		    st->ctime(st->ctime_arg, r->path, &e->ctime_ns) != 0))
+		    st->ctime(st->ctime_arg, r->path, &ctime_ns) != 0)) {
 			e->gone = 1;
-		if (!e->gone && e->ctime_ns < e->not_before)
-			e->ctime_ns = e->not_before;
+			e->t = 0;	/* last, together, in log order */
+		} else if (ctime_ns > e->t)
+			e->t = ctime_ns;
 	}
 	if (st->crawled) {
-		qsort(st->ents, st->n, sizeof *st->ents, stamp_cmp);
+		stamp_sort(st->ents, st->n);
 		st->ties += stamp_restamp(st->index, st->ents, st->n);
 	}
 	st->n = 0;
+	st->order = 0;
 	st->crawled = 0;
 	/* A crawl's drain: give its size back rather than keep it. */
 	if (st->cap > STAMP_KEEP) {

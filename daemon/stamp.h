@@ -34,13 +34,12 @@ void		 stamp_set_ctime(struct stamp *, stamp_ctime_fn, void *);
 void		 stamp_write(struct stamp *, struct rec *, int, int,
 		     int64_t);
 /*
- * A crawl found r existing, with the ctime ctime_ns (its stat): as
+ * A crawl found r existing and set its facts from its stat: as
  * stamp_write(r, 1, crawled, not_before), but when the drain is restamped
- * by ctime, r is ordered by that ctime without a stat, unless
- * stamp_write() wrote r again since (see stamp.c).
+ * by ctime, r is ordered by the ctime of those facts without a stat,
+ * unless stamp_write() wrote r again since (see stamp.c).
  */
-void		 stamp_found(struct stamp *, struct rec *, int, int64_t,
-		     int64_t);
+void		 stamp_found(struct stamp *, struct rec *, int, int64_t);
 /*
  * While on, what a crawl finds was never seen written: the root's first
  * crawl (a new or rebuilt database).  Such a record keeps r->first until

@@ -197,6 +197,7 @@ TEST(stamp_found_orders_by_crawl_ctime)
 TEST(stamp_found_not_asked_if_gone_since)
 TEST(stamp_event_forgets_found_ctime)
 TEST(stamp_found_not_before_raises_ctime)
+TEST(stamp_large_crawl_sorted)
 
 /* test-apply.c */
 TEST(apply_create_writes_parent_then_file)

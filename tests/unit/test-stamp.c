@@ -6,6 +6,7 @@
  * the file system (stamp_set_ctime).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "index.h"
@@ -244,14 +245,15 @@ stamp_event_clears_racy(void)
 
 /*
  * A crawl's find of relpath, with the ctime its stat saw; fresh, as
- * scan_stamp leaves it.
+ * scan_found leaves it.
  */
 static struct rec *
 found(const char *relpath, int64_t ctime_ns, int64_t not_before)
 {
 	struct rec	*r = index_get(ix, relpath);
 
-	stamp_found(st, r, 1, not_before, ctime_ns);
+	r->ctime_ns = ctime_ns;		/* the facts its stat set */
+	stamp_found(st, r, 1, not_before);
 	r->fresh = 1;
 	return (r);
 }
@@ -321,5 +323,52 @@ stamp_found_not_before_raises_ctime(void)
 	t = wr("t", 1, 0, 0);
 	stamp_close(st);
 	CHECK(t->seq < f->seq);
+	teardown();
+}
+
+/*
+ * A crawl's drain of thousands of finds in no ctime order (the log is
+ * sorted through a permutation, moved cycle by cycle): seqs follow the
+ * ctimes exactly, equal ctimes sharing one; and a second drain, whose
+ * queue order starts again, is ordered the same way after the first.
+ */
+void
+stamp_large_crawl_sorted(void)
+{
+	struct rec	*r[3000];
+	char		 path[32];
+	uint32_t	 x = 12345;
+	uint64_t	 last_seq = 0;
+	size_t		 i, j, n = sizeof r / sizeof *r, bad = 0;
+	int		 round;
+
+	setup();
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < n; i++) {
+			snprintf(path, sizeof path, "d%d/f%zu", round, i);
+			r[i] = index_get(ix, path);
+			x = x * 1103515245u + 12345u;
+			r[i]->ctime_ns = (int64_t)1000 * round + 1 +
+			    (x >> 16) % 700;
+			stamp_found(st, r[i], 1, 0);
+		}
+		stamp_close(st);
+		for (i = 0; i < n; i++) {
+			if (r[i]->seq <= last_seq)
+				bad++;
+			for (j = i + 1; j < n; j += 7) {
+				if ((r[i]->wtime_ns < r[j]->wtime_ns) !=
+				    (r[i]->seq < r[j]->seq) ||
+				    (r[i]->wtime_ns == r[j]->wtime_ns) !=
+				    (r[i]->seq == r[j]->seq))
+					bad++;
+			}
+		}
+		CHECK_EQ_UINT(bad, 0);
+		for (i = 0; i < n; i++) {
+			if (r[i]->seq > last_seq)
+				last_seq = r[i]->seq;
+		}
+	}
 	teardown();
 }
