@@ -96,7 +96,7 @@ UNIT_SRCS   = $(wildcard tests/unit/*.c)
 # Issue 10: the daemon's core split into modules that take what they use.
 DAEMON_SRCS += daemon/ignore.c daemon/wdmap.c daemon/apply.c daemon/rescan.c \
 	       daemon/batch.c daemon/prune.c daemon/hist.c daemon/news.c \
-	       daemon/slab.c
+	       daemon/slab.c daemon/lister.c
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 PROTO_OBJS  = $(call obj,$(PROTO_SRCS))

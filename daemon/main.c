@@ -768,6 +768,12 @@ main(int argc, char **argv)
 	 */
 	mallopt(M_MMAP_THRESHOLD, MAIN_MMAP_THRESHOLD);
 	mallopt(M_TRIM_THRESHOLD, MAIN_MMAP_THRESHOLD);
+	/*
+	 * One arena for every thread: a crawl's listing threads (lister.c)
+	 * allocate what the loop's thread frees, which in arenas of their
+	 * own would stay there, resident, after the crawl.
+	 */
+	mallopt(M_ARENA_MAX, 1);
 #endif
 	memset(&d, 0, sizeof d);
 	cookies = daemon_paths(&d, daemon_options(&d, argc, argv));

@@ -16,6 +16,7 @@
 #include "xmalloc.h"
 #include "ignore.h"
 #include "index.h"
+#include "lister.h"
 #include "log.h"
 #include "notify.h"
 #include "scan.h"
@@ -25,6 +26,8 @@
 
 /* Timestamp granularity assumed off the root's file system (FAT: 2 s). */
 #define SCAN_GRAN_MAX		2000000000LL
+/* Listings a crawl asks its second thread for ahead of recording them. */
+#define SCAN_AHEAD		4
 
 struct scan {
 	int		  rootfd;
@@ -215,53 +218,101 @@ scan_unreachable(struct scan *s, const char *relpath)
  * since by a file or a symlink, the watch fails (IN_ONLYDIR,
  * IN_DONT_FOLLOW) as if it were gone, and its parent's event says what
  * is there now; deeper than PATH_MAX, the watch fails and counts it
- * unwatched (see scan_unreachable).
+ * unwatched (see scan_unreachable).  0: list it.
  */
-static void
-scan_dir(struct crawl *s, const char *relpath, dev_t dev)
+static int
+scan_watch(struct crawl *s, const char *relpath, dev_t dev)
 {
 	struct scan	*sc = s->s;
-	struct dirent	*de;
-	struct stat	 st;
-	DIR		*dir;
-	char		*cause, *child;
-	int		 fd;
+	char		*cause;
 
 	if (watch_check_remote(sc->watch, relpath, dev))
-		return;
+		return (-1);
 	if (watch_add_dir(sc->watch, relpath, &cause) != 0) {
 		log_debug("%s", cause);		/* watch.c said it once */
 		free(cause);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Record what a directory's listing found; list its directories next. */
+static void
+scan_listed(struct crawl *s, struct listing *l)
+{
+	const struct stat	*st;
+	const char		*child;
+	size_t			 i;
+
+	if (l->error != 0) {
+		if (l->error != ENOENT && l->error != ENOTDIR)
+			log_warn("cannot list '%s': %s", log_esc(l->relpath),
+			    strerror(l->error));
 		return;
 	}
-	fd = openat(sc->rootfd, *relpath ? relpath : ".",
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1 || (dir = fdopendir(fd)) == NULL) {
-		if (errno != ENOENT && errno != ENOTDIR)
-			log_warn("cannot list '%s': %s", log_esc(relpath),
-			    strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return;
+	for (i = 0; i < l->n; i++) {
+		st = &l->ents[i].st;
+		child = l->paths + l->ents[i].path;
+		scan_add(s, child, st);
+		/* Symlinked directories are recorded, never followed. */
+		if (S_ISDIR(st->st_mode))
+			scan_push_dir(s, child, st->st_dev);
 	}
-	while ((de = readdir(dir)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		child = util_join(relpath, de->d_name);
-		if (ignore_match(sc->ignore, child) ||
-		    fstatat(dirfd(dir), de->d_name, &st,
-		    AT_SYMLINK_NOFOLLOW) != 0) {
-			free(child);
+}
+
+/* List the directories still to list, here. */
+static void
+scan_dirs(struct crawl *s)
+{
+	struct crawl_dir	dir;
+	struct listing		l;
+
+	while (s->nstack > 0) {
+		dir = s->stack[--s->nstack];
+		if (scan_watch(s, dir.relpath, dir.dev) != 0) {
+			free(dir.relpath);
 			continue;
 		}
-		scan_add(s, child, &st);
-		/* Symlinked directories are recorded, never followed. */
-		if (S_ISDIR(st.st_mode))
-			scan_push_dir(s, child, st.st_dev);
-		free(child);
+		memset(&l, 0, sizeof l);
+		l.relpath = dir.relpath;
+		lister_list(s->s->rootfd, s->s->ignore, &l);
+		scan_listed(s, &l);
+		listing_fini(&l);
 	}
-	closedir(dir);
+}
+
+/*
+ * List them in threads of their own (lister.c), a few directories ahead
+ * of what this thread records: each watched before it is listed.
+ */
+static void
+scan_dirs_ahead(struct crawl *s)
+{
+	struct lister		*ls;
+	struct listing		*l;
+	struct crawl_dir	 dir;
+	size_t			 asked = 0;
+
+	ls = lister_new(s->s->rootfd, s->s->ignore);
+	while (s->nstack > 0 || asked > 0) {
+		while (s->nstack > 0 && asked < SCAN_AHEAD) {
+			dir = s->stack[--s->nstack];
+			if (scan_watch(s, dir.relpath, dir.dev) != 0) {
+				free(dir.relpath);
+				continue;
+			}
+			lister_submit(ls, dir.relpath);
+			asked++;
+		}
+		if (asked > 0) {
+			l = lister_take(ls);
+			asked--;
+			scan_listed(s, l);
+			listing_fini(l);
+			free(l);
+		}
+	}
+	lister_free(ls);
 }
 
 struct scan_gone {
@@ -293,7 +344,6 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 	struct crawl	 s;
 	struct scan_gone g;
 	struct stat	 st;
-	struct crawl_dir dir;
 
 	memset(&s, 0, sizeof s);
 	s.s = sc;
@@ -318,11 +368,14 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 		s.not_before = util_ts_ns(&st.st_ctim);
 	scan_add(&s, relpath, &st);
 	scan_push_dir(&s, relpath, st.st_dev);
-	while (s.nstack > 0) {
-		dir = s.stack[--s.nstack];
-		scan_dir(&s, dir.relpath, dir.dev);
-		free(dir.relpath);
-	}
+	/*
+	 * The root's crawls (start, overflow) list in threads of their own;
+	 * a new directory's, mostly a few entries, here.
+	 */
+	if (*relpath == '\0')
+		scan_dirs_ahead(&s);
+	else
+		scan_dirs(&s);
 
 	/*
 	 * A directory whose creation was an event (SCAN_NEW) and in which
