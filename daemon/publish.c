@@ -57,6 +57,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -318,6 +321,13 @@ publish_new(struct daemon *d, uint64_t first_seq, int64_t floor_ns,
 	free(l.recs);
 	publish_install(pb, tmp, h, size);
 	free(tmp);
+#ifdef __GLIBC__
+	/*
+	 * The list of every record and qsort's buffer, below the mmap
+	 * threshold in a small tree, were heap: give the pages back.
+	 */
+	malloc_trim(0);
+#endif
 	return (pb);
 }
 
