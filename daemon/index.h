@@ -20,8 +20,9 @@ enum rec_kind { REC_OTHER, REC_FILE, REC_DIR, REC_LINK };
 /*
  * A record and its path are one block of slab.c, of offsetof(struct rec,
  * path) plus the path rounded up to 8 bytes: 60 bytes and the path, as
- * there are as many records as files; it never moves.  Rare or repeated facts live apart: the device as a number in a
- * table of devices (index_dev), recorded builds in a table of the index
+ * there are as many records as files; it never moves.  Rare or repeated
+ * facts live apart: the device as a number in a table of devices
+ * (index_dev), recorded builds in a table of the index
  * (index_built_from).
  */
 struct rec {

@@ -3,8 +3,9 @@
  * stat'd, as one list.  lister_list makes one in the calling thread; a
  * lister makes them in two threads of its own, so that a large crawl's
  * system calls (getdents, fstatat: most of a start's time) run on every
- * core while the loop's thread records what they found.  The caller adds a directory's watch before
- * it asks for the listing, so nothing created meanwhile is missed.
+ * core while the loop's thread records what they found.  The caller
+ * adds a directory's watch before it asks for the listing, so nothing
+ * created meanwhile is missed.
  */
 #ifndef LISTER_H
 #define LISTER_H

@@ -26,7 +26,7 @@
 
 /* Timestamp granularity assumed off the root's file system (FAT: 2 s). */
 #define SCAN_GRAN_MAX		2000000000LL
-/* Listings a crawl asks its second thread for ahead of recording them. */
+/* Listings a crawl asks its threads for ahead of recording them. */
 #define SCAN_AHEAD		4
 
 struct scan {
@@ -133,9 +133,9 @@ scan_push_dir(struct crawl *s, const char *relpath, dev_t dev)
  * ends).  crawled is 0 only for a record whose write an event reported,
  * so its place in the order is known (a new directory found empty by its
  * own crawl).  The crawl's stat gave the facts (scan_add), the ctime
- * with them; it was taken after the watch was added, so a later write is an event,
- * which clears fresh (stamp_write): until then the commit need not stat
- * again (batch.c).
+ * with them; it was taken after the watch was added, so a later write
+ * is an event, which clears fresh (stamp_write): until then the commit
+ * need not stat again (batch.c).
  */
 static void
 scan_found(struct crawl *s, struct rec *r, int crawled)
