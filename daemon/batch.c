@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <time.h>
 #include <inttypes.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +42,7 @@
  */
 #define BATCH_GROUP_MS		5
 #define BATCH_GROUP_MAX		8192
-/* A batch of this many records hands freed memory back (malloc_trim). */
+/* A batch of this many records hands freed memory back (util_trim_heap). */
 #define BATCH_TRIM_AFTER	4096
 
 struct batch_sub {
@@ -449,10 +448,7 @@ batch_commit(struct batch *b)
 		b->sorted_cap = 0;
 		b->nwritten = 0;
 	}
-#ifdef __GLIBC__
-	malloc_trim(0);
-#endif
-	db_release_memory(d->db);
+	db_release_memory(d->db);	/* and the heap's free pages */
 }
 
 void

@@ -5,7 +5,6 @@
  */
 #include <assert.h>
 #include <sys/random.h>
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +15,7 @@
 #include "db.h"
 #include "index.h"
 #include "log.h"
+#include "util.h"
 
 #define DB_SCHEMA_VERSION	3
 /*
@@ -518,10 +518,7 @@ db_load(struct db *db, struct index *ix, uint64_t floor, int *corrupt,
 	 * files, 300 of the 1,300 KiB a restart added; at 100k the cache's
 	 * 512 KiB are a small share).
 	 */
-	sqlite3_db_release_memory(db->conn);
-#ifdef __GLIBC__
-	malloc_trim(0);
-#endif
+	db_release_memory(db);
 	/* Start at the reserved mark: seqs below it may have been used. */
 	reserved = (uint64_t)db_get_meta(db, "seq_reserved", 1);
 	if (reserved <= max)
@@ -777,6 +774,7 @@ void
 db_release_memory(struct db *db)
 {
 	sqlite3_db_release_memory(db->conn);
+	util_trim_heap();
 }
 
 /*

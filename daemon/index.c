@@ -466,13 +466,11 @@ index_remove(struct index *ix, struct rec *r)
 	uint32_t	*slots = ix->slots, id;
 	size_t		 mask = ix->nslots - 1, i, j, k;
 
-	i = r->hash & mask;
-	while (slots[i] == 0 || index_rec(ix, slots[i]) != r) {
-		if (slots[i] == 0)
-			return;
-		i = (i + 1) & mask;
-	}
-	id = slots[i];
+	for (i = r->hash & mask; slots[i] != 0 && index_rec(ix, slots[i]) != r;
+	    i = (i + 1) & mask)
+		;
+	if ((id = slots[i]) == 0)
+		return;		/* not in the table */
 	/*
 	 * Move back every entry after the hole, up to the next empty slot,
 	 * whose probe starts at or before the hole: its probe must not stop

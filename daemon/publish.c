@@ -57,9 +57,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -73,6 +70,7 @@
 #include "life.h"
 #include "log.h"
 #include "publish.h"
+#include "util.h"
 #include "watch.h"
 
 #define PUBLISH_MIN_SLOTS	1024
@@ -321,13 +319,11 @@ publish_new(struct daemon *d, uint64_t first_seq, int64_t floor_ns,
 	free(l.recs);
 	publish_install(pb, tmp, h, size);
 	free(tmp);
-#ifdef __GLIBC__
 	/*
 	 * The list of every record and qsort's buffer, below the mmap
 	 * threshold in a small tree, were heap: give the pages back.
 	 */
-	malloc_trim(0);
-#endif
+	util_trim_heap();
 	return (pb);
 }
 
@@ -478,7 +474,7 @@ publish_batch(struct publish *pb, struct rec *const *dirty, size_t n)
 		if (r->dirty == INDEX_WRITTEN)
 			publish_list_add(&l, r);
 		else if ((e = image_slot(pb->hdr, index_dev(r), r->ino)) != NULL &&
-		    IMAGE_OWNER(e->tag) == IMAGE_OWNER(r->hash))
+		    IMAGE_OWNED_BY(e, r->hash))
 			e->ctime_ns = r->ctime_ns;
 	}
 	while (publish_list_put(pb->hdr, &l, 0, 0, pb->d->first_sight_ns) !=

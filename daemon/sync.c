@@ -149,8 +149,8 @@ sync_free(struct sync *s)
  * callback (watch_read_cb, batch_events_cb): an empty queue, seen from a
  * connection's callback, means all of it is applied; what waits for the
  * group commit is committed before an answer that could carry its seqs
- * (conn.c, conn_commit_for).  A cookie is needed only while events wait in the queue
- * (or a rescan is owed, or commits fail).  One round trip, no file
+ * (conn.c, conn_commit_for).  A cookie is needed only while events wait
+ * in the queue (or a rescan is owed, or commits fail).  One round trip, no file
  * created: what a build tool pays after each child it reaps under
  * depcheck exec (t3001 races writes against checks through both paths).
  */

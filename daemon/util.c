@@ -1,6 +1,9 @@
-/* Times and relative paths, for every daemon module. */
+/* Times, relative paths and the heap, for every daemon module. */
 #include <string.h>
 #include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "xmalloc.h"
 #include "util.h"
@@ -48,4 +51,13 @@ util_under(const char *relpath, const char *prefix)
 	if (strncmp(relpath, prefix, len) != 0)
 		return (0);
 	return (relpath[len] == '\0' || relpath[len] == '/');
+}
+
+void
+util_trim_heap(void)
+{
+#ifdef __GLIBC__
+	/* Not only the top: free pages among live blocks too. */
+	malloc_trim(0);
+#endif
 }

@@ -1,4 +1,4 @@
-/* Small helpers for times and relative paths (util.c). */
+/* Small helpers for times, relative paths and the heap (util.c). */
 #ifndef UTIL_H
 #define UTIL_H
 
@@ -12,5 +12,7 @@ int64_t	 util_ts_ns(const struct timespec *);
 char	*util_join(const char *, const char *);
 /* Is relpath equal to prefix or below it? ("" is above everything.) */
 int	 util_under(const char *, const char *);
+/* Give the heap's free pages back to the system (glibc; else nothing). */
+void	 util_trim_heap(void);
 
 #endif

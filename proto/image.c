@@ -99,8 +99,7 @@ image_remove(struct image_hdr *h, uint64_t dev, uint64_t ino,
 {
 	struct image_ent	*t;
 
-	if ((t = image_slot(h, dev, ino)) == NULL ||
-	    IMAGE_OWNER(t->tag) != IMAGE_OWNER(hash))
+	if ((t = image_slot(h, dev, ino)) == NULL || !IMAGE_OWNED_BY(t, hash))
 		return;
 	memset(t, 0, sizeof *t);
 	t->tag = IMAGE_TOMB;

@@ -63,6 +63,8 @@ struct image_ent {
 #define IMAGE_FLAGS		0x7
 /* The owner part of a tag for a relpath hash. */
 #define IMAGE_OWNER(hash)	((uint32_t)(hash) & ~(uint32_t)IMAGE_FLAGS)
+/* Did the relpath of this hash put e? */
+#define IMAGE_OWNED_BY(e, hash)	(IMAGE_OWNER((e)->tag) == IMAGE_OWNER(hash))
 
 /* The size of a file holding nslots entries. */
 #define IMAGE_SIZE(nslots)	(sizeof(struct image_hdr) + \
