@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Area 5 (faults): a damaged database.  With the daemon stopped, state.db
-# gets garbage over its middle, is cut to half its size, or is emptied
-# to 0 bytes.  `depcheck start` must still succeed, say on stderr (one
+# gets garbage over its middle, is cut to half its size, has the root
+# page of the history's index overwritten (a page the start never reads:
+# only sqlite's integrity check, run in a thread beside the load, finds
+# it), or is emptied to 0 bytes.  `depcheck start` must still succeed, say on stderr (one
 # line) what happened, move a damaged file aside (state.db.corrupt-*),
 # report it in status (database_recovered), rebuild by a crawl so that
 # checks answer right, and keep seqs rising (ROOT/.depcheck/seq).
@@ -13,7 +15,7 @@ DB=$ROOT/.depcheck/state.db
 # corrupt HOW: damage the (stopped) daemon's database.
 corrupt()
 {
-	local size
+	local size page psize
 
 	size=$(stat -c %s "$DB")
 	case $1 in
@@ -26,6 +28,19 @@ corrupt()
 		;;
 	half)
 		truncate -s "$((size / 2))" "$DB"
+		;;
+	index)
+		# Read only: the stopped daemon left no WAL to replay.
+		page=$(python3 -c 'import sqlite3, sys
+c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
+print(c.execute("PRAGMA page_size").fetchone()[0],
+    c.execute("SELECT rootpage FROM sqlite_master WHERE name = ?",
+    ("history_seq",)).fetchone()[0])' "$DB") ||
+		    give_up "cannot find the history index's page in '$DB'"
+		read -r psize page <<<"$page"
+		head -c "$psize" /dev/zero | tr '\0' '\377' |
+		    dd of="$DB" bs="$psize" seek="$((page - 1))" \
+		    conv=notrunc status=none
 		;;
 	empty)
 		: >"$DB"
@@ -57,7 +72,7 @@ done
 echo t >tgt
 expect_exit -m "first check" 0 depcheck tgt src/f1.c src/sub/g300.h
 
-for how in garbage half empty; do
+for how in garbage half index empty; do
 	echo "t $how" >tgt
 	echo "d $how" >dep			# dep newer than tgt
 	expect_exit -m "$how: dependency newer (before the stop)" \
