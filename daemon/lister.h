@@ -13,10 +13,12 @@
 #include <sys/stat.h>
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct listing_ent {
 	struct stat	 st;
 	size_t		 path;		/* offset of its relpath in paths */
+	uint32_t	 hash;		/* index_path_hash of the relpath */
 };
 
 struct listing {

@@ -28,6 +28,8 @@
 #define SCAN_GRAN_MAX		2000000000LL
 /* Listings a crawl asks its threads for ahead of recording them. */
 #define SCAN_AHEAD		4
+/* Entries of a listing whose records are fetched ahead (index_prefetch). */
+#define SCAN_PREFETCH		((size_t)4)
 
 struct scan {
 	int		  rootfd;
@@ -145,14 +147,16 @@ scan_found(struct crawl *s, struct rec *r, int crawled)
 }
 
 /*
- * Record a found entry, and stamp it if it changed.  What is stamped
+ * Record a found entry (relpath hashed as index.c does), and stamp it if
+ * it changed.  What is stamped
  * though its facts match (racily clean, or below a lost watch) is
  * marked: it may well be unchanged, and exec presents it before what
  * surely changed in its ctime group (publish.c).  What did not change is
  * not stamped: a restart on an unchanged tree stamps nothing.
  */
 static void
-scan_add(struct crawl *s, const char *relpath, const struct stat *st)
+scan_add(struct crawl *s, const char *relpath, uint32_t hash,
+    const struct stat *st)
 {
 	struct scan	*sc = s->s;
 	struct rec	*r;
@@ -167,7 +171,7 @@ scan_add(struct crawl *s, const char *relpath, const struct stat *st)
 		    "EXTEND_TIMEOUT_USEC=%d", log_esc(sc->root),
 		    sc->crawled, NOTIFY_EXTEND_USEC);
 	}
-	r = index_get(sc->index, relpath);
+	r = index_get_hashed(sc->index, relpath, hash);
 	if (s->mode == SCAN_RECONCILE)
 		r->seen = 1;	/* not gone (scan_gone_cb) */
 	changed = s->mode == SCAN_NEW || !r->exists || r->seq == 0 ||
@@ -251,9 +255,16 @@ scan_listed(struct crawl *s, struct listing *l)
 		return;
 	}
 	for (i = 0; i < l->n; i++) {
+		/* The lookups a few entries ahead: slot, then record. */
+		if (i + 2 * SCAN_PREFETCH < l->n)
+			index_prefetch(s->s->index,
+			    l->ents[i + 2 * SCAN_PREFETCH].hash, 0);
+		if (i + SCAN_PREFETCH < l->n)
+			index_prefetch(s->s->index,
+			    l->ents[i + SCAN_PREFETCH].hash, 1);
 		st = &l->ents[i].st;
 		child = l->paths + l->ents[i].path;
-		scan_add(s, child, st);
+		scan_add(s, child, l->ents[i].hash, st);
 		/* Symlinked directories are recorded, never followed. */
 		if (S_ISDIR(st->st_mode))
 			scan_push_dir(s, child, st->st_dev);
@@ -366,7 +377,7 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 	 */
 	if (mode == SCAN_NEW)
 		s.not_before = util_ts_ns(&st.st_ctim);
-	scan_add(&s, relpath, &st);
+	scan_add(&s, relpath, index_path_hash(relpath), &st);
 	scan_push_dir(&s, relpath, st.st_dev);
 	/*
 	 * The root's crawls (start, overflow) list in threads of their own;

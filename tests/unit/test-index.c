@@ -86,6 +86,34 @@ index_grow_keeps_every_record(void)
 }
 
 void
+index_hashed_lookup_same_record(void)
+{
+	struct index	*ix = index_new();
+	struct rec	*r;
+	char		 path[64];
+	int		 i;
+
+	/*
+	 * A crawl looks up a listing's paths by the hash its threads made,
+	 * prefetching ahead (a hint, whatever the slot holds): the same
+	 * records as index_get, created once, through a table that grows.
+	 */
+	ix_fill(ix, IX_MANY / 2);
+	for (i = 0; i < IX_MANY; i++) {
+		ix_path(path, sizeof path, i);
+		index_prefetch(ix, index_path_hash(path), 0);
+		index_prefetch(ix, index_path_hash(path), 1);
+		r = index_get_hashed(ix, path, index_path_hash(path));
+		CHECK_EQ_STR(r->path, path);
+		if (i >= IX_MANY / 2)
+			r->ino = (uint64_t)i + 1;
+		CHECK(index_get(ix, path) == r);
+	}
+	ix_find_all(ix, IX_MANY, "hashed lookups");
+	index_free(ix);
+}
+
+void
 index_presize_keeps_every_record(void)
 {
 	struct index	*ix = index_new();

@@ -143,6 +143,7 @@ TEST(notify_unreachable_survives)
 /* test-index.c */
 TEST(index_grow_keeps_every_record)
 TEST(index_presize_keeps_every_record)
+TEST(index_hashed_lookup_same_record)
 TEST(slab_blocks_distinct_and_kept)
 TEST(slab_release_reuses)
 TEST(slab_emptied_pages_returned)

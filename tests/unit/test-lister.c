@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "xmalloc.h"
+#include "index.h"
 #include "lister.h"
 #include "unit.h"
 
@@ -79,7 +80,8 @@ ls_complete(const struct listing *l, int d)
 		    f < 0 || f >= LS_FILES || seen[f]++)
 			return (0);
 		snprintf(want, sizeof want, "d%d/f%d", d, f);
-		if (strcmp(l->paths + l->ents[i].path, want) != 0)
+		if (strcmp(l->paths + l->ents[i].path, want) != 0 ||
+		    l->ents[i].hash != index_path_hash(want))
 			return (0);
 	}
 	return (1);
