@@ -80,7 +80,8 @@ struct conn {
 	struct sync_waiter	*waiter;
 	struct news_stream	*stream;	/* since, log or watch */
 	int			 close_after_write;
-	int			 served;	/* a request past HELLO was */
+	int			 served;	/* a request past HELLO, not
+						   a PING, was */
 	int			 stop_after_write;
 	unsigned		 writes;
 	size_t			 sub_cap;	/* most bytes unsent */
@@ -1167,7 +1168,8 @@ conn_dispatch(struct conn *c, uint32_t type, const uint8_t *p, size_t len)
 		return;
 	}
 	c->req = req;
-	if (type != PROTO_MSG_HELLO)
+	/* A PING keeps a connection open; it is not a request served. */
+	if (type != PROTO_MSG_HELLO && type != PROTO_MSG_PING)
 		c->served = 1;
 	if ((rc = req->unpack(c, p, len, &cause)) == -1) {
 		conn_malformed(c, type, cause);

@@ -40,8 +40,9 @@ Actions, one argument each, run in order on one connection:
 --hold N: open N connections one after another, say HELLO on each and
 print each one's first reply ("I: ..."), and, if every reply is there,
 then EOF or TIMEOUT for each refused one ("I: EOF").  Then print READY
-and keep the accepted ones alive (PING every 200 ms) until standard input
-reaches EOF; then close them all and print DONE.
+and keep the accepted ones alive (PING every 200 ms, PINGED printed after
+the first round) until standard input reaches EOF; then close them all and
+print DONE.
 
 --garbage SEED N: N connections in a row, each sending random bytes
 (seeded with SEED: the same bytes every run) and closing its writing side;
@@ -286,6 +287,7 @@ def hold(path, n, timeout):
             print("%d: %s" % (i, wait_eof(s, timeout).split()[0]),
                   flush=True)
     print("READY", flush=True)
+    pinged = False
     while True:
         r, _, _ = select.select([sys.stdin], [], [], 0.2)
         if r and not os.read(sys.stdin.fileno(), 4096):
@@ -295,6 +297,9 @@ def hold(path, n, timeout):
             if read_frame(s) != "PONG":
                 print("a held connection was lost", flush=True)
                 ok.remove(s)
+        if not pinged:
+            print("PINGED", flush=True)
+            pinged = True
     for s in conns:
         s.close()
     print("DONE", flush=True)

@@ -364,6 +364,10 @@ is "$hold_out" "$(printf '%s\n' 0 1 2 3 | sed "s/\$/: HELLO_OK $PV/"
 	"5: ERROR 5 the daemon has too many connections (try again)" \
 	'5: EOF')" \
     "6 connections with --max-connections 4: the last 2 get error 5, closed"
+# Once they have pinged: a keepalive is not a request served, which would
+# make them idle connections to close for a new one.
+IFS= read -r -t 10 -u "${HOLD[0]}" line
+is "$line" PINGED "the 4 held connections pinged the daemon"
 for i in 1 2 3; do
 	run_cmd depcheck status
 	if [ "$T_RC" -eq 2 ] && [ "$(cat "$T_ERR")" = "$BUSY" ] &&
