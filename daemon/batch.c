@@ -287,17 +287,6 @@ batch_path_cmp(const void *a, const void *b)
 	return (strcmp(ra->path, rb->path));
 }
 
-static int
-batch_seq_cmp(const void *a, const void *b)
-{
-	const struct rec	*ra = *(struct rec *const *)a;
-	const struct rec	*rb = *(struct rec *const *)b;
-
-	if (ra->seq != rb->seq)
-		return (ra->seq < rb->seq ? -1 : 1);
-	return (strcmp(ra->path, rb->path));
-}
-
 /*
  * Write the dirty records in one transaction.  -1 with a cause.  The
  * stat facts of what was written are taken now, after the write was
@@ -357,9 +346,7 @@ batch_write(struct batch *b, struct rec **dirty, size_t n, char **cause)
 		if (b->sorted[i]->dirty == INDEX_WRITTEN)
 			b->sorted[nw++] = b->sorted[i];
 	}
-	if (nw > 0)
-		/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
-		qsort(b->sorted, nw, sizeof *b->sorted, batch_seq_cmp);
+	index_sort_by_seq(b->sorted, nw);
 	b->nwritten = nw;
 	if (rc == 0 && db_add_histories(d->db, b->sorted, nw) != 0)
 		rc = -1;

@@ -75,6 +75,8 @@ struct rec	*index_get(struct index *, const char *);
 uint32_t	 index_path_hash(const char *);
 struct rec	*index_get_hashed(struct index *, const char *, uint32_t);
 void		 index_prefetch(const struct index *, uint32_t, int);
+/* Records in path order into (seq, path) order (a commit's history). */
+void		 index_sort_by_seq(struct rec **, size_t);
 size_t		 index_count(struct index *);
 /*
  * Size the table for n records at once (db_load knows how many it will

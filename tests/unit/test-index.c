@@ -113,6 +113,71 @@ index_hashed_lookup_same_record(void)
 	index_free(ix);
 }
 
+static int
+ix_path_cmp(const void *a, const void *b)
+{
+	return (strcmp((*(struct rec *const *)a)->path,
+	    (*(struct rec *const *)b)->path));
+}
+
+/*
+ * n records, seqs from 1000 on in steps of up to spread (0: a tie with
+ * the one before), in path order, into (seq, path) order: each once.
+ */
+static void
+ix_sort_case(int n, unsigned spread)
+{
+	struct index	 *ix = index_new();
+	struct rec	**recs;
+	char		  path[64];
+	uint64_t	  seq = 1000;
+	int		  i;
+
+	recs = xreallocarray(NULL, (size_t)n, sizeof *recs);
+	srandom(11);
+	for (i = 0; i < n; i++) {
+		ix_path(path, sizeof path, i);
+		recs[i] = index_get(ix, path);
+		seq += (uint64_t)random() % (spread + 1);
+		recs[i]->seq = seq;
+		recs[i]->ino = 0;
+	}
+	/* The seqs were given in ix_path order; the list is in path order. */
+	qsort(recs, (size_t)n, sizeof *recs, ix_path_cmp);
+	index_sort_by_seq(recs, (size_t)n);
+	for (i = 0; i < n; i++) {
+		CHECK_EQ_UINT(recs[i]->ino, 0);
+		recs[i]->ino = 1;		/* each once */
+		if (i == 0)
+			continue;
+		if (recs[i - 1]->seq > recs[i]->seq ||
+		    (recs[i - 1]->seq == recs[i]->seq &&
+		    strcmp(recs[i - 1]->path, recs[i]->path) >= 0))
+			unit_fail(__FILE__, __LINE__, "n %d spread %u: '%s'"
+			    " (seq %llu) before '%s' (seq %llu)", n, spread,
+			    recs[i - 1]->path,
+			    (unsigned long long)recs[i - 1]->seq, recs[i]->path,
+			    (unsigned long long)recs[i]->seq);
+	}
+	free(recs);
+	index_free(ix);
+}
+
+void
+index_sort_by_seq_then_path(void)
+{
+	/*
+	 * A commit's history goes in (seq, path) order: a crawl's ties
+	 * (a counting sort, which must keep the path order), sparse seqs
+	 * (qsort), and a few records (qsort).
+	 */
+	ix_sort_case(IX_MANY, 1);
+	ix_sort_case(IX_MANY, 3);
+	ix_sort_case(IX_MANY, 100000);
+	ix_sort_case(50, 1);
+	ix_sort_case(1, 1);
+}
+
 void
 index_presize_keeps_every_record(void)
 {
