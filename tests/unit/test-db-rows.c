@@ -14,8 +14,11 @@
 #include "index.h"
 #include "unit.h"
 
-/* More than two statements' worth, and some left over for single rows. */
-#define NREC	37
+/*
+ * More than two statements' worth (DB_ROWS, 64 in db.c), and some left
+ * over for single rows.
+ */
+#define NREC	133
 
 void
 db_put_records_round_trip(void)
