@@ -278,15 +278,6 @@ batch_tell(struct batch *b, struct rec *const *recs, size_t n,
 	}
 }
 
-static int
-batch_path_cmp(const void *a, const void *b)
-{
-	const struct rec	*ra = *(struct rec *const *)a;
-	const struct rec	*rb = *(struct rec *const *)b;
-
-	return (strcmp(ra->path, rb->path));
-}
-
 /*
  * Write the dirty records in one transaction.  -1 with a cause.  The
  * stat facts of what was written are taken now, after the write was
@@ -337,8 +328,7 @@ batch_write(struct batch *b, struct rec **dirty, size_t n, char **cause)
 	if (n > 0) {
 		/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
 		memcpy(b->sorted, dirty, n * sizeof *dirty);
-		/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
-		qsort(b->sorted, n, sizeof *b->sorted, batch_path_cmp);
+		index_sort_by_path(b->sorted, n);
 	}
 	if (db_begin(d->db) != 0 || db_put_records(d->db, b->sorted, n) != 0)
 		rc = -1;

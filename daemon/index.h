@@ -75,6 +75,8 @@ struct rec	*index_get(struct index *, const char *);
 uint32_t	 index_path_hash(const char *);
 struct rec	*index_get_hashed(struct index *, const char *, uint32_t);
 void		 index_prefetch(const struct index *, uint32_t, int);
+/* Records into path order (the record table's), as strcmp orders. */
+void		 index_sort_by_path(struct rec **, size_t);
 /* Records in path order into (seq, path) order (a commit's history). */
 void		 index_sort_by_seq(struct rec **, size_t);
 size_t		 index_count(struct index *);

@@ -163,6 +163,61 @@ ix_sort_case(int n, unsigned spread)
 	index_free(ix);
 }
 
+/*
+ * n distinct random paths, of bytes 1..255 from a small alphabet (long
+ * shared prefixes, paths that are prefixes of others, bytes above 0x7f
+ * and below '/'), sorted as strcmp sorts them.
+ */
+static void
+ix_path_sort_case(int n, const char *prefix)
+{
+	static const char alpha[] = "ab/.-\x01\xff";
+	struct index	 *ix = index_new();
+	struct rec	**recs, **want;
+	char		  path[96];
+	size_t		  len, k;
+	int		  i;
+
+	recs = xreallocarray(NULL, (size_t)n + 1, sizeof *recs);
+	want = xreallocarray(NULL, (size_t)n + 1, sizeof *want);
+	srandom(7);
+	for (i = 0; i < n;) {
+		len = strlen(prefix);
+		memcpy(path, prefix, len);
+		for (k = (size_t)random() % 12; k > 0; k--)
+			path[len++] = alpha[random() % (sizeof alpha - 1)];
+		path[len] = '\0';
+		if (index_find(ix, path) != NULL)
+			continue;
+		recs[i] = want[i] = index_get(ix, path);
+		i++;
+	}
+	qsort(want, (size_t)n, sizeof *want, ix_path_cmp);
+	index_sort_by_path(recs, (size_t)n);
+	for (i = 0; i < n; i++) {
+		if (recs[i] != want[i])
+			unit_fail(__FILE__, __LINE__, "n %d: at %d '%s', want"
+			    " '%s'", n, i, recs[i]->path, want[i]->path);
+	}
+	free(recs);
+	free(want);
+	index_free(ix);
+}
+
+void
+index_sort_by_path_as_strcmp(void)
+{
+	/* The record table's order (a commit's), in place. */
+	ix_path_sort_case(0, "");
+	ix_path_sort_case(1, "");
+	ix_path_sort_case(11, "x");
+	ix_path_sort_case(12, "x");
+	ix_path_sort_case(13, "");
+	ix_path_sort_case(1000, "");
+	ix_path_sort_case(IX_MANY, "");
+	ix_path_sort_case(IX_MANY, "drivers/gpu/drm/amd/display/dc/");
+}
+
 void
 index_sort_by_seq_then_path(void)
 {
