@@ -5,7 +5,6 @@
  */
 #include <assert.h>
 #include <sys/random.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,7 +171,7 @@ struct db {
 	 * (db_check_start): check_rc and check_cause are the thread's until
 	 * db_check_wait joins it.
 	 */
-	pthread_t	 check_thread;
+	uv_thread_t	 check_thread;
 	int		 checking;	/* the thread runs, or is not joined */
 	char		*check_path;
 	int		 check_rc;
@@ -286,7 +285,7 @@ db_quick_check(sqlite3 *conn, char **cause)
  * while the loop's connection reads too), with a small page cache: the
  * check reads each page about once.
  */
-static void *
+static void
 db_check_main(void *arg)
 {
 	struct db	*db = arg;
@@ -306,7 +305,6 @@ db_check_main(void *arg)
 	else if (conn != NULL)
 		db->check_cause = xstrdup(sqlite3_errmsg(conn));
 	sqlite3_close(conn);
-	return (NULL);
 }
 
 /*
@@ -318,11 +316,11 @@ static void
 db_check_start(struct db *db, const char *path)
 {
 	db->check_path = xstrdup(path);
-	if (pthread_create(&db->check_thread, NULL, db_check_main, db) == 0) {
+	if (uv_thread_create(&db->check_thread, db_check_main, db) == 0) {
 		db->checking = 1;
 		return;
 	}
-	(void)db_check_main(db);
+	db_check_main(db);
 }
 
 /*
@@ -338,7 +336,7 @@ db_check_wait(struct db *db, int *corrupt, char **cause)
 
 	if (db->check_path == NULL)
 		return (0);
-	if (db->checking && pthread_join(db->check_thread, NULL) != 0)
+	if (db->checking && uv_thread_join(&db->check_thread) != 0)
 		abort();
 	db->checking = 0;
 	rc = db->check_rc;
