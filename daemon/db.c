@@ -611,15 +611,15 @@ db_load(struct db *db, struct index *ix, uint64_t floor, int *corrupt,
 		    sqlite3_errmsg(db->conn));
 		return (-1);
 	}
+	/* The records read, whether the rest of the file is sound. */
+	if (db_check_wait(db, corrupt, cause) != 0)
+		return (-1);
 	/*
 	 * The record table is read once: its pages in sqlite's cache, freed
 	 * among the records just allocated, go back to the system (at 10k
 	 * files, 300 of the 1,300 KiB a restart added; at 100k the cache's
-	 * 512 KiB are a small share).
+	 * 512 KiB are a small share), with what the check's connection freed.
 	 */
-	/* The records read, whether the rest of the file is sound. */
-	if (db_check_wait(db, corrupt, cause) != 0)
-		return (-1);
 	db_release_memory(db);
 	/* Start at the reserved mark: seqs below it may have been used. */
 	reserved = (uint64_t)db_get_meta(db, "seq_reserved", 1);

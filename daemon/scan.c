@@ -147,12 +147,12 @@ scan_found(struct crawl *s, struct rec *r, int crawled)
 }
 
 /*
- * Record a found entry (relpath hashed as index.c does), and stamp it if
- * it changed.  What is stamped
- * though its facts match (racily clean, or below a lost watch) is
- * marked: it may well be unchanged, and exec presents it before what
- * surely changed in its ctime group (publish.c).  What did not change is
- * not stamped: a restart on an unchanged tree stamps nothing.
+ * Record a found entry (relpath, hashed as index.c does), and stamp it
+ * if it changed.  What is stamped though its facts match (racily clean,
+ * or below a lost watch) is marked: it may well be unchanged, and exec
+ * presents it before what surely changed in its ctime group (publish.c).
+ * What did not change is not stamped: a restart on an unchanged tree
+ * stamps nothing.
  */
 static void
 scan_add(struct crawl *s, const char *relpath, uint32_t hash,
