@@ -308,15 +308,18 @@ db_check_main(void *arg)
 }
 
 /*
- * Check an existing database beside what follows its opening: on 100k
- * records the check is a third of the time db_load takes, and the two
- * read the file at once.  Where no thread can be made, check here.
+ * Check the database, in a thread beside what follows its opening
+ * (apart: on 100k records the check is a third of the time db_load
+ * takes, and the two read the file at once), or here: one to be created
+ * or upgraded is checked before it is written, and where no thread can
+ * be made.
  */
 static void
-db_check_start(struct db *db, const char *path)
+db_check_start(struct db *db, const char *path, int apart)
 {
 	db->check_path = xstrdup(path);
-	if (uv_thread_create(&db->check_thread, db_check_main, db) == 0) {
+	if (apart &&
+	    uv_thread_create(&db->check_thread, db_check_main, db) == 0) {
 		db->checking = 1;
 		return;
 	}
@@ -411,7 +414,7 @@ db_open(const char *path, int *corrupt, char **cause)
 	 * follows, db_load above all (db_check_wait); one to create or to
 	 * upgrade, before it is written.
 	 */
-	db_check_start(db, path);
+	db_check_start(db, path, version == DB_SCHEMA_VERSION);
 	if (version != DB_SCHEMA_VERSION &&
 	    db_check_wait(db, corrupt, cause) != 0) {
 		db_close(db);

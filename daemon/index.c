@@ -206,7 +206,8 @@ index_find(struct index *ix, const char *path)
 {
 	uint32_t	id;
 
-	id = *index_slot(ix, ix->slots, ix->nslots, path, index_path_hash(path));
+	id = *index_slot(ix, ix->slots, ix->nslots, path,
+	    index_path_hash(path));
 	return (id != 0 ? index_rec(ix, id) : NULL);
 }
 
@@ -217,9 +218,9 @@ index_get(struct index *ix, const char *path)
 }
 
 /*
- * A crawl's lookups go to slots and records all over the table: each a
- * cache miss, two thirds of its cost when it is made as it comes (on
- * 100k files, index_slot was 7% of a restart's samples).
+ * A crawl's lookups go to slots and records all over the table, each a
+ * cache miss when it is made as it comes: on 100k files, index_slot was
+ * 7% of a restart's samples, and a third of that with the prefetch.
  */
 void
 index_prefetch(const struct index *ix, uint32_t h, int rec)
@@ -244,7 +245,6 @@ index_get_hashed(struct index *ix, const char *path, uint32_t h)
 	struct rec	*r;
 	uint32_t	*s;
 	size_t		 len;
-
 
 	s = index_slot(ix, ix->slots, ix->nslots, path, h);
 	if (*s != 0)

@@ -3,8 +3,8 @@
 # gets garbage over its middle, is cut to half its size, has the root
 # page of the history's index overwritten (a page the start never reads:
 # only sqlite's integrity check, run in a thread beside the load, finds
-# it), or is emptied to 0 bytes.  `depcheck start` must still succeed, say on stderr (one
-# line) what happened, move a damaged file aside (state.db.corrupt-*),
+# it), or is emptied to 0 bytes.  `depcheck start` must still succeed,
+# say on stderr (one line) what happened, move a damaged file aside (state.db.corrupt-*),
 # report it in status (database_recovered), rebuild by a crawl so that
 # checks answer right, and keep seqs rising (ROOT/.depcheck/seq).
 # shellcheck source=lib.sh
