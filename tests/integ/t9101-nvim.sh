@@ -172,6 +172,10 @@ function finish(body)
 		vim.cmd('doautocmd VimLeavePre')
 		result(wait(3000, function() return job_count() == 0 end),
 		    'VimLeavePre: the watch stopped, no job left', jobs())
+		-- nor does a stopped watch start again once its job has
+		-- gone (the scripts set backoff_max to 400 ms at most)
+		result(not wait(600, function() return job_count() > 0 end),
+		    'VimLeavePre: no watch starts again', jobs())
 		res:write('done\n')
 	end
 	res:close()

@@ -586,7 +586,10 @@ end
 
 local function watch_ended(r, err)
 	r.job, r.live = nil, false
-	if not enabled or not root_has_buffers(r.root) then
+	-- a watch stopped on purpose (VimLeavePre, its last buffer gone)
+	-- is not started again when its job goes
+	if roots[r.root] ~= r or not enabled or
+	    not root_has_buffers(r.root) then
 		return
 	end
 	local nd = no_daemon_line(err)
