@@ -126,6 +126,15 @@ for how in garbage half index empty; do
 	    '^first-sight src/f1.c first-sight src/sub/g300.h $' \
 	    "$how: after the rebuild, files of the crawl are recorded" ||
 	    diag_last
+	# What the crawl listed while the damaged records loaded is kept:
+	# every entry recorded, every directory watched (and the daemon's
+	# cookie directory).
+	is "$(status_field records)" \
+	    "$(find . -path ./.depcheck -prune -o -print | wc -l)" \
+	    "$how: after the rebuild, every entry of the tree is recorded"
+	is "$(status_field watches)" \
+	    "$(($(find . -path ./.depcheck -prune -o -type d -print | wc -l) + 1))" \
+	    "$how: after the rebuild, every directory is watched"
 	echo "t $how again" >tgt
 	expect_exit -m "$how: after the rebuild, target rewritten: up to date" \
 	    0 depcheck tgt dep src/f1.c src/sub/g300.h
