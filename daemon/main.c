@@ -58,12 +58,6 @@ static uv_timer_t root_timer;
 #define ROOT_CHECK_MS	2000
 /* Blocks this large are mapped apart and unmapped when freed (main). */
 #define MAIN_MMAP_THRESHOLD	(128 * 1024)
-/*
- * Listings a start's crawl keeps while the records load (scan_ahead):
- * about 45,000 entries.  On the 100k tree the load leaves time to list
- * 10,000 to 20,000 (issue 11); the rest is for a slower load.
- */
-#define MAIN_AHEAD_BUDGET	((size_t)8 * 1024 * 1024)
 
 static void __attribute__((noreturn))
 usage(FILE *f, int status)
@@ -361,77 +355,17 @@ daemon_db_aside(struct daemon *d)
 	return (aside);
 }
 
-struct daemon_load {
-	struct db	*db;
-	struct index	*index;
-	uint64_t	 floor;
-	int		 rc;
-	int		 corrupt;
-	char		*cause;
-	int		 done;		/* atomic: set when rc is */
-};
-
 static void
-daemon_load_main(void *arg)
-{
-	struct daemon_load	*l = arg;
-
-	l->rc = db_load(l->db, l->index, l->floor, &l->corrupt, &l->cause);
-	__atomic_store_n(&l->done, 1, __ATOMIC_RELEASE);
-}
-
-/*
- * Load the records, as db_load.  A database with records to load is
- * loaded in a thread of its own while this one begins the start's crawl,
- * in *ahead (scan_ahead): listing the tree costs the crawl's threads
- * more than the load, and does not need the records.  On the 100k tree,
- * the load takes 62 ms of a 260 ms restart (issue 11).
- */
-static int
-daemon_load(struct daemon *d, uint64_t floor, struct scan_ahead **ahead,
-    int *corrupt, char **cause)
-{
-	struct daemon_load	l;
-	uv_thread_t		t;
-
-	memset(&l, 0, sizeof l);
-	l.db = d->db;
-	l.index = d->index;
-	l.floor = floor;
-	if (*ahead != NULL || db_is_new(d->db) ||
-	    uv_thread_create(&t, daemon_load_main, &l) != 0)
-		return (db_load(d->db, d->index, floor, corrupt, cause));
-	*ahead = scan_ahead_new(d->rootfd, d->ignore, d->watch,
-	    MAIN_AHEAD_BUDGET);
-	while (!__atomic_load_n(&l.done, __ATOMIC_ACQUIRE) &&
-	    scan_ahead_step(*ahead))
-		;
-	if (uv_thread_join(&t) != 0)
-		abort();
-	log_debug("listed %zu KiB ahead of the load",
-	    scan_ahead_kept(*ahead) / 1024);
-	*corrupt = l.corrupt;
-	*cause = l.cause;
-	return (l.rc);
-}
-
-/*
- * Open the database and load its records; a damaged one is moved aside
- * and a new one made.  What the crawl listed meanwhile, if anything,
- * goes to *ahead.
- */
-static void
-daemon_open_db(struct daemon *d, struct scan_ahead **ahead)
+daemon_open_db(struct daemon *d)
 {
 	uint64_t	 floor = daemon_seqmark_read(d);
 	char		*cause, *aside;
 	int		 corrupt;
 
-	*ahead = NULL;
 	for (;;) {
 		d->index = index_new();
 		if ((d->db = db_open(d->dbpath, &corrupt, &cause)) != NULL &&
-		    daemon_load(d, floor, ahead, &corrupt, &cause) == 0)
+		    db_load(d->db, d->index, floor, &corrupt, &cause) == 0)
 			break;
 		if (!corrupt || d->db_recovered != NULL)
 			start_fail(2, "%s", cause);
@@ -542,6 +476,8 @@ daemon_wire(struct daemon *d, const char *cookies,
 {
 	char	*cause;
 
+	if ((d->watch = watch_new(d, &cause)) == NULL)
+		start_fail(2, "%s", cause);
 	if ((d->sync = sync_new(d, cookies, d->sync_timeout_ms,
 	    &cause)) == NULL)
 		start_fail(2, "%s", cause);
@@ -567,7 +503,7 @@ daemon_wire(struct daemon *d, const char *cookies,
  * of entries found.
  */
 static size_t
-daemon_crawl(struct daemon *d, struct scan_ahead *ahead, int64_t observed_ns)
+daemon_crawl(struct daemon *d, int64_t observed_ns)
 {
 	size_t	found;
 	int	progress = !d->foreground && isatty(STDERR_FILENO);
@@ -575,8 +511,7 @@ daemon_crawl(struct daemon *d, struct scan_ahead *ahead, int64_t observed_ns)
 	scan_progress(d->scan, progress, notify_active());
 	notify_send("STATUS=crawling '%s'\nEXTEND_TIMEOUT_USEC=%d",
 	    log_esc(d->root), NOTIFY_EXTEND_USEC);
-	found = ahead != NULL ? scan_tree_ahead(d->scan, ahead, observed_ns) :
-	    scan_tree(d->scan, "", SCAN_RECONCILE, observed_ns, NULL);
+	found = scan_tree(d->scan, "", SCAN_RECONCILE, observed_ns, NULL);
 	/* Writes made during the crawl are seen before anyone may ask. */
 	batch_end(d->batch);
 	if (progress && scan_crawled(d->scan) >= 10000)
@@ -818,7 +753,6 @@ main(int argc, char **argv)
 {
 	struct daemon	 d;
 	struct scan_clock clock;
-	struct scan_ahead *ahead;
 	uv_loop_t	 loop;
 	char		*cause, *cookies;
 	int64_t		 observed_ns;
@@ -866,10 +800,7 @@ main(int argc, char **argv)
 	    -1)
 		start_fail(2, "cannot open '%s': %s", d.root, strerror(errno));
 
-	/* Watches are added from the start's crawl on (daemon_load). */
-	if ((d.watch = watch_new(&d, &cause)) == NULL)
-		start_fail(2, "%s", cause);
-	daemon_open_db(&d, &ahead);
+	daemon_open_db(&d);
 	db_set_history_max(d.db, d.history_max);
 	d.prune = prune_new(d.index, d.db);
 	observed_ns = db_get_meta(d.db, "observed_ns", 0);
@@ -890,7 +821,7 @@ main(int argc, char **argv)
 	stamp_first_sight(d.stamp, db_is_new(d.db));
 	d.first_sight_ns = db_is_new(d.db) ? util_now_ns() :
 	    db_get_meta(d.db, "first_sight_ns", 0);
-	found = daemon_crawl(&d, ahead, observed_ns);
+	found = daemon_crawl(&d, observed_ns);
 	stamp_first_sight(d.stamp, 0);
 	if (watch_start(d.watch, batch_events_cb, d.batch, &cause) != 0)
 		start_fail(2, "%s", cause);

@@ -62,10 +62,7 @@ struct crawl_dir {
  * second entry shows the directory was not found empty (see scan_tree).
  */
 struct crawl {
-	struct scan	 *s;		/* NULL while only listing (ahead) */
-	int		  rootfd;
-	char *const	 *ignore;
-	struct watch	 *watch;
+	struct scan	 *s;
 	enum scan_mode	  mode;
 	int64_t		  observed_ns;	/* see scan_tree */
 	struct index	 *force;
@@ -76,22 +73,6 @@ struct crawl {
 	struct crawl_dir *stack;
 	size_t		  nstack;
 	size_t		  stack_cap;
-	struct lister	 *lister;	/* a root crawl's threads */
-	size_t		  asked;	/* listings asked of them, not taken */
-};
-
-/*
- * A root crawl begun before its records are loaded (see scan.h): the
- * directories watched and listed as in any crawl, the listings kept, in
- * the order taken, for scan_tree_ahead to record.
- */
-struct scan_ahead {
-	struct crawl	  c;
-	struct stat	  root;		/* the root's own facts */
-	int		  root_error;	/* errno of stat'ing it, or 0 */
-	struct listing	 *kept, **kept_tail;
-	size_t		  kept_bytes;
-	size_t		  budget;
 };
 
 struct scan *
@@ -224,12 +205,12 @@ scan_add(struct crawl *s, const char *relpath, uint32_t hash,
  * event says so.
  */
 static void
-scan_unreachable(struct watch *w, const char *relpath, int error)
+scan_unreachable(struct scan *s, const char *relpath)
 {
 	char	*cause;
 
-	if (error != ENOENT && error != ENOTDIR &&
-	    watch_add_dir(w, relpath, &cause) != 0)
+	if (errno != ENOENT && errno != ENOTDIR &&
+	    watch_add_dir(s->watch, relpath, &cause) != 0)
 		free(cause);
 }
 
@@ -246,11 +227,12 @@ scan_unreachable(struct watch *w, const char *relpath, int error)
 static int
 scan_watch(struct crawl *s, const char *relpath, dev_t dev)
 {
-	char	*cause;
+	struct scan	*sc = s->s;
+	char		*cause;
 
-	if (watch_check_remote(s->watch, relpath, dev))
+	if (watch_check_remote(sc->watch, relpath, dev))
 		return (-1);
-	if (watch_add_dir(s->watch, relpath, &cause) != 0) {
+	if (watch_add_dir(sc->watch, relpath, &cause) != 0) {
 		log_debug("%s", cause);		/* watch.c said it once */
 		free(cause);
 		return (-1);
@@ -258,25 +240,13 @@ scan_watch(struct crawl *s, const char *relpath, dev_t dev)
 	return (0);
 }
 
-/* List the directories a directory's listing found, next. */
+/* Record what a directory's listing found; list its directories next. */
 static void
-scan_listed_dirs(struct crawl *s, const struct listing *l)
+scan_listed(struct crawl *s, struct listing *l)
 {
-	size_t	i;
-
-	/* Symlinked directories are recorded, never followed. */
-	for (i = 0; i < l->n; i++) {
-		if (S_ISDIR(l->ents[i].st.st_mode))
-			scan_push_dir(s, l->paths + l->ents[i].path,
-			    l->ents[i].st.st_dev);
-	}
-}
-
-/* Record what a directory's listing found. */
-static void
-scan_listed_record(struct crawl *s, const struct listing *l)
-{
-	size_t	i;
+	const struct stat	*st;
+	const char		*child;
+	size_t			 i;
 
 	if (l->error != 0) {
 		if (l->error != ENOENT && l->error != ENOTDIR)
@@ -292,17 +262,13 @@ scan_listed_record(struct crawl *s, const struct listing *l)
 		if (i + SCAN_PREFETCH < l->n)
 			index_prefetch(s->s->index,
 			    l->ents[i + SCAN_PREFETCH].hash, 1);
-		scan_add(s, l->paths + l->ents[i].path, l->ents[i].hash,
-		    &l->ents[i].st);
+		st = &l->ents[i].st;
+		child = l->paths + l->ents[i].path;
+		scan_add(s, child, l->ents[i].hash, st);
+		/* Symlinked directories are recorded, never followed. */
+		if (S_ISDIR(st->st_mode))
+			scan_push_dir(s, child, st->st_dev);
 	}
-}
-
-/* Record what a directory's listing found; list its directories next. */
-static void
-scan_listed(struct crawl *s, const struct listing *l)
-{
-	scan_listed_record(s, l);
-	scan_listed_dirs(s, l);
 }
 
 /* List the directories still to list, here. */
@@ -320,59 +286,44 @@ scan_dirs(struct crawl *s)
 		}
 		memset(&l, 0, sizeof l);
 		l.relpath = dir.relpath;
-		lister_list(s->rootfd, s->ignore, &l);
+		lister_list(s->s->rootfd, s->s->ignore, &l);
 		scan_listed(s, &l);
 		listing_fini(&l);
 	}
 }
 
 /*
- * Ask the crawl's threads for the listings of directories still to list,
- * a few ahead of what this thread takes: each watched before it is
- * listed.  Then the next listing made, or NULL once every directory is
- * listed.
+ * List them in threads of their own (lister.c), a few directories ahead
+ * of what this thread records: each watched before it is listed.
  */
-static struct listing *
-scan_next_listing(struct crawl *s)
-{
-	struct crawl_dir	dir;
-
-	if (s->lister == NULL)
-		s->lister = lister_new(s->rootfd, s->ignore);
-	while (s->nstack > 0 && s->asked < SCAN_AHEAD) {
-		dir = s->stack[--s->nstack];
-		if (scan_watch(s, dir.relpath, dir.dev) != 0) {
-			free(dir.relpath);
-			continue;
-		}
-		lister_submit(s->lister, dir.relpath);
-		s->asked++;
-	}
-	if (s->asked == 0)
-		return (NULL);
-	s->asked--;
-	return (lister_take(s->lister));
-}
-
-static void
-scan_listing_free(struct listing *l)
-{
-	listing_fini(l);
-	free(l);
-}
-
-/* List them in threads of their own (lister.c); record here. */
 static void
 scan_dirs_ahead(struct crawl *s)
 {
-	struct listing	*l;
+	struct lister		*ls;
+	struct listing		*l;
+	struct crawl_dir	 dir;
+	size_t			 asked = 0;
 
-	while ((l = scan_next_listing(s)) != NULL) {
-		scan_listed(s, l);
-		scan_listing_free(l);
+	ls = lister_new(s->s->rootfd, s->s->ignore);
+	while (s->nstack > 0 || asked > 0) {
+		while (s->nstack > 0 && asked < SCAN_AHEAD) {
+			dir = s->stack[--s->nstack];
+			if (scan_watch(s, dir.relpath, dir.dev) != 0) {
+				free(dir.relpath);
+				continue;
+			}
+			lister_submit(ls, dir.relpath);
+			asked++;
+		}
+		if (asked > 0) {
+			l = lister_take(ls);
+			asked--;
+			scan_listed(s, l);
+			listing_fini(l);
+			free(l);
+		}
 	}
-	lister_free(s->lister);
-	s->lister = NULL;
+	lister_free(ls);
 }
 
 struct scan_gone {
@@ -397,60 +348,22 @@ scan_gone_cb(struct rec *r, void *arg)
 	g->count++;
 }
 
-static void
-scan_crawl_init(struct crawl *s, int rootfd, char *const *ignore,
-    struct watch *w)
-{
-	memset(s, 0, sizeof *s);
-	s->rootfd = rootfd;
-	s->ignore = ignore;
-	s->watch = w;
-}
-
-/* What every crawl ends with, once relpath's tree is recorded. */
-static size_t
-scan_tree_end(struct crawl *s, const char *relpath)
-{
-	struct scan_gone g;
-
-	/*
-	 * A directory whose creation was an event (SCAN_NEW) and in which
-	 * the crawl found nothing is as well ordered as any event: do not let
-	 * it tie the whole drain by ctime (mkdir -p, all the time, in
-	 * kbuild).  If the crawl found entries in it, made before its watch,
-	 * its place is unknown again (scan_add stamped it crawled, first).
-	 */
-	if (s->held != NULL)
-		scan_found(s, s->held, 0);
-
-	/* Records below relpath that were not found are gone. */
-	if (s->mode == SCAN_RECONCILE) {
-		memset(&g, 0, sizeof g);
-		g.s = s->s;
-		g.prefix = relpath;
-		index_foreach(s->s->index, scan_gone_cb, &g);
-		log_info("reconciled '%s': %zu entries, %zu changed, %zu gone",
-		    log_esc(relpath), s->nfound, s->nchanged, g.count);
-	}
-	free(s->stack);
-	return (s->nfound);
-}
-
 size_t
 scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
     int64_t observed_ns, struct index *force)
 {
 	struct crawl	 s;
+	struct scan_gone g;
 	struct stat	 st;
 
-	scan_crawl_init(&s, sc->rootfd, sc->ignore, sc->watch);
+	memset(&s, 0, sizeof s);
 	s.s = sc;
 	s.mode = mode;
 	s.observed_ns = observed_ns;
 	s.force = force;
 	if (fstatat(sc->rootfd, *relpath ? relpath : ".", &st,
 	    AT_SYMLINK_NOFOLLOW) != 0) {
-		scan_unreachable(sc->watch, relpath, errno);
+		scan_unreachable(sc, relpath);
 		return (0);
 	}
 	if (!S_ISDIR(st.st_mode))
@@ -474,114 +387,28 @@ scan_tree(struct scan *sc, const char *relpath, enum scan_mode mode,
 		scan_dirs_ahead(&s);
 	else
 		scan_dirs(&s);
-	return (scan_tree_end(&s, relpath));
-}
 
-struct scan_ahead *
-scan_ahead_new(int rootfd, char *const *ignore, struct watch *w,
-    size_t budget)
-{
-	struct scan_ahead	*a;
+	/*
+	 * A directory whose creation was an event (SCAN_NEW) and in which
+	 * the crawl found nothing is as well ordered as any event: do not let
+	 * it tie the whole drain by ctime (mkdir -p, all the time, in
+	 * kbuild).  If the crawl found entries in it, made before its watch,
+	 * its place is unknown again (scan_add stamped it crawled, first).
+	 */
+	if (s.held != NULL)
+		scan_found(&s, s.held, 0);
 
-	a = xcalloc(1, sizeof *a);
-	scan_crawl_init(&a->c, rootfd, ignore, w);
-	a->kept_tail = &a->kept;
-	a->budget = budget;
-	if (fstatat(rootfd, ".", &a->root, AT_SYMLINK_NOFOLLOW) != 0)
-		a->root_error = errno;
-	else if (S_ISDIR(a->root.st_mode))
-		scan_push_dir(&a->c, "", a->root.st_dev);
-	return (a);
-}
-
-/* What listing l holds, trimmed to its size: the bytes it keeps. */
-static size_t
-scan_listing_trim(struct listing *l)
-{
-	if (l->n < l->cap) {
-		l->cap = l->n > 0 ? l->n : 1;
-		l->ents = xreallocarray(l->ents, l->cap, sizeof *l->ents);
+	/* Records below relpath that were not found are gone. */
+	if (mode == SCAN_RECONCILE) {
+		memset(&g, 0, sizeof g);
+		g.s = sc;
+		g.prefix = relpath;
+		index_foreach(sc->index, scan_gone_cb, &g);
+		log_info("reconciled '%s': %zu entries, %zu changed, %zu gone",
+		    log_esc(relpath), s.nfound, s.nchanged, g.count);
 	}
-	if (l->paths_len < l->paths_cap) {
-		l->paths_cap = l->paths_len > 0 ? l->paths_len : 1;
-		l->paths = xrealloc(l->paths, l->paths_cap);
-	}
-	return (sizeof *l + l->cap * sizeof *l->ents + l->paths_cap +
-	    strlen(l->relpath) + 1);
-}
-
-int
-scan_ahead_step(struct scan_ahead *a)
-{
-	struct listing	*l;
-
-	if (a->kept_bytes >= a->budget ||
-	    (l = scan_next_listing(&a->c)) == NULL)
-		return (0);
-	scan_listed_dirs(&a->c, l);
-	a->kept_bytes += scan_listing_trim(l);
-	*a->kept_tail = l;
-	a->kept_tail = &l->next;
-	return (1);
-}
-
-size_t
-scan_ahead_kept(const struct scan_ahead *a)
-{
-	return (a->kept_bytes);
-}
-
-void
-scan_ahead_free(struct scan_ahead *a)
-{
-	struct listing	*l;
-
-	if (a == NULL)
-		return;
-	while ((l = a->kept) != NULL) {
-		a->kept = l->next;
-		scan_listing_free(l);
-	}
-	lister_free(a->c.lister);
-	while (a->c.nstack > 0)
-		free(a->c.stack[--a->c.nstack].relpath);
-	free(a->c.stack);
-	free(a);
-}
-
-size_t
-scan_tree_ahead(struct scan *sc, struct scan_ahead *a, int64_t observed_ns)
-{
-	struct crawl	*s = &a->c;
-	struct listing	*l;
-	size_t		 found, kept = a->kept_bytes;
-
-	s->s = sc;
-	s->mode = SCAN_RECONCILE;
-	s->observed_ns = observed_ns;
-	if (a->root_error != 0)
-		scan_unreachable(s->watch, "", a->root_error);
-	if (a->root_error != 0 || !S_ISDIR(a->root.st_mode)) {
-		scan_ahead_free(a);
-		return (0);
-	}
-	scan_add(s, "", index_path_hash(""), &a->root);
-	/* What was listed ahead first, as it was taken; then the rest. */
-	while ((l = a->kept) != NULL) {
-		a->kept = l->next;
-		scan_listed_record(s, l);
-		scan_listing_free(l);
-	}
-	a->kept_tail = &a->kept;
-	scan_dirs_ahead(s);
-	found = scan_tree_end(s, "");
-	s->stack = NULL;
-	s->nstack = 0;
-	scan_ahead_free(a);
-	/* The listings kept, freed among records: their pages go back. */
-	if (kept > 0)
-		util_trim_heap();
-	return (found);
+	free(s.stack);
+	return (s.nfound);
 }
 
 /* The timestamp granularity of device dev. */

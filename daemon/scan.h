@@ -66,29 +66,6 @@ size_t		 scan_crawled(struct scan *);
  */
 size_t		 scan_tree(struct scan *, const char *, enum scan_mode,
 		     int64_t, struct index *);
-
-/*
- * A start's crawl of the root, begun while the records load (main.c):
- * the crawl needs the records only to compare what it lists with them,
- * so its directories are watched and listed meanwhile, as any crawl's
- * are, and the listings kept for scan_tree_ahead.
- *
- * scan_ahead_new stats the root; each scan_ahead_step takes one more
- * listing (in the crawl's threads, a few directories ahead), 0 once the
- * whole tree is listed or the listings kept reach budget bytes.
- */
-struct scan_ahead;
-struct scan_ahead *scan_ahead_new(int, char *const *, struct watch *,
-		     size_t);
-int		 scan_ahead_step(struct scan_ahead *);
-/* Bytes of listings kept. */
-size_t		 scan_ahead_kept(const struct scan_ahead *);
-void		 scan_ahead_free(struct scan_ahead *);
-/*
- * scan_tree(s, "", SCAN_RECONCILE, observed_ns, NULL), continuing the
- * crawl a began: what it listed is recorded, the rest crawled.  Frees a.
- */
-size_t		 scan_tree_ahead(struct scan *, struct scan_ahead *, int64_t);
 /*
  * The earliest ctime a file on device dev can have if it was written at
  * or after t_ns: t_ns less one tick of the kernel's coarse clock (which

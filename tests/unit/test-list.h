@@ -181,7 +181,6 @@ TEST(scan_floor_rounds_down_to_granularity)
 TEST(scan_floor_other_device_two_seconds)
 TEST(scan_floor_never_negative)
 TEST(scan_settled_at_first_moment_past_every_ctime)
-TEST(scan_ahead_records_as_a_crawl)
 
 /* test-rescan.c */
 TEST(rescan_backoff_first_at_once)
