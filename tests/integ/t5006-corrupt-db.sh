@@ -4,9 +4,10 @@
 # page of the history's index overwritten (a page the start never reads:
 # only sqlite's integrity check, run in a thread beside the load, finds
 # it), or is emptied to 0 bytes.  `depcheck start` must still succeed,
-# say on stderr (one line) what happened, move a damaged file aside (state.db.corrupt-*),
-# report it in status (database_recovered), rebuild by a crawl so that
-# checks answer right, and keep seqs rising (ROOT/.depcheck/seq).
+# say on stderr (one line) what happened, move a damaged file aside
+# (state.db.corrupt-*), report it in status (database_recovered),
+# rebuild by a crawl so that checks answer right, and keep seqs rising
+# (ROOT/.depcheck/seq).
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -126,9 +127,8 @@ for how in garbage half index empty; do
 	    '^first-sight src/f1.c first-sight src/sub/g300.h $' \
 	    "$how: after the rebuild, files of the crawl are recorded" ||
 	    diag_last
-	# What the crawl listed while the damaged records loaded is kept:
-	# every entry recorded, every directory watched (and the daemon's
-	# cookie directory).
+	# The rebuild's crawl left nothing out: every entry recorded, every
+	# directory watched (and the daemon's cookie directory).
 	is "$(status_field records)" \
 	    "$(find . -path ./.depcheck -prune -o -print | wc -l)" \
 	    "$how: after the rebuild, every entry of the tree is recorded"
