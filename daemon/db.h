@@ -15,18 +15,27 @@ struct rec;
 struct uv_loop_s;
 
 /*
- * Open (creating the schema if new) and check the database's integrity.
- * NULL and an allocated cause on failure; *corrupt is set when the file
- * is damaged (not a database, or failing sqlite's quick_check).
+ * Open (creating the schema if new) and begin the check of its integrity:
+ * a database to create or upgrade is checked here, an existing one in a
+ * thread of its own (db_checked).  NULL and an allocated cause on
+ * failure; *corrupt is set when the file is damaged (not a database, or
+ * failing sqlite's quick_check).
  */
 struct db	*db_open(const char *, int *, char **);
 void		 db_close(struct db *);
 /*
  * Load every record into the index and set its seq counter from the
  * reserved mark (or floor, if higher).  Returns 0, or -1 with an allocated
- * cause and *corrupt set if the file is damaged.
+ * cause and *corrupt set if what it read is damaged.  The integrity check
+ * may still run.
  */
 int		 db_load(struct db *, struct index *, uint64_t, int *, char **);
+/*
+ * Wait for the integrity check db_open began: 0 when the database passed
+ * it (or it is over), else -1 with an allocated cause and *corrupt set if
+ * the file is damaged.  The first write (db_begin) waits for it too.
+ */
+int		 db_checked(struct db *, int *, char **);
 /*
  * From now on checkpoint in the loop's thread pool, not in the commit
  * that passes sqlite's mark (see db.c).  The loop must run until its work

@@ -355,11 +355,30 @@ daemon_db_aside(struct daemon *d)
 	return (aside);
 }
 
+/*
+ * A damaged database: moved aside, said why (once: damage found again
+ * in the new one ends the start), rebuilt by the crawl that follows.
+ */
+static void
+daemon_db_recover(struct daemon *d, char *cause)
+{
+	char	*aside;
+
+	if (d->db_recovered != NULL)
+		start_fail(2, "%s", cause);
+	aside = daemon_db_aside(d);
+	xasprintf(&d->db_recovered, "%s; moved to '%s', rebuilding"
+	    " by a crawl", cause, aside);
+	free(aside);
+	free(cause);
+	daemon_say(d, "%s", d->db_recovered);
+}
+
 static void
 daemon_open_db(struct daemon *d)
 {
 	uint64_t	 floor = daemon_seqmark_read(d);
-	char		*cause, *aside;
+	char		*cause;
 	int		 corrupt;
 
 	for (;;) {
@@ -367,16 +386,11 @@ daemon_open_db(struct daemon *d)
 		if ((d->db = db_open(d->dbpath, &corrupt, &cause)) != NULL &&
 		    db_load(d->db, d->index, floor, &corrupt, &cause) == 0)
 			break;
-		if (!corrupt || d->db_recovered != NULL)
+		if (!corrupt)
 			start_fail(2, "%s", cause);
 		db_close(d->db);
 		index_free(d->index);
-		aside = daemon_db_aside(d);
-		xasprintf(&d->db_recovered, "%s; moved to '%s', rebuilding"
-		    " by a crawl", cause, aside);
-		free(aside);
-		free(cause);
-		daemon_say(d, "%s", d->db_recovered);
+		daemon_db_recover(d, cause);
 	}
 	if (db_is_new(d->db) && floor > 1 && d->db_recovered == NULL) {
 		xasprintf(&d->db_recovered, "database '%s' was missing or"
@@ -499,28 +513,36 @@ daemon_wire(struct daemon *d, const char *cookies,
 
 /*
  * The first crawl: reconcile the tree with the records, everything
- * written since observed_ns (the last run's) suspect.  Returns the number
- * of entries found.
+ * written since observed_ns (the last run's) suspect, into *found
+ * (entries).  Returns 0, or -1 with an allocated cause if the integrity
+ * check, which ran beside the load and the crawl, found the database
+ * damaged: nothing is written to it, and the start begins again (main).
  */
-static size_t
-daemon_crawl(struct daemon *d, int64_t observed_ns)
+static int
+daemon_crawl(struct daemon *d, int64_t observed_ns, size_t *found,
+    char **cause)
 {
-	size_t	found;
 	int	progress = !d->foreground && isatty(STDERR_FILENO);
+	int	corrupt = 0;
 
 	scan_progress(d->scan, progress, notify_active());
 	notify_send("STATUS=crawling '%s'\nEXTEND_TIMEOUT_USEC=%d",
 	    log_esc(d->root), NOTIFY_EXTEND_USEC);
-	found = scan_tree(d->scan, "", SCAN_RECONCILE, observed_ns, NULL);
-	/* Writes made during the crawl are seen before anyone may ask. */
-	batch_end(d->batch);
+	*found = scan_tree(d->scan, "", SCAN_RECONCILE, observed_ns, NULL);
 	if (progress && scan_crawled(d->scan) >= 10000)
 		fprintf(stderr, "\rdepcheckd: indexed %zu entries\n",
 		    scan_crawled(d->scan));
 	scan_progress(d->scan, 0, 0);
+	if (db_checked(d->db, &corrupt, cause) != 0) {
+		if (!corrupt)
+			start_fail(2, "%s", *cause);
+		return (-1);
+	}
+	/* Writes made during the crawl are seen before anyone may ask. */
+	batch_end(d->batch);
 	if (d->db_failed)
 		start_fail(2, "%s", d->db_cause);
-	return (found);
+	return (0);
 }
 
 /* The command line into d; returns the root as given. */
@@ -697,14 +719,51 @@ daemon_ready(struct daemon *d, size_t found)
  * batch commits before the database closes; the loop closes only once
  * every handle is); returns the exit status.
  */
+/*
+ * From the database to the first crawl's commit: 0 and *found (entries),
+ * or -1 and an allocated cause if the integrity check found the database
+ * damaged after the crawl (daemon_crawl).
+ */
 static int
-daemon_teardown(struct daemon *d, char *cookies)
+daemon_begin(struct daemon *d, uv_loop_t *loop, const char *cookies,
+    const struct scan_clock *clock, size_t *found, char **cause)
+{
+	int64_t	 observed_ns;
+
+	daemon_open_db(d);
+	db_set_history_max(d->db, d->history_max);
+	d->prune = prune_new(d->index, d->db);
+	observed_ns = db_get_meta(d->db, "observed_ns", 0);
+	/* For the image, made when exec first asks (publish_open). */
+	d->publish_floor_ns = db_get_meta(d->db, "presented_high", 0);
+	d->publish_from = index_peek_seq(d->index);
+	publish_clear(d);
+
+	d->stamp = stamp_new(d->index, d->rootfd);
+	daemon_loop_init(d, loop);
+	/* The crawl's commit on, checkpoints stay off the loop. */
+	db_checkpoints(d->db, d->loop);
+	daemon_wire(d, cookies, clock);
+	/* In the history, the reconciliation's writes follow a start. */
+	batch_mark(d->batch, PROTO_START);
+	/* A new database: nothing found now was seen written (issue 14). */
+	stamp_first_sight(d->stamp, db_is_new(d->db));
+	d->first_sight_ns = db_is_new(d->db) ? util_now_ns() :
+	    db_get_meta(d->db, "first_sight_ns", 0);
+	return (daemon_crawl(d, observed_ns, found, cause));
+}
+
+/*
+ * Free the event path, the loop, the database and the records, at a stop
+ * (daemon_teardown) and at a start whose database its integrity check
+ * found damaged only after the crawl (main).  Returns 0, or 2 if the loop
+ * would not close.
+ */
+static int
+daemon_unwind(struct daemon *d)
 {
 	int	 rc, status = 0;
 
-	log_info("stopping");
-	server_free(d->server);
-	batch_stop(d->batch);
 	batch_free(d->batch);
 	news_free(d->news);
 	publish_free(d->publish);
@@ -730,6 +789,29 @@ daemon_teardown(struct daemon *d, char *cookies)
 	index_free(d->index);
 	scan_free(d->scan);
 	stamp_free(d->stamp);
+	d->batch = NULL;
+	d->news = NULL;
+	d->publish = NULL;
+	d->sync = NULL;
+	d->rescan = NULL;
+	d->watch = NULL;
+	d->prune = NULL;
+	d->db = NULL;
+	d->index = NULL;
+	d->scan = NULL;
+	d->stamp = NULL;
+	return (status);
+}
+
+static int
+daemon_teardown(struct daemon *d, char *cookies)
+{
+	int	 status;
+
+	log_info("stopping");
+	server_free(d->server);
+	batch_stop(d->batch);
+	status = daemon_unwind(d);
 	close(d->rootfd);
 	log_info("stopped");
 	notify_close();
@@ -755,7 +837,6 @@ main(int argc, char **argv)
 	struct scan_clock clock;
 	uv_loop_t	 loop;
 	char		*cause, *cookies;
-	int64_t		 observed_ns;
 	size_t		 found;
 
 #ifdef __GLIBC__
@@ -800,28 +881,12 @@ main(int argc, char **argv)
 	    -1)
 		start_fail(2, "cannot open '%s': %s", d.root, strerror(errno));
 
-	daemon_open_db(&d);
-	db_set_history_max(d.db, d.history_max);
-	d.prune = prune_new(d.index, d.db);
-	observed_ns = db_get_meta(d.db, "observed_ns", 0);
-	/* For the image, made when exec first asks (publish_open). */
-	d.publish_floor_ns = db_get_meta(d.db, "presented_high", 0);
-	d.publish_from = index_peek_seq(d.index);
-	publish_clear(&d);
 	daemon_probe_clock(&d, &clock);
-
-	d.stamp = stamp_new(d.index, d.rootfd);
-	daemon_loop_init(&d, &loop);
-	/* The crawl's commit on, checkpoints stay off the loop. */
-	db_checkpoints(d.db, d.loop);
-	daemon_wire(&d, cookies, &clock);
-	/* In the history, the reconciliation's writes follow a start. */
-	batch_mark(d.batch, PROTO_START);
-	/* A new database: nothing found now was seen written (issue 14). */
-	stamp_first_sight(d.stamp, db_is_new(d.db));
-	d.first_sight_ns = db_is_new(d.db) ? util_now_ns() :
-	    db_get_meta(d.db, "first_sight_ns", 0);
-	found = daemon_crawl(&d, observed_ns);
+	/* Damage only the check found: all over again, from a new one. */
+	while (daemon_begin(&d, &loop, cookies, &clock, &found, &cause) != 0) {
+		(void)daemon_unwind(&d);
+		daemon_db_recover(&d, cause);
+	}
 	stamp_first_sight(d.stamp, 0);
 	if (watch_start(d.watch, batch_events_cb, d.batch, &cause) != 0)
 		start_fail(2, "%s", cause);

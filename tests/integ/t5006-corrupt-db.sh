@@ -2,8 +2,9 @@
 # Area 5 (faults): a damaged database.  With the daemon stopped, state.db
 # gets garbage over its middle, is cut to half its size, has the root
 # page of the history's index overwritten (a page the start never reads:
-# only sqlite's integrity check, run in a thread beside the load, finds
-# it), or is emptied to 0 bytes.  `depcheck start` must still succeed,
+# only sqlite's integrity check finds it, in a thread beside the load and
+# the first crawl, so the start learns it after that crawl and begins
+# again), or is emptied to 0 bytes.  `depcheck start` must still succeed,
 # say on stderr (one line) what happened, move a damaged file aside
 # (state.db.corrupt-*), report it in status (database_recovered),
 # rebuild by a crawl so that checks answer right, and keep seqs rising
