@@ -715,11 +715,6 @@ daemon_ready(struct daemon *d, size_t found)
 }
 
 /*
- * Close everything in the order that lets each owner finish (the last
- * batch commits before the database closes; the loop closes only once
- * every handle is); returns the exit status.
- */
-/*
  * From the database to the first crawl's commit: 0 and *found (entries),
  * or -1 and an allocated cause if the integrity check found the database
  * damaged after the crawl (daemon_crawl).
@@ -756,8 +751,9 @@ daemon_begin(struct daemon *d, uv_loop_t *loop, const char *cookies,
 /*
  * Free the event path, the loop, the database and the records, at a stop
  * (daemon_teardown) and at a start whose database its integrity check
- * found damaged only after the crawl (main).  Returns 0, or 2 if the loop
- * would not close.
+ * found damaged only after the crawl (main), where daemon_begin then
+ * makes them anew (the image is made only once the daemon serves).
+ * Returns 0, or 2 if the loop would not close.
  */
 static int
 daemon_unwind(struct daemon *d)
@@ -789,20 +785,14 @@ daemon_unwind(struct daemon *d)
 	index_free(d->index);
 	scan_free(d->scan);
 	stamp_free(d->stamp);
-	d->batch = NULL;
-	d->news = NULL;
-	d->publish = NULL;
-	d->sync = NULL;
-	d->rescan = NULL;
-	d->watch = NULL;
-	d->prune = NULL;
-	d->db = NULL;
-	d->index = NULL;
-	d->scan = NULL;
-	d->stamp = NULL;
 	return (status);
 }
 
+/*
+ * Close everything in the order that lets each owner finish (the last
+ * batch commits before the database closes; the loop closes only once
+ * every handle is); returns the exit status.
+ */
 static int
 daemon_teardown(struct daemon *d, char *cookies)
 {
